@@ -1,0 +1,44 @@
+/* Command packing: Python arguments -> RESP2 multibulk, with redis-py's
+ * Encoder rules:
+ *   bytes, memoryview   as is
+ *   str                 encoded with the client's encoding/errors
+ *   int (not bool)      decimal text (int subclasses: repr(), as redis-py)
+ *   float               repr()
+ *   anything else       DataError("Invalid input of type: '<name>'. Convert to
+ *                       a bytes, string, int or float first.")
+ * A first argument holding spaces ("CONFIG GET") is split into words.
+ *
+ * All functions need the GIL.
+ */
+#ifndef RN_PACKER_H
+#define RN_PACKER_H
+
+#include "module.h"
+
+/* Growable output buffer, reused across commands by a connection. */
+typedef struct {
+    char *data;
+    size_t len;
+    size_t cap;
+} rn_buf;
+
+void rn_buf_init(rn_buf *b);
+void rn_buf_free(rn_buf *b);
+/* Make room for `extra` more bytes; -1 with MemoryError set on failure. */
+int rn_buf_reserve(rn_buf *b, size_t extra);
+/* Shrink a buffer that grew past `keep` bytes (after a huge command) so idle
+ * connections do not pin memory. */
+void rn_buf_trim(rn_buf *b, size_t keep);
+
+/* Append one packed command to `b`.  `args` are borrowed.  `encoding` and
+ * `errors` are C strings (e.g. "utf-8", "strict").  Returns 0, or -1 with an
+ * exception set (DataError, UnicodeEncodeError, MemoryError) and b->len
+ * restored to its value on entry. */
+int rn_pack_command(rn_state *st, rn_buf *b, PyObject *const *args,
+                    Py_ssize_t nargs, const char *encoding, const char *errors);
+
+/* Python-facing helper: pack one command into a new bytes object. */
+PyObject *rn_pack_to_bytes(rn_state *st, PyObject *const *args, Py_ssize_t nargs,
+                           const char *encoding, const char *errors);
+
+#endif

@@ -1,0 +1,50 @@
+/* RESP2 reply reader: hiredis' redisReader with callbacks that build Python
+ * objects directly (no intermediate redisReply tree).
+ *
+ * This is the one interface the rest of the C code uses for replies, so that a
+ * RESP3 reader can be slotted in later without touching connection/dispatch.
+ *
+ * Every function needs the GIL (callbacks create Python objects).
+ */
+#ifndef RN_READER_H
+#define RN_READER_H
+
+#include "module.h"
+
+typedef struct rn_reader rn_reader;
+
+/* New reader; NULL with MemoryError set on failure.  `st` is borrowed and must
+ * outlive the reader (the owner keeps the module alive). */
+rn_reader *rn_reader_new(rn_state *st);
+void rn_reader_free(rn_reader *r);
+
+/* Drop buffered bytes and any half-built reply (used on disconnect). */
+void rn_reader_reset(rn_reader *r);
+
+/* Append raw bytes from the socket.  0 on success, -1 with an exception set. */
+int rn_reader_feed(rn_reader *r, const char *buf, size_t len);
+
+/* Number of bytes fed but not yet consumed by a completed reply. */
+size_t rn_reader_pending(rn_reader *r);
+
+/* Take one complete reply.
+ *   returns 1: *out is a new reference (bytes/str/int/list/None, or an
+ *              exception *instance* for an error reply -- top level or nested;
+ *              the caller decides whether to raise it);
+ *   returns 0: more bytes are needed, *out untouched;
+ *   returns -1: protocol error or hostile input (InvalidResponse set) or
+ *              MemoryError; the reader is then unusable until rn_reader_reset
+ *              and the caller must drop the connection.
+ * decode != 0: bulk and status strings become str decoded with
+ *   encoding/errors (C strings, e.g. "utf-8"/"strict"); otherwise bytes.
+ * Error replies are always decoded (utf-8, "replace") and passed to
+ * st->parse_error_reply. */
+int rn_reader_get(rn_reader *r, int decode, const char *encoding,
+                  const char *errors, PyObject **out);
+
+/* Python type _native.Reader(encoding=None, errors=None): feed(data) and
+ * gets() -> reply or False, for byte-level tests and fuzzing.  Added to the
+ * module by module.c. */
+extern PyType_Spec rn_reader_type_spec;
+
+#endif
