@@ -65,8 +65,14 @@ typedef struct rn_state {
 
 /* State of the module that defined `tp` (or one of its bases). */
 rn_state *rn_state_from_type(PyTypeObject *tp);
+/* The module object itself (borrowed); never NULL once rn_state_from_type
+ * succeeded for the same type. */
+PyObject *rn_module_from_type(PyTypeObject *tp);
 
-/* Number of bytes of a Python bytes-like argument, for error messages. */
+/* Process-wide counter bumped in every forked child (pthread_atfork).  A pool
+ * or connection created under another generation belongs to the parent. */
+unsigned long rn_fork_generation(void);
+
 #define RN_UNUSED(x) (void)(x)
 
 #endif

@@ -1,0 +1,79 @@
+"""redis_native: a drop-in replacement for redis-py with a C hot path.
+
+    import redis_native as redis
+    r = redis.Redis(host="localhost", port=6379)
+    r.set("greeting", "hello")
+
+Names and module paths follow redis-py 7.4 (``redis_native.client``,
+``redis_native.connection``, ``redis_native.exceptions``...).  Sentinel, Cluster,
+pipelines, pub/sub and TLS are not available yet; see README.md.
+"""
+from . import exceptions  # first: the C module reads its exception classes
+from .backoff import default_backoff
+from .client import Redis, StrictRedis
+from .connection import (
+    BlockingConnectionPool,
+    Connection,
+    ConnectionPool,
+    SSLConnection,
+    UnixDomainSocketConnection,
+)
+from .credentials import CredentialProvider, UsernamePasswordCredentialProvider
+from .driver_info import DriverInfo
+from .exceptions import (
+    AuthenticationError,
+    AuthenticationWrongNumberOfArgsError,
+    BusyLoadingError,
+    ChildDeadlockedError,
+    ConnectionError,
+    CrossSlotTransactionError,
+    DataError,
+    InvalidPipelineStack,
+    InvalidResponse,
+    MaxConnectionsError,
+    OutOfMemoryError,
+    PubSubError,
+    ReadOnlyError,
+    RedisClusterException,
+    RedisError,
+    ResponseError,
+    TimeoutError,
+    WatchError,
+)
+from .utils import from_url
+
+__version__ = "0.1.0"
+VERSION = tuple(int(p) for p in __version__.split("."))
+
+__all__ = [
+    "AuthenticationError",
+    "AuthenticationWrongNumberOfArgsError",
+    "BlockingConnectionPool",
+    "BusyLoadingError",
+    "ChildDeadlockedError",
+    "Connection",
+    "ConnectionError",
+    "ConnectionPool",
+    "CredentialProvider",
+    "CrossSlotTransactionError",
+    "DataError",
+    "DriverInfo",
+    "from_url",
+    "default_backoff",
+    "InvalidPipelineStack",
+    "InvalidResponse",
+    "MaxConnectionsError",
+    "OutOfMemoryError",
+    "PubSubError",
+    "ReadOnlyError",
+    "Redis",
+    "RedisClusterException",
+    "RedisError",
+    "ResponseError",
+    "SSLConnection",
+    "UsernamePasswordCredentialProvider",
+    "StrictRedis",
+    "TimeoutError",
+    "UnixDomainSocketConnection",
+    "WatchError",
+]

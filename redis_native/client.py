@@ -1,0 +1,268 @@
+"""The Redis client class.
+
+``Redis`` is an ordinary Python class (users subclass it and patch its methods)
+whose base ``_native.ClientBase`` implements ``execute_command`` in C.  The
+command methods come from :mod:`redis_native.commands` and only build argument
+tuples.
+"""
+import copy
+from typing import Any, Callable, Dict, List, Mapping, Optional, Type, Union
+
+from . import _native
+from ._parsers.helpers import _RedisCallbacks, _RedisCallbacksRESP2
+from .backoff import ExponentialWithJitterBackoff
+from .commands import CoreCommands
+from .commands.helpers import EMPTY_RESPONSE, NEVER_DECODE
+from .connection import (
+    ConnectionPool,
+    SSLConnection,
+    UnixDomainSocketConnection,
+)
+from .credentials import CredentialProvider
+from .driver_info import DriverInfo, resolve_driver_info
+from .exceptions import RedisError, ResponseError
+from .retry import Retry
+from .utils import SENTINEL
+
+__all__ = ["Redis", "StrictRedis", "CaseInsensitiveDict", "EMPTY_RESPONSE", "NEVER_DECODE"]
+
+
+class CaseInsensitiveDict(dict):
+    """A dict whose str keys are stored and looked up upper-cased."""
+
+    def __init__(self, data: Optional[Mapping] = None) -> None:
+        super().__init__()
+        for k, v in (data or {}).items():
+            self[k] = v
+
+    @staticmethod
+    def _norm(k: Any) -> Any:
+        return k.upper() if isinstance(k, str) else k
+
+    def __contains__(self, k: Any) -> bool:
+        return super().__contains__(self._norm(k))
+
+    def __delitem__(self, k: Any) -> None:
+        super().__delitem__(self._norm(k))
+
+    def __getitem__(self, k: Any) -> Any:
+        return super().__getitem__(self._norm(k))
+
+    def get(self, k: Any, default: Any = None) -> Any:
+        return super().get(self._norm(k), default)
+
+    def __setitem__(self, k: Any, v: Any) -> None:
+        super().__setitem__(self._norm(k), v)
+
+    def update(self, data: Mapping) -> None:  # type: ignore[override]
+        for k, v in dict(data).items():
+            self[k] = v
+
+
+class Redis(_native.ClientBase, CoreCommands):
+    """A client for one Redis server, compatible with redis-py's ``redis.Redis``.
+
+    Connections come from ``connection_pool`` (one is built from the keyword
+    arguments when none is given).  Every command method sends one command and
+    returns its reply after the response callback, exactly as redis-py does with
+    RESP2.
+    """
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs: Any) -> "Redis":
+        """Return a client configured from a URL.
+
+        ``redis://[[username]:[password]]@localhost:6379/0``,
+        ``unix://[username@]/path/to/socket.sock?db=0[&password=password]``;
+        query-string arguments (``socket_timeout``, ``decode_responses``,
+        ``health_check_interval``, ``max_connections``, ``client_name``...) and
+        keyword arguments configure the pool; keyword arguments win.
+        """
+        single_connection_client = kwargs.pop("single_connection_client", False)
+        pool = ConnectionPool.from_url(url, **kwargs)
+        client = cls(connection_pool=pool, single_connection_client=single_connection_client)
+        client.auto_close_connection_pool = True
+        return client
+
+    @classmethod
+    def from_pool(cls, connection_pool: ConnectionPool) -> "Redis":
+        """Return a client that owns ``connection_pool`` (closed with the client)."""
+        client = cls(connection_pool=connection_pool)
+        client.auto_close_connection_pool = True
+        return client
+
+    def __init__(
+        self,
+        host: str = "localhost",
+        port: int = 6379,
+        db: int = 0,
+        password: Optional[str] = None,
+        socket_timeout: Optional[float] = None,
+        socket_connect_timeout: Optional[float] = None,
+        socket_keepalive: Optional[bool] = None,
+        socket_keepalive_options: Optional[Mapping[int, Union[int, bytes]]] = None,
+        connection_pool: Optional[ConnectionPool] = None,
+        unix_socket_path: Optional[str] = None,
+        encoding: str = "utf-8",
+        encoding_errors: str = "strict",
+        decode_responses: bool = False,
+        retry_on_timeout: bool = False,
+        retry: Retry = Retry(backoff=ExponentialWithJitterBackoff(base=1, cap=10), retries=3),
+        retry_on_error: Optional[List[Type[Exception]]] = None,
+        ssl: bool = False,
+        ssl_keyfile: Optional[str] = None,
+        ssl_certfile: Optional[str] = None,
+        ssl_cert_reqs: Union[str, Any] = "required",
+        ssl_include_verify_flags: Optional[List[Any]] = None,
+        ssl_exclude_verify_flags: Optional[List[Any]] = None,
+        ssl_ca_certs: Optional[str] = None,
+        ssl_ca_path: Optional[str] = None,
+        ssl_ca_data: Optional[str] = None,
+        ssl_check_hostname: bool = True,
+        ssl_password: Optional[str] = None,
+        ssl_validate_ocsp: bool = False,
+        ssl_validate_ocsp_stapled: bool = False,
+        ssl_ocsp_context: Optional[Any] = None,
+        ssl_ocsp_expected_cert: Optional[str] = None,
+        ssl_min_version: Optional[Any] = None,
+        ssl_ciphers: Optional[str] = None,
+        max_connections: Optional[int] = None,
+        single_connection_client: bool = False,
+        health_check_interval: int = 0,
+        client_name: Optional[str] = None,
+        lib_name: Union[str, None, object] = SENTINEL,
+        lib_version: Union[str, None, object] = SENTINEL,
+        driver_info: Union[DriverInfo, None, object] = SENTINEL,
+        username: Optional[str] = None,
+        redis_connect_func: Optional[Callable[[], None]] = None,
+        credential_provider: Optional[CredentialProvider] = None,
+        protocol: Optional[int] = 2,
+        cache: Optional[Any] = None,
+        cache_config: Optional[Any] = None,
+        event_dispatcher: Optional[Any] = None,
+        maint_notifications_config: Optional[Any] = None,
+        oss_cluster_maint_notifications_handler: Optional[Any] = None,
+    ) -> None:
+        if cache is not None or cache_config is not None:
+            raise RedisError("Client caching is only supported with RESP version 3")
+        if maint_notifications_config is not None and getattr(
+                maint_notifications_config, "enabled", False):
+            raise RedisError(
+                "Maintenance notifications handlers on connection are only supported "
+                "with RESP version 3"
+            )
+        self._event_dispatcher = event_dispatcher
+        if not connection_pool:
+            if ssl:
+                raise RedisError("redis_native does not support TLS (rediss://, ssl=True) yet")
+            kwargs: Dict[str, Any] = {
+                "db": db,
+                "username": username,
+                "password": password,
+                "socket_timeout": socket_timeout,
+                "encoding": encoding,
+                "encoding_errors": encoding_errors,
+                "decode_responses": decode_responses,
+                "retry_on_error": list(retry_on_error or []),
+                "retry": copy.deepcopy(retry),
+                "max_connections": max_connections,
+                "health_check_interval": health_check_interval,
+                "client_name": client_name,
+                "driver_info": resolve_driver_info(driver_info, lib_name, lib_version),
+                "redis_connect_func": redis_connect_func,
+                "credential_provider": credential_provider,
+                "protocol": protocol,
+            }
+            if retry_on_timeout:
+                kwargs["retry_on_timeout"] = True
+            if unix_socket_path is not None:
+                kwargs.update(path=unix_socket_path, connection_class=UnixDomainSocketConnection)
+            else:
+                kwargs.update(
+                    host=host,
+                    port=port,
+                    socket_connect_timeout=socket_connect_timeout,
+                    socket_keepalive=socket_keepalive,
+                    socket_keepalive_options=socket_keepalive_options,
+                )
+            connection_pool = ConnectionPool(**kwargs)
+            self.auto_close_connection_pool = True
+        else:
+            self.auto_close_connection_pool = False
+        self.connection_pool = connection_pool
+        self.single_connection_client = single_connection_client
+        self.connection = None
+        self._single_connection_client = single_connection_client
+        if single_connection_client:
+            self.connection = self.connection_pool.get_connection()
+        callbacks = CaseInsensitiveDict(_RedisCallbacks)
+        callbacks.update(_RedisCallbacksRESP2)
+        self.response_callbacks = callbacks
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__module__}.{type(self).__name__}({self.connection_pool!r})>"
+
+    def get_encoder(self):
+        """The Encoder of this client's connections (encoding, errors, decode flag)."""
+        return self.connection_pool.get_encoder()
+
+    def get_connection_kwargs(self) -> Dict[str, Any]:
+        """The keyword arguments every connection of the pool is built with."""
+        return self.connection_pool.connection_kwargs
+
+    def get_retry(self) -> Optional[Retry]:
+        return self.get_connection_kwargs().get("retry")
+
+    def set_retry(self, retry: Retry) -> None:
+        self.get_connection_kwargs().update({"retry": retry})
+        self.connection_pool.set_retry(retry)
+
+    def set_response_callback(self, command: str, callback: Callable) -> None:
+        """Use ``callback(response, **options)`` to post-process ``command``'s replies."""
+        self.response_callbacks[command] = callback
+
+    def parse_response(self, connection: Any, command_name: Union[str, bytes], **options: Any) -> Any:
+        """Read one reply from ``connection`` and apply the command's callback."""
+        try:
+            if NEVER_DECODE in options:
+                response = connection.read_response(disable_decoding=True)
+                options.pop(NEVER_DECODE)
+            else:
+                response = connection.read_response()
+        except ResponseError:
+            if EMPTY_RESPONSE in options:
+                return options[EMPTY_RESPONSE]
+            raise
+        options.pop(EMPTY_RESPONSE, None)
+        options.pop("keys", None)
+        if command_name in self.response_callbacks:
+            return self.response_callbacks[command_name](response, **options)
+        return response
+
+    def get_cache(self) -> None:
+        return None
+
+    def __enter__(self) -> "Redis":
+        return self
+
+    def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    def close(self) -> None:
+        """Give back the single connection (if any); disconnect an owned pool."""
+        # getattr: close() also runs from __del__ of a half-built client.
+        conn = getattr(self, "connection", None)
+        if conn:
+            self.connection = None
+            self.connection_pool.release(conn)
+        if getattr(self, "auto_close_connection_pool", False):
+            self.connection_pool.disconnect()
+
+
+StrictRedis = Redis

@@ -1,0 +1,564 @@
+"""Connections and connection pools.
+
+``Connection``, ``UnixDomainSocketConnection``, ``ConnectionPool`` and
+``BlockingConnectionPool`` are thin Python classes over the C types of
+``redis_native._native``: the C side owns the socket, the reader, packing,
+timeouts and the per-command path; this module holds what runs once per
+connection (argument handling, the connect handshake, repr, health checks) and
+URL parsing.
+
+Instances of exactly these classes take the C fast path.  A subclass that
+overrides a method (``on_connect``, ``_connect``, ``get_connection``,
+``send_command``...) is honoured: the dispatcher then calls its Python methods.
+"""
+import copy
+import os
+import socket
+import weakref
+from typing import Any, Dict, Iterable, List, Optional, Tuple, Type, Union
+
+from . import _native
+from ._url import parse_url
+from .backoff import NoBackoff
+from .credentials import CredentialProvider, UsernamePasswordCredentialProvider
+from .driver_info import DriverInfo, resolve_driver_info
+from .exceptions import (
+    AuthenticationError,
+    AuthenticationWrongNumberOfArgsError,
+    ConnectionError,
+    DataError,
+    RedisError,
+    ResponseError,
+    TimeoutError,
+)
+from .retry import Retry
+from .utils import SENTINEL, format_error_message, str_if_bytes
+
+__all__ = [
+    "Encoder",
+    "Connection",
+    "UnixDomainSocketConnection",
+    "SSLConnection",
+    "ConnectionPool",
+    "BlockingConnectionPool",
+    "parse_url",
+]
+
+DEFAULT_RESP_VERSION = 2
+
+
+class Encoder:
+    """Turns arguments into bytes and replies into str, with redis-py's rules.
+
+    The C packer applies the same rules on the hot path; this object is for
+    command methods and user code that call ``get_encoder()``.
+    """
+
+    __slots__ = ("encoding", "encoding_errors", "decode_responses")
+
+    def __init__(self, encoding: str, encoding_errors: str, decode_responses: bool):
+        self.encoding = encoding
+        self.encoding_errors = encoding_errors
+        self.decode_responses = decode_responses
+
+    def encode(self, value: Any) -> Union[bytes, memoryview]:
+        if isinstance(value, (bytes, memoryview)):
+            return value
+        if isinstance(value, bool):
+            raise DataError(
+                "Invalid input of type: 'bool'. Convert to a bytes, string, int or float first."
+            )
+        if isinstance(value, (int, float)):
+            return repr(value).encode()
+        if isinstance(value, str):
+            return value.encode(self.encoding, self.encoding_errors)
+        raise DataError(
+            f"Invalid input of type: '{type(value).__name__}'. "
+            "Convert to a bytes, string, int or float first."
+        )
+
+    def decode(self, value: Any, force: bool = False) -> Any:
+        if self.decode_responses or force:
+            if isinstance(value, memoryview):
+                value = value.tobytes()
+            if isinstance(value, bytes):
+                return value.decode(self.encoding, self.encoding_errors)
+        return value
+
+
+def _check_protocol(protocol: Any) -> int:
+    try:
+        p = int(protocol)
+    except TypeError:
+        return DEFAULT_RESP_VERSION
+    except ValueError:
+        raise ConnectionError("protocol must be an integer")
+    if p < 2 or p > 3:
+        raise ConnectionError("protocol must be either 2 or 3")
+    if p == 3:
+        # The Debian hiredis reader is RESP2-only; a RESP3 reader will slot in
+        # behind src/reader.h.  Refuse rather than silently speak RESP2.
+        raise ConnectionError(
+            "redis_native does not support RESP3 (protocol=3) yet; use protocol=2"
+        )
+    return p
+
+
+class AbstractConnection(_native.Connection):
+    """Settings and handshake shared by every connection class."""
+
+    def __init__(
+        self,
+        db: int = 0,
+        password: Optional[str] = None,
+        socket_timeout: Optional[float] = None,
+        socket_connect_timeout: Optional[float] = None,
+        retry_on_timeout: bool = False,
+        retry_on_error: Union[Iterable[Type[Exception]], object] = SENTINEL,
+        encoding: str = "utf-8",
+        encoding_errors: str = "strict",
+        decode_responses: bool = False,
+        parser_class: Any = None,
+        socket_read_size: int = 65536,
+        health_check_interval: int = 0,
+        client_name: Optional[str] = None,
+        lib_name: Union[str, None, object] = SENTINEL,
+        lib_version: Union[str, None, object] = SENTINEL,
+        driver_info: Union[DriverInfo, None, object] = SENTINEL,
+        username: Optional[str] = None,
+        retry: Optional[Retry] = None,
+        redis_connect_func: Optional[Any] = None,
+        credential_provider: Optional[CredentialProvider] = None,
+        protocol: Optional[int] = 2,
+        command_packer: Optional[Any] = None,
+        event_dispatcher: Optional[Any] = None,
+        **unsupported: Any,
+    ):
+        if (username or password) and credential_provider is not None:
+            raise DataError(
+                "'username' and 'password' cannot be passed along with "
+                "'credential_provider'. Please provide only one of the following "
+                "arguments: \n1. 'password' and (optional) 'username'\n"
+                "2. 'credential_provider'"
+            )
+        _reject_unsupported(type(self).__name__, unsupported)
+        if command_packer is not None:
+            raise RedisError("redis_native packs commands in C; command_packer is not supported")
+        self.pid = os.getpid()
+        self.db = db
+        self.client_name = client_name
+        self.driver_info = resolve_driver_info(driver_info, lib_name, lib_version)
+        self.credential_provider = credential_provider
+        self.password = password
+        self.username = username
+        self.socket_timeout = socket_timeout
+        self.socket_connect_timeout = (
+            socket_connect_timeout if socket_connect_timeout is not None else socket_timeout
+        )
+        self.retry_on_timeout = retry_on_timeout
+        errors = [] if retry_on_error is SENTINEL else list(retry_on_error)
+        if retry_on_timeout:
+            errors.append(TimeoutError)
+        self.retry_on_error = errors
+        if retry or errors:
+            self.retry = Retry(NoBackoff(), 1) if retry is None else copy.deepcopy(retry)
+            if errors:
+                self.retry.update_supported_errors(errors)
+        else:
+            self.retry = Retry(NoBackoff(), 0)
+        self.health_check_interval = health_check_interval
+        self.next_health_check = 0
+        self.redis_connect_func = redis_connect_func
+        self.encoding = encoding
+        self.encoding_errors = encoding_errors
+        self.decode_responses = decode_responses
+        self.encoder = Encoder(encoding, encoding_errors, decode_responses)
+        self.handshake_metadata = None
+        self.socket_read_size = socket_read_size
+        self._connect_callbacks: List[weakref.WeakMethod] = []
+        self.protocol = _check_protocol(protocol)
+        self._event_dispatcher = event_dispatcher
+
+    # -- description --------------------------------------------------------
+    def repr_pieces(self) -> List[Tuple[str, Any]]:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        args = ",".join(f"{k}={v}" for k, v in self.repr_pieces())
+        return f"<{type(self).__module__}.{type(self).__name__}({args})>"
+
+    def _host_error(self) -> str:
+        raise NotImplementedError
+
+    def _error_message(self, exception: BaseException) -> str:
+        return format_error_message(self._host_error(), exception)
+
+    def get_protocol(self) -> int:
+        return self.protocol
+
+    def set_parser(self, parser_class: Any) -> None:
+        """Accepted for compatibility: replies are always read by the C reader."""
+
+    # -- connect callbacks (pubsub resubscription etc.) ----------------------
+    def register_connect_callback(self, callback: Any) -> None:
+        ref = weakref.WeakMethod(callback)
+        if ref not in self._connect_callbacks:
+            self._connect_callbacks.append(ref)
+
+    def deregister_connect_callback(self, callback: Any) -> None:
+        try:
+            self._connect_callbacks.remove(weakref.WeakMethod(callback))
+        except ValueError:
+            pass
+
+    # -- connecting ------------------------------------------------------------
+    def connect(self) -> None:
+        """Open the socket and run the handshake, retried per ``self.retry``."""
+        if self.is_connected:
+            return
+        self.retry.call_with_retry(self._connect_once, lambda error: self.disconnect(error))
+
+    def connect_check_health(self, check_health: bool = True,
+                             retry_socket_connect: bool = True) -> None:
+        if self.is_connected:
+            return
+        if retry_socket_connect:
+            self.connect()
+        else:
+            self._connect_once()
+
+    def _connect_once(self) -> None:
+        if self.is_connected:
+            return
+        try:
+            sock = self._connect()
+            if sock is not None:
+                # A subclass returned its own socket object: adopt its descriptor.
+                self._attach_fd(sock.detach())
+        except socket.timeout:
+            raise TimeoutError("Timeout connecting to server")
+        except OSError as e:
+            raise ConnectionError(self._error_message(e))
+        try:
+            if self.redis_connect_func is None:
+                self.on_connect()
+            else:
+                self.redis_connect_func(self)
+        except RedisError:
+            self.disconnect()
+            raise
+        self._connect_callbacks = [ref for ref in self._connect_callbacks if ref()]
+        for ref in self._connect_callbacks:
+            callback = ref()
+            if callback:
+                callback(self)
+
+    def _connect(self) -> Any:
+        raise NotImplementedError
+
+    def on_connect(self) -> None:
+        self.on_connect_check_health(check_health=True)
+
+    def _handshake_commands(self, auth_args: Optional[Tuple]) -> List[Tuple[str, tuple]]:
+        commands: List[Tuple[str, tuple]] = []
+        if auth_args:
+            commands.append(("auth", ("AUTH", *auth_args)))
+        if self.client_name:
+            commands.append(("setname", ("CLIENT", "SETNAME", self.client_name)))
+        info = self.driver_info
+        if info is not None and info.formatted_name:
+            commands.append(("setinfo", ("CLIENT", "SETINFO", "LIB-NAME", info.formatted_name)))
+        if info is not None and info.lib_version:
+            commands.append(("setinfo", ("CLIENT", "SETINFO", "LIB-VER", info.lib_version)))
+        if self.db:
+            commands.append(("select", ("SELECT", self.db)))
+        return commands
+
+    def on_connect_check_health(self, check_health: bool = True) -> None:
+        """AUTH, CLIENT SETNAME, CLIENT SETINFO and SELECT in one round trip."""
+        auth_args = None
+        if self.credential_provider or self.username or self.password:
+            provider = self.credential_provider or UsernamePasswordCredentialProvider(
+                self.username, self.password
+            )
+            auth_args = provider.get_credentials()
+        commands = self._handshake_commands(auth_args)
+        if not commands:
+            return
+        self.send_packed_command(
+            self.pack_commands([args for _, args in commands]), check_health=False
+        )
+        replies: List[Any] = []
+        for _ in commands:
+            try:
+                replies.append(self.read_response())
+            except ResponseError as e:  # read them all before judging any
+                replies.append(e)
+        for (kind, args), reply in zip(commands, replies):
+            if kind == "auth":
+                if isinstance(reply, AuthenticationWrongNumberOfArgsError):
+                    # A pre-6.0 server takes only the password: retry with it
+                    # (rest of the handshake failed with NOAUTH, so redo it).
+                    self.send_command("AUTH", auth_args[-1], check_health=False)
+                    if str_if_bytes(self.read_response()) != "OK":
+                        raise AuthenticationError("Invalid Username or Password")
+                    self._redo_after_auth(commands[1:])
+                    return
+                if isinstance(reply, Exception):
+                    raise reply
+                if str_if_bytes(reply) != "OK":
+                    raise AuthenticationError("Invalid Username or Password")
+            elif kind == "setname":
+                if isinstance(reply, Exception) or str_if_bytes(reply) != "OK":
+                    raise ConnectionError("Error setting client name")
+            elif kind == "select":
+                if isinstance(reply, Exception):
+                    raise reply
+                if str_if_bytes(reply) != "OK":
+                    raise ConnectionError("Invalid Database")
+            # CLIENT SETINFO errors (servers before 7.2) are ignored.
+
+    def _redo_after_auth(self, commands: List[Tuple[str, tuple]]) -> None:
+        for kind, args in commands:
+            self.send_command(*args, check_health=False)
+            try:
+                reply = self.read_response()
+            except ResponseError:
+                if kind == "setinfo":
+                    continue
+                raise
+            if kind == "setname" and str_if_bytes(reply) != "OK":
+                raise ConnectionError("Error setting client name")
+
+    # -- health ----------------------------------------------------------------
+    def _send_ping(self) -> None:
+        self.send_command("PING", check_health=False)
+        if str_if_bytes(self.read_response()) != "PONG":
+            raise ConnectionError("Bad response from PING health check")
+
+    def _ping_failed(self, error: Exception) -> None:
+        self.disconnect()
+
+    def check_health(self) -> None:
+        import time
+
+        if self.health_check_interval and time.monotonic() > self.next_health_check:
+            self.retry.call_with_retry(self._send_ping, self._ping_failed)
+
+    def should_reconnect(self) -> bool:
+        return False
+
+    def __del__(self) -> None:
+        try:
+            self.disconnect()
+        except Exception:
+            pass
+
+
+class Connection(AbstractConnection):
+    """A TCP connection to a Redis server."""
+
+    def __init__(
+        self,
+        host: str = "localhost",
+        port: int = 6379,
+        socket_keepalive: bool = False,
+        socket_keepalive_options: Optional[Dict[int, int]] = None,
+        socket_type: int = 0,
+        **kwargs: Any,
+    ):
+        self.host = host
+        self.port = int(port)
+        self.socket_keepalive = socket_keepalive
+        self.socket_keepalive_options = socket_keepalive_options or {}
+        self.socket_type = socket_type
+        super().__init__(**kwargs)
+
+    def repr_pieces(self) -> List[Tuple[str, Any]]:
+        pieces = [("host", self.host), ("port", self.port), ("db", self.db)]
+        if self.client_name:
+            pieces.append(("client_name", self.client_name))
+        return pieces
+
+    def _connect(self) -> None:
+        self._connect_tcp(self.host, self.port, self.socket_type,
+                          bool(self.socket_keepalive), self.socket_keepalive_options)
+
+    def _host_error(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+class UnixDomainSocketConnection(AbstractConnection):
+    """A connection over a unix domain socket."""
+
+    def __init__(self, path: str = "", socket_timeout: Optional[float] = None, **kwargs: Any):
+        self.path = path
+        super().__init__(socket_timeout=socket_timeout, **kwargs)
+
+    def repr_pieces(self) -> List[Tuple[str, Any]]:
+        pieces = [("path", self.path), ("db", self.db)]
+        if self.client_name:
+            pieces.append(("client_name", self.client_name))
+        return pieces
+
+    def _connect(self) -> None:
+        self._connect_unix(self.path)
+
+    def _host_error(self) -> str:
+        return self.path
+
+
+class SSLConnection(Connection):
+    """TLS connections are not available yet in redis_native.
+
+    The class exists so that ``rediss://`` URLs and ``ssl=True`` fail with a
+    clear error instead of an AttributeError or a silent plain-text connection.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        raise RedisError("redis_native does not support TLS (rediss://, ssl=True) yet")
+
+
+_UNSUPPORTED_OK = {
+    # accepted and meaningless here, as long as they carry no value
+    "maint_notifications_config", "maint_notifications_pool_handler",
+    "maintenance_state", "maintenance_notification_hash", "orig_host_address",
+    "orig_socket_timeout", "orig_socket_connect_timeout",
+    "oss_cluster_maint_notifications_handler", "cache", "cache_config",
+}
+
+
+def _reject_unsupported(where: str, extra: Dict[str, Any]) -> None:
+    for name, value in extra.items():
+        if name in _UNSUPPORTED_OK and (value is None or name == "maintenance_state"):
+            continue
+        if name in _UNSUPPORTED_OK:
+            raise RedisError(f"{where}: '{name}' is not supported by redis_native yet")
+        raise TypeError(f"{where}.__init__() got an unexpected keyword argument '{name}'")
+
+
+_URL_CLASSES = {"UnixDomainSocketConnection": UnixDomainSocketConnection,
+                "SSLConnection": SSLConnection}
+
+
+class ConnectionPool(_native.ConnectionPool):
+    """A thread-safe, fork-safe pool of connections, in C.
+
+    ``max_connections`` caps the connections the pool creates; asking for one
+    more raises :class:`~redis_native.exceptions.MaxConnectionsError`.
+    """
+
+    SENSITIVE_REPR_KEYS = frozenset({"password", "username", "credential_provider"})
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs: Any) -> "ConnectionPool":
+        """Build a pool from a ``redis://``, ``rediss://`` or ``unix://`` URL.
+
+        Keyword arguments override what the URL says.
+        """
+        url_options = parse_url(url)
+        if "connection_class" in kwargs:
+            url_options["connection_class"] = kwargs["connection_class"]
+        kwargs.update(url_options)
+        marker = kwargs.get("connection_class")
+        if isinstance(marker, str):
+            kwargs["connection_class"] = _URL_CLASSES[marker]
+        return cls(**kwargs)
+
+    def __init__(
+        self,
+        connection_class: Type[AbstractConnection] = Connection,
+        max_connections: Optional[int] = None,
+        cache_factory: Any = None,
+        maint_notifications_config: Any = None,
+        **connection_kwargs: Any,
+    ):
+        if cache_factory is not None or connection_kwargs.get("cache") is not None \
+                or connection_kwargs.get("cache_config") is not None:
+            raise RedisError("Client caching is only supported with RESP version 3")
+        max_connections = 2 ** 31 if max_connections is None else max_connections
+        if not isinstance(max_connections, int) or max_connections < 0:
+            raise ValueError('"max_connections" must be a positive integer')
+        connection_kwargs.pop("cache", None)
+        connection_kwargs.pop("cache_config", None)
+        self.connection_class = connection_class
+        self.connection_kwargs = connection_kwargs
+        self.max_connections = max_connections
+        self._maint_notifications_config = maint_notifications_config
+
+    def __repr__(self) -> str:
+        args = ",".join(
+            f"{k}={'<REDACTED>' if k in self.SENSITIVE_REPR_KEYS else v}"
+            for k, v in self.connection_kwargs.items()
+        )
+        return (f"<{type(self).__module__}.{type(self).__name__}"
+                f"(<{self.connection_class.__module__}.{self.connection_class.__name__}"
+                f"({args})>)>")
+
+    def __reduce__(self):
+        # Pools are handed to child processes (multiprocessing) by their settings.
+        return (_rebuild_pool, (type(self), self._init_settings()))
+
+    def _init_settings(self) -> Dict[str, Any]:
+        settings = dict(self.connection_kwargs)
+        settings["connection_class"] = self.connection_class
+        settings["max_connections"] = self.max_connections
+        return settings
+
+    def get_protocol(self) -> int:
+        return self.connection_kwargs.get("protocol", DEFAULT_RESP_VERSION) or 2
+
+    def get_encoder(self) -> Encoder:
+        kw = self.connection_kwargs
+        return Encoder(kw.get("encoding", "utf-8"), kw.get("encoding_errors", "strict"),
+                       kw.get("decode_responses", False))
+
+    def can_get_connection(self) -> bool:
+        return bool(self._available_connections) or \
+            self._created_connections < self.max_connections
+
+    def close(self) -> None:
+        self.disconnect()
+
+    def set_retry(self, retry: Retry) -> None:
+        self.connection_kwargs.update({"retry": retry})
+        for conn in list(self._available_connections) + list(self._in_use_connections):
+            conn.retry = retry
+
+    @property
+    def cache(self) -> None:
+        return None
+
+
+class BlockingConnectionPool(ConnectionPool):
+    """A pool that waits (up to ``timeout`` seconds, None = forever) for a free
+    connection instead of raising when all ``max_connections`` are in use."""
+
+    def __init__(
+        self,
+        max_connections: int = 50,
+        timeout: Optional[float] = 20,
+        connection_class: Type[AbstractConnection] = Connection,
+        queue_class: Any = None,
+        **connection_kwargs: Any,
+    ):
+        self.queue_class = queue_class
+        super().__init__(connection_class=connection_class,
+                         max_connections=max_connections, **connection_kwargs)
+        self.timeout = timeout
+        self._blocking = True
+
+    def _init_settings(self) -> Dict[str, Any]:
+        settings = super()._init_settings()
+        settings["timeout"] = self.timeout
+        return settings
+
+
+def _rebuild_pool(cls: type, settings: Dict[str, Any]) -> ConnectionPool:
+    return cls(**settings)
+
+
+_native._register_fast_types(
+    (Connection, UnixDomainSocketConnection),
+    (ConnectionPool, BlockingConnectionPool),
+)

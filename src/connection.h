@@ -1,0 +1,62 @@
+/* _native.Connection: one socket to a Redis server (TCP or unix domain).
+ *
+ * The C type owns the socket, the reader, the output buffer and the settings
+ * read on every command (timeouts, decoding, health-check interval, retry).
+ * Cold logic (constructor arguments, the connect handshake, repr, health
+ * check) lives in the Python subclasses in redis_native/connection.py, which
+ * call the C primitives below.
+ */
+#ifndef RN_CONNECTION_H
+#define RN_CONNECTION_H
+
+#include "module.h"
+#include "packer.h"
+#include "reader.h"
+
+typedef struct rn_conn {
+    PyObject_HEAD
+    PyObject *module;            /* strong: keeps st alive */
+    rn_state *st;
+    int fd;                      /* -1 when disconnected */
+    unsigned long fork_gen;      /* rn_fork_generation() when fd was opened */
+    long pid;                    /* getpid() at connect, for users and repr */
+    rn_reader *reader;
+    rn_buf wbuf;                 /* reused output buffer */
+    char *rbuf;                  /* input buffer, RN_RBUF_SIZE bytes, lazily */
+    /* hot settings, mirrored in C by their attribute setters */
+    PyObject *socket_timeout;    /* None or number */
+    double timeout_c;            /* < 0: block forever */
+    PyObject *socket_connect_timeout;
+    double connect_timeout_c;
+    PyObject *health_check_interval;
+    double hc_interval_c;
+    double next_health_check;    /* monotonic seconds */
+    PyObject *encoding;          /* str */
+    PyObject *encoding_errors;   /* str */
+    int decode_responses;
+    PyObject *retry;             /* Retry object */
+    PyObject *weakreflist;
+} rn_conn;
+
+#define RN_RBUF_SIZE 65536
+
+extern PyType_Spec rn_connection_type_spec;
+
+/* Fast path used by dispatch for the exact registered classes (GIL held):
+ * connect if needed, health check if due, pack, send, read one reply.
+ * `decode` selects decoding.  Returns a new reference (the reply; a top-level
+ * error reply is raised, not returned) or NULL with an exception set.  On any
+ * failure between the first byte sent and the complete reply the connection
+ * is disconnected. */
+PyObject *rn_conn_command(rn_conn *c, PyObject *const *args, Py_ssize_t nargs,
+                          int decode);
+
+/* Close the socket (no shutdown() in a forked child) and reset the reader. */
+void rn_conn_close(rn_conn *c);
+
+/* 1 when `c` is connected in this process; drops an inherited socket. */
+int rn_conn_is_live(rn_conn *c);
+
+double rn_monotonic(void);
+
+#endif

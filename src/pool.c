@@ -1,0 +1,536 @@
+/* _native.ConnectionPool (non-blocking and blocking flavours).
+ * See pool.h for the locking rules. */
+#include "pool.h"
+#include "connection.h"
+
+#include <unistd.h>
+#include "structmember.h"
+
+static int
+pool_reset_state(rn_pool *p)
+{
+    PyObject *avail = PyList_New(0);
+    PyObject *in_use = PySet_New(NULL);
+    if (avail == NULL || in_use == NULL) {
+        Py_XDECREF(avail);
+        Py_XDECREF(in_use);
+        return -1;
+    }
+    /* Connections dropped here may belong to the parent process: their
+     * dealloc only close()s the descriptor, which leaves the parent's socket
+     * alone. */
+    Py_XSETREF(p->available, avail);
+    Py_XSETREF(p->in_use, in_use);
+    p->created = 0;
+    p->fork_gen = rn_fork_generation();
+    p->pid = (long)getpid();
+    return 0;
+}
+
+static inline int
+pool_check_fork(rn_pool *p)
+{
+    if (p->fork_gen != rn_fork_generation()) {
+        /* A child process: the waiter lock may have been held by a parent
+         * thread at fork time, so it is recreated too. */
+        if (p->wake != NULL)
+            PyThread_free_lock(p->wake);
+        p->wake = PyThread_allocate_lock();
+        if (p->wake == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        PyThread_acquire_lock(p->wake, WAIT_LOCK);
+        p->waiters = 0;
+        p->wake_pending = 0;
+        return pool_reset_state(p);
+    }
+    return 0;
+}
+
+static int
+conn_is_fast(rn_state *st, PyObject *conn)
+{
+    PyObject *t = (PyObject *)Py_TYPE(conn);
+    PyObject *fast = st->fast_conn_types;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(fast); i++)
+        if (PyTuple_GET_ITEM(fast, i) == t)
+            return 1;
+    return 0;
+}
+
+/* Ensure the connection is connected: for the built-in classes only when the
+ * socket is closed (no syscall otherwise); for other classes through their
+ * connect() method, as redis-py does. */
+static int
+pool_connect(rn_pool *p, PyObject *conn)
+{
+    if (conn_is_fast(p->st, conn) && rn_conn_is_live((rn_conn *)conn))
+        return 0;
+    PyObject *r = PyObject_CallMethodNoArgs(conn, p->st->s_connect);
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
+static void
+pool_wake_one(rn_pool *p)
+{
+    if (p->blocking && p->waiters > 0 && !p->wake_pending) {
+        p->wake_pending = 1;
+        PyThread_release_lock(p->wake);
+    }
+}
+
+/* Wait (GIL released) until woken or the deadline passes.  1 woken, 0 timed
+ * out, -1 exception (signal). */
+static int
+pool_wait(rn_pool *p, double deadline)
+{
+    for (;;) {
+        PY_TIMEOUT_T us = -1;
+        if (deadline >= 0) {
+            double left = deadline - rn_monotonic();
+            if (left <= 0)
+                return 0;
+            us = (PY_TIMEOUT_T)(left * 1e6);
+            if (us > PY_TIMEOUT_MAX)
+                us = PY_TIMEOUT_MAX;
+        }
+        PyLockStatus st;
+        PyThread_type_lock lock = p->wake;
+        p->waiters++;
+        Py_BEGIN_ALLOW_THREADS
+        st = PyThread_acquire_lock_timed(lock, us, 1);
+        Py_END_ALLOW_THREADS
+        p->waiters--;
+        if (st == PY_LOCK_ACQUIRED) {
+            p->wake_pending = 0;
+            return 1;
+        }
+        if (st == PY_LOCK_INTR) {
+            if (PyErr_CheckSignals() < 0)
+                return -1;
+            continue;
+        }
+        return 0;   /* timeout */
+    }
+}
+
+PyObject *
+rn_pool_get(rn_pool *p)
+{
+    rn_state *st = p->st;
+    PyObject *conn = NULL;
+    double deadline = -1;
+    if (pool_check_fork(p) < 0)
+        return NULL;
+    if (p->blocking && p->timeout >= 0)
+        deadline = rn_monotonic() + p->timeout;
+    for (;;) {
+        Py_ssize_t n = PyList_GET_SIZE(p->available);
+        if (n > 0) {
+            conn = Py_NewRef(PyList_GET_ITEM(p->available, n - 1));
+            if (PyList_SetSlice(p->available, n - 1, n, NULL) < 0) {
+                Py_DECREF(conn);
+                return NULL;
+            }
+            break;
+        }
+        if (p->created < p->max_connections) {
+            p->created++;
+            conn = PyObject_CallMethodNoArgs((PyObject *)p, st->s_make_connection);
+            if (conn == NULL) {
+                p->created--;
+                pool_wake_one(p);
+                return NULL;
+            }
+            break;
+        }
+        if (!p->blocking) {
+            PyErr_SetString(st->MaxConnectionsError, "Too many connections");
+            return NULL;
+        }
+        int w = pool_wait(p, deadline);
+        if (w < 0)
+            return NULL;
+        if (w == 0) {
+            PyErr_SetString(st->ConnectionError, "No connection available.");
+            return NULL;
+        }
+        if (pool_check_fork(p) < 0)
+            return NULL;
+    }
+    if (PySet_Add(p->in_use, conn) < 0) {
+        Py_DECREF(conn);
+        return NULL;
+    }
+    /* More connections may be free for other waiters. */
+    if (PyList_GET_SIZE(p->available) > 0)
+        pool_wake_one(p);
+    if (pool_connect(p, conn) < 0) {
+        PyObject *et, *ev, *etb;
+        PyErr_Fetch(&et, &ev, &etb);
+        rn_pool_release(p, conn);
+        Py_DECREF(conn);
+        PyErr_Restore(et, ev, etb);
+        return NULL;
+    }
+    return conn;
+}
+
+static int
+pool_owns(rn_pool *p, PyObject *conn)
+{
+    if (PyObject_TypeCheck(conn, p->st->ConnectionType))
+        return ((rn_conn *)conn)->fork_gen == p->fork_gen ||
+               ((rn_conn *)conn)->fd < 0;
+    PyObject *pid = PyObject_GetAttrString(conn, "pid");
+    if (pid == NULL) {
+        PyErr_Clear();
+        return 1;
+    }
+    long v = PyLong_AsLong(pid);
+    Py_DECREF(pid);
+    if (v == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return 1;
+    }
+    return v == p->pid;
+}
+
+void
+rn_pool_release(rn_pool *p, PyObject *conn)
+{
+    PyObject *et, *ev, *etb;
+    PyErr_Fetch(&et, &ev, &etb);   /* release may run while an error is in flight */
+    if (p->fork_gen != rn_fork_generation())
+        goto done;      /* a child returning a connection of the parent's pool */
+    int had = PySet_Discard(p->in_use, conn);
+    if (had < 0) {
+        PyErr_WriteUnraisable((PyObject *)p);
+        goto done;
+    }
+    if (had == 0) {
+        /* not ours (pool was reset, or a stranger): leave it alone */
+        goto done;
+    }
+    if (pool_owns(p, conn)) {
+        if (PyList_Append(p->available, conn) < 0)
+            PyErr_WriteUnraisable((PyObject *)p);
+    }
+    else {
+        p->created--;
+        PyObject *r = PyObject_CallMethodNoArgs(conn, p->st->s_disconnect);
+        if (r == NULL)
+            PyErr_WriteUnraisable(conn);
+        Py_XDECREF(r);
+    }
+    pool_wake_one(p);
+done:
+    PyErr_Restore(et, ev, etb);
+}
+
+/* ---------------- Python type ---------------- */
+
+static PyObject *
+pool_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    (void)args;
+    (void)kwargs;
+    rn_state *st = rn_state_from_type(type);
+    if (st == NULL)
+        return NULL;
+    rn_pool *p = (rn_pool *)type->tp_alloc(type, 0);
+    if (p == NULL)
+        return NULL;
+    p->module = Py_NewRef(rn_module_from_type(type));
+    p->st = st;
+    p->connection_class = Py_NewRef(Py_None);
+    p->connection_kwargs = PyDict_New();
+    p->max_connections = PY_SSIZE_T_MAX;
+    p->timeout = -1;
+    p->wake = PyThread_allocate_lock();
+    if (p->connection_kwargs == NULL || p->wake == NULL || pool_reset_state(p) < 0) {
+        if (p->wake == NULL)
+            PyErr_NoMemory();
+        Py_DECREF(p);
+        return NULL;
+    }
+    /* `wake` starts held: releasing it is the wake-up signal. */
+    PyThread_acquire_lock(p->wake, WAIT_LOCK);
+    return (PyObject *)p;
+}
+
+static int
+pool_traverse(rn_pool *p, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(p));
+    Py_VISIT(p->module);
+    Py_VISIT(p->connection_class);
+    Py_VISIT(p->connection_kwargs);
+    Py_VISIT(p->available);
+    Py_VISIT(p->in_use);
+    return 0;
+}
+
+static int
+pool_clear(rn_pool *p)
+{
+    Py_CLEAR(p->connection_class);
+    Py_CLEAR(p->connection_kwargs);
+    Py_CLEAR(p->available);
+    Py_CLEAR(p->in_use);
+    return 0;
+}
+
+static void
+pool_dealloc(rn_pool *p)
+{
+    PyTypeObject *tp = Py_TYPE(p);
+    PyObject_GC_UnTrack(p);
+    if (p->weakreflist != NULL)
+        PyObject_ClearWeakRefs((PyObject *)p);
+    pool_clear(p);
+    if (p->wake != NULL) {
+        if (!p->wake_pending)
+            PyThread_release_lock(p->wake);
+        PyThread_free_lock(p->wake);
+    }
+    Py_CLEAR(p->module);
+    tp->tp_free((PyObject *)p);
+    Py_DECREF(tp);
+}
+
+/* get_connection(command_name=None, *keys, **options): arguments accepted
+ * and ignored, as redis-py 7.x (they are deprecated there). */
+static PyObject *
+pool_get_connection(rn_pool *p, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    (void)args;
+    (void)nargs;
+    (void)kwnames;
+    return rn_pool_get(p);
+}
+
+static PyObject *
+pool_release_meth(rn_pool *p, PyObject *conn)
+{
+    rn_pool_release(p, conn);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+pool_make_connection(rn_pool *p, PyObject *unused)
+{
+    (void)unused;
+    if (p->connection_class == Py_None) {
+        PyErr_SetString(PyExc_TypeError, "pool has no connection_class");
+        return NULL;
+    }
+    PyObject *empty = PyTuple_New(0);
+    if (empty == NULL)
+        return NULL;
+    PyObject *conn = PyObject_Call(p->connection_class, empty, p->connection_kwargs);
+    Py_DECREF(empty);
+    return conn;
+}
+
+static int
+disconnect_all(rn_state *st, PyObject *iterable)
+{
+    PyObject *items = PySequence_List(iterable);   /* snapshot */
+    if (items == NULL)
+        return -1;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items); i++) {
+        PyObject *r = PyObject_CallMethodNoArgs(PyList_GET_ITEM(items, i), st->s_disconnect);
+        if (r == NULL) {
+            Py_DECREF(items);
+            return -1;
+        }
+        Py_DECREF(r);
+    }
+    Py_DECREF(items);
+    return 0;
+}
+
+/* disconnect(inuse_connections=True) */
+static PyObject *
+pool_disconnect(rn_pool *p, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"inuse_connections", NULL};
+    int inuse = 1;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|p:disconnect", kwlist, &inuse))
+        return NULL;
+    if (pool_check_fork(p) < 0)
+        return NULL;
+    if (disconnect_all(p->st, p->available) < 0)
+        return NULL;
+    if (inuse && disconnect_all(p->st, p->in_use) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+pool_reset(rn_pool *p, PyObject *unused)
+{
+    (void)unused;
+    if (pool_reset_state(p) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+pool_checkpid(rn_pool *p, PyObject *unused)
+{
+    (void)unused;
+    if (pool_check_fork(p) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+pool_owns_connection(rn_pool *p, PyObject *conn)
+{
+    return PyBool_FromLong(pool_owns(p, conn));
+}
+
+static PyMethodDef pool_methods[] = {
+    {"get_connection", (PyCFunction)(void (*)(void))pool_get_connection,
+     METH_FASTCALL | METH_KEYWORDS, "Take a connected connection from the pool."},
+    {"release", (PyCFunction)pool_release_meth, METH_O, "Give a connection back."},
+    {"make_connection", (PyCFunction)pool_make_connection, METH_NOARGS,
+     "Create a new connection from connection_class(**connection_kwargs)."},
+    {"disconnect", (PyCFunction)(void (*)(void))pool_disconnect, METH_VARARGS | METH_KEYWORDS,
+     "Disconnect idle (and, by default, in-use) connections."},
+    {"reset", (PyCFunction)pool_reset, METH_NOARGS, "Forget every connection."},
+    {"_checkpid", (PyCFunction)pool_checkpid, METH_NOARGS,
+     "Reset the pool if this process is a fork of the one that created it."},
+    {"owns_connection", (PyCFunction)pool_owns_connection, METH_O,
+     "True if the connection was opened by this process."},
+    {NULL, NULL, 0, NULL}
+};
+
+static PyObject *
+get_max(rn_pool *p, void *c)
+{
+    (void)c;
+    return PyLong_FromSsize_t(p->max_connections);
+}
+
+static int
+set_max(rn_pool *p, PyObject *v, void *c)
+{
+    (void)c;
+    if (v == NULL || !PyLong_Check(v) || PyBool_Check(v)) {
+        PyErr_SetString(PyExc_ValueError, "\"max_connections\" must be a positive integer");
+        return -1;
+    }
+    int overflow = 0;
+    long long n = PyLong_AsLongLongAndOverflow(v, &overflow);
+    if (n == -1 && PyErr_Occurred())
+        return -1;
+    if (overflow > 0 || n > PY_SSIZE_T_MAX)
+        n = PY_SSIZE_T_MAX;
+    if (overflow < 0 || n < 0) {
+        PyErr_SetString(PyExc_ValueError, "\"max_connections\" must be a positive integer");
+        return -1;
+    }
+    p->max_connections = (Py_ssize_t)n;
+    pool_wake_one(p);
+    return 0;
+}
+
+static PyObject *
+get_timeout(rn_pool *p, void *c)
+{
+    (void)c;
+    if (p->timeout < 0)
+        Py_RETURN_NONE;
+    return PyFloat_FromDouble(p->timeout);
+}
+
+static int
+set_timeout(rn_pool *p, PyObject *v, void *c)
+{
+    (void)c;
+    if (v == NULL || v == Py_None) {
+        p->timeout = -1;
+        return 0;
+    }
+    double d = PyFloat_AsDouble(v);
+    if (d == -1 && PyErr_Occurred())
+        return -1;
+    p->timeout = d < 0 ? 0 : d;
+    return 0;
+}
+
+static PyObject *
+get_blocking(rn_pool *p, void *c)
+{
+    (void)c;
+    return PyBool_FromLong(p->blocking);
+}
+
+static int
+set_blocking(rn_pool *p, PyObject *v, void *c)
+{
+    (void)c;
+    int t = v == NULL ? 0 : PyObject_IsTrue(v);
+    if (t < 0)
+        return -1;
+    p->blocking = t;
+    return 0;
+}
+
+static PyObject *
+get_pid(rn_pool *p, void *c)
+{
+    (void)c;
+    return PyLong_FromLong(p->pid);
+}
+
+static PyObject *
+get_created(rn_pool *p, void *c)
+{
+    (void)c;
+    return PyLong_FromSsize_t(p->created);
+}
+
+static PyGetSetDef pool_getset[] = {
+    {"max_connections", (getter)get_max, (setter)set_max, NULL, NULL},
+    {"timeout", (getter)get_timeout, (setter)set_timeout, NULL, NULL},
+    {"_blocking", (getter)get_blocking, (setter)set_blocking, NULL, NULL},
+    {"pid", (getter)get_pid, NULL, NULL, NULL},
+    {"_created_connections", (getter)get_created, NULL, NULL, NULL},
+    {NULL, NULL, NULL, NULL, NULL}
+};
+
+static PyMemberDef pool_members[] = {
+    {"connection_class", T_OBJECT, offsetof(rn_pool, connection_class), 0, NULL},
+    {"connection_kwargs", T_OBJECT, offsetof(rn_pool, connection_kwargs), 0, NULL},
+    {"_available_connections", T_OBJECT, offsetof(rn_pool, available), READONLY, NULL},
+    {"_in_use_connections", T_OBJECT, offsetof(rn_pool, in_use), READONLY, NULL},
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(rn_pool, weakreflist), READONLY, NULL},
+    {NULL, 0, 0, 0, NULL}
+};
+
+static PyType_Slot pool_slots[] = {
+    {Py_tp_new, pool_new},
+    {Py_tp_dealloc, pool_dealloc},
+    {Py_tp_traverse, pool_traverse},
+    {Py_tp_clear, pool_clear},
+    {Py_tp_methods, pool_methods},
+    {Py_tp_getset, pool_getset},
+    {Py_tp_members, pool_members},
+    {Py_tp_doc, "C core of a connection pool."},
+    {0, NULL}
+};
+
+PyType_Spec rn_pool_type_spec = {
+    .name = "redis_native._native.ConnectionPool",
+    .basicsize = sizeof(rn_pool),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .slots = pool_slots,
+};
