@@ -27,6 +27,14 @@ from .utils import SENTINEL
 __all__ = ["Redis", "StrictRedis", "CaseInsensitiveDict", "EMPTY_RESPONSE", "NEVER_DECODE"]
 
 
+# C versions of the callbacks of the hottest commands (same results as the
+# Python ones in _parsers/helpers.py, which the differential tests check).
+_C_CALLBACKS = {
+    "SET": _native.set_result,
+    "HGETALL": _native.pairs_to_dict,
+}
+
+
 class CaseInsensitiveDict(dict):
     """A dict whose str keys are stored and looked up upper-cased."""
 
@@ -197,6 +205,7 @@ class Redis(_native.ClientBase, CoreCommands):
             self.connection = self.connection_pool.get_connection()
         callbacks = CaseInsensitiveDict(_RedisCallbacks)
         callbacks.update(_RedisCallbacksRESP2)
+        callbacks.update(_C_CALLBACKS)
         self.response_callbacks = callbacks
 
     def __repr__(self) -> str:

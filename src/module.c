@@ -10,6 +10,7 @@
 #include "connection.h"
 #include "pool.h"
 #include "client.h"
+#include "callbacks.h"
 
 #include <pthread.h>
 
@@ -217,6 +218,8 @@ rn_exec(PyObject *module)
     if (add_type(module, &rn_pool_type_spec, NULL, &st->PoolType) < 0)
         goto error;
     if (add_type(module, &rn_client_type_spec, NULL, &st->ClientType) < 0)
+        goto error;
+    if (PyModule_AddFunctions(module, rn_callback_methods) < 0)
         goto error;
     return 0;
 
