@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import inspect
 import logging
+import sys
 import textwrap
 import warnings
 from contextlib import contextmanager
@@ -278,7 +279,16 @@ def check_protocol_version(
 
 
 def get_lib_version() -> str:
-    """Return the installed version of redis_native (``"99.99.99"`` if unknown)."""
+    """Return redis_native's version (the LIB-VER sent to the server by default).
+
+    The running package's ``__version__`` is preferred, so that a source tree
+    reports its own version rather than that of some installed copy; then the
+    installed distribution's metadata; ``"99.99.99"`` when neither is known.
+    """
+    package = sys.modules.get(_DISTRIBUTION)
+    version = getattr(package, "__version__", None)
+    if isinstance(version, str) and version:
+        return version
     try:
         return metadata.version(_DISTRIBUTION)
     except metadata.PackageNotFoundError:

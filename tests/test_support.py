@@ -400,12 +400,36 @@ def test_set_info_logger() -> None:
 def test_get_lib_version() -> None:
     from importlib import metadata
 
+    import redis_native
+
     version = utils.get_lib_version()
     assert isinstance(version, str)
-    try:
-        assert version == metadata.version("redis_native")
-    except metadata.PackageNotFoundError:
-        assert version == "99.99.99"
+    package_version = getattr(redis_native, "__version__", None)
+    if package_version:
+        assert version == package_version
+    else:
+        try:
+            assert version == metadata.version("redis_native")
+        except metadata.PackageNotFoundError:
+            assert version == "99.99.99"
+
+
+def test_get_lib_version_fallbacks(monkeypatch: pytest.MonkeyPatch) -> None:
+    from importlib import metadata
+
+    fake = types.ModuleType("redis_native")
+    monkeypatch.setitem(sys.modules, "redis_native", fake)
+    fake.__version__ = "1.2.3"  # type: ignore[attr-defined]
+    assert utils.get_lib_version() == "1.2.3"
+    del fake.__version__  # type: ignore[attr-defined]
+    monkeypatch.setattr(metadata, "version", lambda name: "4.5.6")
+    assert utils.get_lib_version() == "4.5.6"
+
+    def missing(name: str) -> str:
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(metadata, "version", missing)
+    assert utils.get_lib_version() == "99.99.99"
 
 
 def test_from_url_imports_client_lazily(monkeypatch: pytest.MonkeyPatch) -> None:
