@@ -1,0 +1,107 @@
+# redis_native developer targets.  `make test` is the one test command (README, .ci/run).
+#
+#   make deps           system packages (apt, only if missing) + .venv with the test extra
+#   make build          in-place build of redis_native._native (incremental)
+#   make test           deps + build + pytest            (PYTEST_ARGS="-k foo -x" to narrow)
+#   make demo           deps + build + demo/demo.py against a throwaway redis-server
+#   make bench          deps + build + benchmarks/bench.py (BENCH_ARGS=...), writes benchmarks/results.md
+#   make asan-test      ASan+UBSan build in build/asan, pytest with libasan preloaded
+#   make valgrind-test  a subset of the tests under valgrind memcheck (VALGRIND_TESTS=...)
+#   make wheel          pip wheel . into dist/ (the packaging path users take)
+#   make clean          build products; `make distclean` also removes .venv
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+BENCH_ARGS ?=
+DEMO_ARGS ?=
+
+export PYTHON VENV
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export PIP_NO_INPUT := 1
+
+# Parallel compilation of src/*.c (build_ext --parallel); 2 cores on the CI machines.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
+# ASan build: a copy of the tree in build/asan/tree built in place with REDIS_NATIVE_ASAN=1,
+# so the tests import exactly the instrumented extension whatever their sys.path tricks, and
+# switching between `make test` and `make asan-test` never rebuilds the other one.
+ASAN_TREE := build/asan/tree
+LIBASAN = $(shell gcc -print-file-name=libasan.so)
+ASAN_ENV = LD_PRELOAD=$(LIBASAN) ASAN_OPTIONS=detect_leaks=0 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 PYTHONMALLOC=malloc
+
+# Valgrind: CPython's own suppressions (Debian ships them with python3) and the system
+# allocator so that pymalloc's arena tricks are not reported.
+VALGRIND_TESTS ?= tests -m "not slow"
+VALGRIND_SUPP := $(wildcard /usr/lib/valgrind/python3.supp)
+VALGRIND_ARGS ?= --tool=memcheck --error-exitcode=99 --leak-check=no --num-callers=40 \
+	--track-origins=yes $(addprefix --suppressions=,$(VALGRIND_SUPP))
+
+.PHONY: all deps sysdeps venv build test demo bench asan-build asan-test valgrind-test \
+	wheel check-install clean distclean
+
+all: build
+
+deps: sysdeps venv
+
+sysdeps:
+	scripts/deps.sh system
+
+venv:
+	scripts/deps.sh venv
+
+build: deps
+	$(PY) setup.py -q build_ext --inplace --parallel $(JOBS)
+
+test: build
+	$(PY) -m pytest -q tests $(PYTEST_ARGS)
+
+demo: build
+	scripts/with-redis-server -- $(PY) demo/demo.py $(DEMO_ARGS)
+
+# Server on CPU 0, client on CPU 1 (bench.py pins itself), measured side by side.
+bench: build
+	scripts/with-redis-server --cpu 0 -- $(PY) benchmarks/bench.py $(BENCH_ARGS)
+
+asan-build: deps
+	mkdir -p build/asan
+	mv $(ASAN_TREE)/redis_native/_native*.so build/asan/ 2>/dev/null || true
+	rm -rf $(ASAN_TREE) && mkdir -p $(ASAN_TREE)
+	tar -c --exclude=./.git --exclude=./$(VENV) --exclude=./build --exclude=./dist \
+		--exclude='*.so' --exclude=__pycache__ . | tar -x -C $(ASAN_TREE)
+	mv build/asan/_native*.so $(ASAN_TREE)/redis_native/ 2>/dev/null || true
+	cd $(ASAN_TREE) && REDIS_NATIVE_ASAN=1 $(CURDIR)/$(PY) setup.py -q build_ext --inplace \
+		--parallel $(JOBS)
+
+asan-test: asan-build
+	@test -e "$(LIBASAN)" || { echo "libasan.so not found (gcc -print-file-name)"; exit 1; }
+	cd $(ASAN_TREE) && $(ASAN_ENV) $(CURDIR)/$(PY) -m pytest -q -p no:cacheprovider \
+		tests $(PYTEST_ARGS)
+
+valgrind-test: build
+	scripts/deps.sh valgrind
+	PYTHONMALLOC=malloc valgrind $(VALGRIND_ARGS) $(PY) -m pytest -q -p no:cacheprovider \
+		$(VALGRIND_TESTS) $(PYTEST_ARGS)
+
+wheel: deps
+	$(PY) -m pip wheel -q --no-deps -w dist .
+
+# Proves that `pip install .` builds and that the installed copy imports outside the tree.
+check-install: deps
+	rm -rf build/check-install && $(PYTHON) -m venv build/check-install
+	build/check-install/bin/python -m pip install -q .
+	cd /tmp && $(CURDIR)/build/check-install/bin/python -c \
+		'import redis_native, redis_native._native as m; print("installed:", m.__file__)'
+
+clean:
+	rm -rf build dist *.egg-info .pytest_cache .hypothesis
+	find redis_native -name '*.so' -delete
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)
