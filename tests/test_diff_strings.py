@@ -395,6 +395,7 @@ def test_int_float_args_encoding(diff):
     diff("keys")
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")
 def test_set_value_with_newer_server_options(diff, server_version):
     # client-side validation only (no server round trip needed)
     diff("set", "k", "v", nx=True, ifeq="x")
