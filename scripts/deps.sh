@@ -55,6 +55,15 @@ system_deps() {
     fi
     if [ ${#missing[@]} -gt 0 ]; then
         apt_install "${missing[@]}"
+        local t
+        for t in redis-server redis-cli pkg-config gcc "$PYTHON"; do
+            command -v "$t" >/dev/null || { log "still missing after apt-get: $t"; exit 1; }
+        done
+        pkg-config --exists hiredis openssl || { log "pkg-config still finds no hiredis/openssl"; exit 1; }
+    fi
+    if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+        log "$("$PYTHON" --version 2>&1) is too old: redis_native needs Python >= 3.11 (set PYTHON=...)"
+        exit 1
     fi
     # A distribution Python needs its -dev package for Python.h (pyenv builds ship it).
     if ! "$PYTHON" -c 'import os, sysconfig, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))'; then
