@@ -27,8 +27,9 @@ export PIP_NO_INPUT := 1
 # Parallel compilation of src/*.c (build_ext --parallel); 2 cores on the CI machines.
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-# ASan build: a copy of the tree in build/asan/tree built in place with REDIS_NATIVE_ASAN=1,
-# so the tests import exactly the instrumented extension whatever their sys.path tricks, and
+# ASan build: a fresh copy of the sources in build/asan/tree, built in place there with
+# REDIS_NATIVE_ASAN=1 (its build/ subdirectory is kept, so the build stays incremental), so
+# the tests import exactly the instrumented extension whatever their sys.path tricks, and
 # switching between `make test` and `make asan-test` never rebuilds the other one.
 ASAN_TREE := build/asan/tree
 LIBASAN = $(shell gcc -print-file-name=libasan.so)
@@ -69,12 +70,10 @@ bench: build
 	scripts/with-redis-server --cpu 0 -- $(PY) benchmarks/bench.py $(BENCH_ARGS)
 
 asan-build: deps
-	mkdir -p build/asan
-	mv $(ASAN_TREE)/redis_native/_native*.so build/asan/ 2>/dev/null || true
-	rm -rf $(ASAN_TREE) && mkdir -p $(ASAN_TREE)
-	tar -c --exclude=./.git --exclude=./$(VENV) --exclude=./build --exclude=./dist \
+	mkdir -p $(ASAN_TREE)
+	find $(ASAN_TREE) -mindepth 1 -maxdepth 1 ! -name build -exec rm -rf {} +
+	tar -c --format=posix --exclude=./.git --exclude=./$(VENV) --exclude=./build --exclude=./dist \
 		--exclude='*.so' --exclude=__pycache__ . | tar -x -C $(ASAN_TREE)
-	mv build/asan/_native*.so $(ASAN_TREE)/redis_native/ 2>/dev/null || true
 	cd $(ASAN_TREE) && REDIS_NATIVE_ASAN=1 $(CURDIR)/$(PY) setup.py -q build_ext --inplace \
 		--parallel $(JOBS)
 
