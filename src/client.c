@@ -120,18 +120,22 @@ should_retry(rn_state *st, PyObject *conn, int fast, PyObject *retry, int *failu
 {
     if (retry == NULL || retry == Py_None)
         return 0;
+    /* Take the error out first: no Python API may run with it pending. */
+    PyObject *et, *ev, *etb;
+    PyErr_Fetch(&et, &ev, &etb);
     PyObject *supported = PyObject_GetAttr(retry, st->s_supported_errors);
     if (supported == NULL) {
         PyErr_Clear();
+        PyErr_Restore(et, ev, etb);
         return 0;
     }
-    int match = PyErr_ExceptionMatches(supported);
+    int match = PyErr_GivenExceptionMatches(et, supported);
     Py_DECREF(supported);
-    if (!match)
+    if (!match) {
+        PyErr_Restore(et, ev, etb);
         return 0;
+    }
 
-    PyObject *et, *ev, *etb;
-    PyErr_Fetch(&et, &ev, &etb);
     (*failures)++;
     if (conn_disconnect_any(st, conn, fast) < 0)
         goto fail_new_error;
