@@ -1,0 +1,82 @@
+"""All the command mixins of a standalone client, gathered the way redis-py's
+``redis.commands.core`` does.
+
+The mixins live in one module per family; this module re-exports them under
+redis-py's names and defines the aggregates.  ``CoreCommands`` keeps
+redis-py's base order, so that methods defined by two mixins (``command``,
+``command_info``, ``command_count``) resolve to the same implementation.
+"""
+
+from .acl import ACLCommands
+from .geo import GeoCommands
+from .hashes import HashCommands, HashDataPersistOptions
+from .hyperloglog import HyperlogCommands
+from .keys import BasicKeyCommands, BitFieldOperation, DataPersistOptions
+from .lists import ListCommands
+from .pubsub_cmds import PubSubCommands
+from .scan import ScanCommands
+from .scripting import FunctionCommands, Script, ScriptCommands
+from .server import (
+    ClusterCommands,
+    HotkeysMetricsTypes,
+    ManagementCommands,
+    ModuleCommands,
+)
+from .sets import SetCommands
+from .sorted_sets import SortedSetCommands
+from .streams import StreamCommands
+
+__all__ = [
+    "ACLCommands",
+    "BasicKeyCommands",
+    "BitFieldOperation",
+    "ClusterCommands",
+    "CoreCommands",
+    "DataAccessCommands",
+    "DataPersistOptions",
+    "FunctionCommands",
+    "GeoCommands",
+    "HashCommands",
+    "HashDataPersistOptions",
+    "HotkeysMetricsTypes",
+    "HyperlogCommands",
+    "ListCommands",
+    "ManagementCommands",
+    "ModuleCommands",
+    "PubSubCommands",
+    "ScanCommands",
+    "Script",
+    "ScriptCommands",
+    "SetCommands",
+    "SortedSetCommands",
+    "StreamCommands",
+]
+
+
+class DataAccessCommands(
+    BasicKeyCommands,
+    HyperlogCommands,
+    HashCommands,
+    GeoCommands,
+    ListCommands,
+    ScanCommands,
+    SetCommands,
+    StreamCommands,
+    SortedSetCommands,
+):
+    """Every command that reads or writes data."""
+
+
+class CoreCommands(
+    ACLCommands,
+    ClusterCommands,
+    DataAccessCommands,
+    ManagementCommands,
+    ModuleCommands,
+    PubSubCommands,
+    ScriptCommands,
+    FunctionCommands,
+):
+    """Every command of a standalone Redis server; mixed into ``Redis``
+    (and later ``Pipeline``), which provide ``execute_command`` and
+    ``get_encoder``."""
