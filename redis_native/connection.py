@@ -18,7 +18,13 @@ import weakref
 from typing import Any, Dict, Iterable, List, Optional, Tuple, Type, Union
 
 from . import _native
-from ._url import parse_url
+from ._url import (  # re-exported: importable from redis.connection too
+    FALSE_STRINGS,
+    URL_QUERY_ARGUMENT_PARSERS,
+    parse_ssl_verify_flags,
+    parse_url,
+    to_bool,
+)
 from .backoff import NoBackoff
 from .credentials import CredentialProvider, UsernamePasswordCredentialProvider
 from .driver_info import DriverInfo, resolve_driver_info
@@ -42,6 +48,10 @@ __all__ = [
     "ConnectionPool",
     "BlockingConnectionPool",
     "parse_url",
+    "to_bool",
+    "FALSE_STRINGS",
+    "URL_QUERY_ARGUMENT_PARSERS",
+    "parse_ssl_verify_flags",
 ]
 
 DEFAULT_RESP_VERSION = 2
