@@ -162,8 +162,10 @@ class HashCommands:
 
         For more information, see https://redis.io/commands/hset
         """
-        if key is None and not mapping and not items:
-            raise DataError("'hset' with no key value pairs")
+        if not mapping and not items:
+            if key is None:
+                raise DataError("'hset' with no key value pairs")
+            return self.execute_command("HSET", name, key, value)
         return self.execute_command("HSET", name, *_field_pairs(key, value, mapping, items))
 
     def hsetex(

@@ -457,7 +457,18 @@ class BasicKeyCommands:
 
         For more information, see https://redis.io/commands/set
         """
-        if ifeq is not None or ifne is not None or ifdeq is not None or ifdne is not None:
+        conditional = ifeq is not None or ifne is not None or ifdeq is not None or ifdne is not None
+        if (
+            not conditional
+            and ex is None
+            and px is None
+            and exat is None
+            and pxat is None
+            and not (nx or xx or keepttl or get)
+        ):
+            # the common plain SET: nothing to validate
+            return self.execute_command("SET", name, value)
+        if conditional:
             for arg_name, arg in (
                 ("ifeq", ifeq),
                 ("ifne", ifne),
@@ -466,12 +477,12 @@ class BasicKeyCommands:
             ):
                 if arg is not None:
                     warn_experimental_arg(arg_name, "set")
-        if not at_most_one_value_set((ex, px, exat, pxat, keepttl)):
+        if bool(ex) + bool(px) + bool(exat) + bool(pxat) + bool(keepttl) > 1:
             raise DataError(
                 "``ex``, ``px``, ``exat``, ``pxat``, "
                 "and ``keepttl`` are mutually exclusive."
             )
-        if not at_most_one_value_set((nx, xx, ifeq, ifne, ifdeq, ifdne)):
+        if bool(nx) + bool(xx) + bool(ifeq) + bool(ifne) + bool(ifdeq) + bool(ifdne) > 1:
             raise DataError(
                 "``nx``, ``xx``, ``ifeq``, ``ifne``, ``ifdeq``, ``ifdne`` "
                 "are mutually exclusive."
@@ -732,9 +743,11 @@ class BasicKeyCommands:
         """
         if isinstance(time, datetime.timedelta):
             time = int(time.total_seconds())
-        return self.execute_command(
-            "EXPIRE", name, time, *expiry_condition_flags(nx, xx, gt, lt)
-        )
+        if nx or xx or gt or lt:
+            return self.execute_command(
+                "EXPIRE", name, time, *expiry_condition_flags(nx, xx, gt, lt)
+            )
+        return self.execute_command("EXPIRE", name, time)
 
     def expireat(
         self,
@@ -752,9 +765,11 @@ class BasicKeyCommands:
         """
         if isinstance(when, datetime.datetime):
             when = int(when.timestamp())
-        return self.execute_command(
-            "EXPIREAT", name, when, *expiry_condition_flags(nx, xx, gt, lt)
-        )
+        if nx or xx or gt or lt:
+            return self.execute_command(
+                "EXPIREAT", name, when, *expiry_condition_flags(nx, xx, gt, lt)
+            )
+        return self.execute_command("EXPIREAT", name, when)
 
     def expiretime(self, key: str) -> int:
         """Return the Unix time (seconds) at which ``key`` expires; -1 if it
@@ -801,9 +816,11 @@ class BasicKeyCommands:
         """
         if isinstance(time, datetime.timedelta):
             time = int(time.total_seconds() * 1000)
-        return self.execute_command(
-            "PEXPIRE", name, time, *expiry_condition_flags(nx, xx, gt, lt)
-        )
+        if nx or xx or gt or lt:
+            return self.execute_command(
+                "PEXPIRE", name, time, *expiry_condition_flags(nx, xx, gt, lt)
+            )
+        return self.execute_command("PEXPIRE", name, time)
 
     def pexpireat(
         self,
@@ -821,9 +838,11 @@ class BasicKeyCommands:
         """
         if isinstance(when, datetime.datetime):
             when = int(when.timestamp() * 1000)
-        return self.execute_command(
-            "PEXPIREAT", name, when, *expiry_condition_flags(nx, xx, gt, lt)
-        )
+        if nx or xx or gt or lt:
+            return self.execute_command(
+                "PEXPIREAT", name, when, *expiry_condition_flags(nx, xx, gt, lt)
+            )
+        return self.execute_command("PEXPIREAT", name, when)
 
     def pexpiretime(self, key: str) -> int:
         """Return the Unix time in milliseconds at which ``key`` expires; -1

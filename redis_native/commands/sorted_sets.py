@@ -66,9 +66,19 @@ class SortedSetCommands:
         if nx and (gt or lt):
             raise DataError("Only one of 'nx', 'lt', or 'gr' may be defined.")
         args: List[EncodableT] = []
-        for flag, word in ((nx, b"NX"), (xx, b"XX"), (ch, b"CH"), (incr, b"INCR"), (gt, b"GT"), (lt, b"LT")):
-            if flag:
-                args.append(word)
+        if nx or xx or ch or incr or gt or lt:
+            if nx:
+                args.append(b"NX")
+            if xx:
+                args.append(b"XX")
+            if ch:
+                args.append(b"CH")
+            if incr:
+                args.append(b"INCR")
+            if gt:
+                args.append(b"GT")
+            if lt:
+                args.append(b"LT")
         for member, score in mapping.items():
             args += (score, member)
         if incr:
