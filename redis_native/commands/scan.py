@@ -50,6 +50,8 @@ class ScanCommands:
     ) -> Iterator:
         """Iterate over all key names (filtered as for :meth:`scan`) without
         handling the cursor yourself.  A key may be yielded more than once.
+
+        For more information, see https://redis.io/commands/scan
         """
         cursor: Any = "0"
         while cursor != 0:
@@ -79,7 +81,10 @@ class ScanCommands:
         match: Union[PatternT, None] = None,
         count: Optional[int] = None,
     ) -> Iterator:
-        """Iterate over the members of set ``name`` with SSCAN."""
+        """Iterate over the members of set ``name`` with SSCAN.
+
+        For more information, see https://redis.io/commands/sscan
+        """
         cursor: Any = "0"
         while cursor != 0:
             cursor, members = self.sscan(name, cursor=cursor, match=match, count=count)
@@ -113,7 +118,10 @@ class ScanCommands:
         no_values: Union[bool, None] = None,
     ) -> Iterator:
         """Iterate over hash ``name`` with HSCAN, yielding ``(field, value)``
-        pairs, or only fields when ``no_values`` is true."""
+        pairs, or only fields when ``no_values`` is true.
+
+        For more information, see https://redis.io/commands/hscan
+        """
         cursor: Any = "0"
         while cursor != 0:
             cursor, data = self.hscan(
@@ -150,7 +158,10 @@ class ScanCommands:
         score_cast_func: Union[type, Callable] = float,
     ) -> Iterator:
         """Iterate over sorted set ``name`` with ZSCAN, yielding ``(member,
-        score)`` pairs."""
+        score)`` pairs.
+
+        For more information, see https://redis.io/commands/zscan
+        """
         cursor: Any = "0"
         while cursor != 0:
             cursor, pairs = self.zscan(
