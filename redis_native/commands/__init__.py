@@ -7,5 +7,6 @@ command and applies the response callback registered for ``args[0]``.
 
 from .core import CoreCommands
 from .helpers import list_or_args
+from .sentinel import SentinelCommands
 
-__all__ = ["CoreCommands", "list_or_args"]
+__all__ = ["CoreCommands", "SentinelCommands", "list_or_args"]
