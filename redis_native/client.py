@@ -6,12 +6,13 @@ command methods come from :mod:`redis_native.commands` and only build argument
 tuples.
 """
 import copy
+import time
 from typing import Any, Callable, Dict, List, Mapping, Optional, Type, Union
 
 from . import _native
 from ._parsers.helpers import _RedisCallbacks, _RedisCallbacksRESP2
 from .backoff import ExponentialWithJitterBackoff
-from .commands import CoreCommands
+from .commands import CoreCommands, SentinelCommands
 from .commands.helpers import EMPTY_RESPONSE, NEVER_DECODE
 from .connection import (
     ConnectionPool,
@@ -20,11 +21,12 @@ from .connection import (
 )
 from .credentials import CredentialProvider
 from .driver_info import DriverInfo, resolve_driver_info
-from .exceptions import RedisError, ResponseError
+from .exceptions import RedisError, ResponseError, WatchError
 from .retry import Retry
 from .utils import SENTINEL
 
-__all__ = ["Redis", "StrictRedis", "CaseInsensitiveDict", "EMPTY_RESPONSE", "NEVER_DECODE"]
+__all__ = ["Redis", "StrictRedis", "CaseInsensitiveDict", "EMPTY_RESPONSE", "NEVER_DECODE",
+           "Pipeline", "PubSub", "Monitor"]
 
 
 # C versions of the callbacks of the hottest commands (same results as the
@@ -67,7 +69,7 @@ class CaseInsensitiveDict(dict):
             self[k] = v
 
 
-class Redis(_native.ClientBase, CoreCommands):
+class Redis(_native.ClientBase, CoreCommands, SentinelCommands):
     """A client for one Redis server, compatible with redis-py's ``redis.Redis``.
 
     Connections come from ``connection_pool`` (one is built from the keyword
@@ -251,6 +253,105 @@ class Redis(_native.ClientBase, CoreCommands):
     def get_cache(self) -> None:
         return None
 
+    # -- objects built on the client ---------------------------------------
+    def pipeline(self, transaction: bool = True, shard_hint: Optional[str] = None) -> "Pipeline":
+        """Return a Pipeline: commands are buffered and sent in one round trip
+        by ``execute()``; with ``transaction=True`` wrapped in MULTI/EXEC."""
+        return Pipeline(self.connection_pool, self.response_callbacks, transaction, shard_hint)
+
+    def transaction(self, func: Callable[["Pipeline"], None], *watches: Any,
+                    **kwargs: Any) -> Any:
+        """Run ``func(pipe)`` in a WATCH/MULTI/EXEC transaction on ``watches``,
+        calling it again whenever a watched key changed (WatchError).
+
+        ``shard_hint``, ``value_from_callable`` and ``watch_delay`` keywords are
+        understood as in redis-py."""
+        shard_hint = kwargs.pop("shard_hint", None)
+        value_from_callable = kwargs.pop("value_from_callable", False)
+        watch_delay = kwargs.pop("watch_delay", None)
+        with self.pipeline(True, shard_hint) as pipe:
+            while True:
+                try:
+                    if watches:
+                        pipe.watch(*watches)
+                    func_value = func(pipe)
+                    exec_value = pipe.execute()
+                    return func_value if value_from_callable else exec_value
+                except WatchError:
+                    if watch_delay is not None and watch_delay > 0:
+                        time.sleep(watch_delay)
+                    continue
+
+    def pubsub(self, **kwargs: Any) -> "PubSub":
+        """Return a PubSub object to subscribe to channels and read messages."""
+        return PubSub(self.connection_pool, **kwargs)
+
+    def monitor(self) -> "Monitor":
+        """Return a Monitor streaming every command the server receives."""
+        return Monitor(self.connection_pool)
+
+    def lock(self, name: str, timeout: Optional[float] = None, sleep: float = 0.1,
+             blocking: bool = True, blocking_timeout: Optional[float] = None,
+             lock_class: Optional[Any] = None, thread_local: bool = True,
+             raise_on_release_error: bool = True) -> Any:
+        """Return a Lock named ``name`` (see :class:`redis_native.lock.Lock`)."""
+        if lock_class is None:
+            from .lock import Lock as lock_class
+        return lock_class(self, name, timeout=timeout, sleep=sleep, blocking=blocking,
+                          blocking_timeout=blocking_timeout, thread_local=thread_local,
+                          raise_on_release_error=raise_on_release_error)
+
+    def client(self) -> "Redis":
+        """A client on the same pool that keeps one connection for its lifetime."""
+        return self.__class__(connection_pool=self.connection_pool,
+                              single_connection_client=True)
+
+    def load_external_module(self, funcname: str, func: Any) -> None:
+        """Attach ``func`` to this client as the method-like attribute ``funcname``."""
+        setattr(self, funcname, func)
+
+    # Redis Stack module accessors: not part of redis_native yet.
+    def _module_unsupported(self, name: str) -> Any:
+        raise RedisError(
+            f"redis_native does not support the Redis Stack module API '{name}()' yet"
+        )
+
+    def json(self, encoder: Any = None, decoder: Any = None) -> Any:
+        """RedisJSON commands: not supported by redis_native yet (raises RedisError)."""
+        return self._module_unsupported("json")
+
+    def ft(self, index_name: str = "idx") -> Any:
+        """RediSearch commands: not supported by redis_native yet (raises RedisError)."""
+        return self._module_unsupported("ft")
+
+    def ts(self) -> Any:
+        """RedisTimeSeries commands: not supported by redis_native yet (raises RedisError)."""
+        return self._module_unsupported("ts")
+
+    def bf(self) -> Any:
+        """Bloom filter commands: not supported by redis_native yet (raises RedisError)."""
+        return self._module_unsupported("bf")
+
+    def cf(self) -> Any:
+        """Cuckoo filter commands: not supported by redis_native yet (raises RedisError)."""
+        return self._module_unsupported("cf")
+
+    def cms(self) -> Any:
+        """Count-min sketch commands: not supported by redis_native yet (raises RedisError)."""
+        return self._module_unsupported("cms")
+
+    def topk(self) -> Any:
+        """Top-K commands: not supported by redis_native yet (raises RedisError)."""
+        return self._module_unsupported("topk")
+
+    def tdigest(self) -> Any:
+        """T-digest commands: not supported by redis_native yet (raises RedisError)."""
+        return self._module_unsupported("tdigest")
+
+    def vset(self) -> Any:
+        """Vector set commands: not supported by redis_native yet (raises RedisError)."""
+        return self._module_unsupported("vset")
+
     def __enter__(self) -> "Redis":
         return self
 
@@ -275,3 +376,4 @@ class Redis(_native.ClientBase, CoreCommands):
 
 
 StrictRedis = Redis
+

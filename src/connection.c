@@ -402,6 +402,84 @@ rn_conn_command(rn_conn *c, PyObject *const *args, Py_ssize_t nargs, int decode)
     return raise_if_error_reply(c, reply);
 }
 
+/* _execute_pipeline(commands): commands is a sequence of (args, options)
+ * pairs, as a Pipeline's command stack holds them.  All commands are packed
+ * into one buffer and written at once, then one reply per command is read
+ * (without decoding for a command whose options hold NEVER_DECODE).  Returns
+ * the list of replies; error replies stay in the list as exception
+ * instances.  Any I/O or protocol failure closes the connection and raises:
+ * a half-read pipeline must never be reused. */
+static PyObject *
+conn_execute_pipeline(rn_conn *c, PyObject *commands)
+{
+    rn_state *st = c->st;
+    PyObject *seq = PySequence_Fast(commands, "_execute_pipeline() takes a sequence");
+    if (seq == NULL)
+        return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject *result = NULL;
+    char *raw = NULL;    /* per-command "read without decoding" flags */
+    const char *enc = PyUnicode_AsUTF8(c->encoding);
+    const char *errs = PyUnicode_AsUTF8(c->encoding_errors);
+    if (enc == NULL || errs == NULL)
+        goto done;
+    if ((raw = PyMem_Calloc((size_t)n + 1, 1)) == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (conn_prepare(c, 1) < 0)
+        goto done;
+    c->wbuf.len = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PySequence_Fast_GET_ITEM(seq, i);
+        PyObject *args, *options = NULL;
+        if (PyTuple_Check(item) && PyTuple_GET_SIZE(item) == 2) {
+            args = PyTuple_GET_ITEM(item, 0);
+            options = PyTuple_GET_ITEM(item, 1);
+        }
+        else {
+            args = item;
+        }
+        if (options != NULL && PyDict_Check(options)) {
+            int has = PyDict_Contains(options, st->s_never_decode);
+            if (has < 0)
+                goto done;
+            raw[i] = (char)has;
+        }
+        PyObject *argseq = PySequence_Fast(args, "each command's arguments must be a sequence");
+        if (argseq == NULL)
+            goto done;
+        int rc = rn_pack_command(st, &c->wbuf, PySequence_Fast_ITEMS(argseq),
+                                 PySequence_Fast_GET_SIZE(argseq), enc, errs);
+        Py_DECREF(argseq);
+        if (rc < 0)
+            goto done;      /* nothing sent yet: connection still clean */
+    }
+    if ((result = PyList_New(n)) == NULL)
+        goto done;
+    if (n == 0)
+        goto done;
+    if (conn_ensure_rbuf(c) < 0 || conn_write(c, c->wbuf.data, c->wbuf.len, 1) < 0) {
+        Py_CLEAR(result);
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *reply = conn_read_reply(c, c->decode_responses && !raw[i], 1);
+        if (reply == NULL) {
+            rn_conn_close(c);
+            Py_CLEAR(result);
+            goto done;
+        }
+        PyList_SET_ITEM(result, i, reply);
+    }
+    conn_mark_read(c);
+done:
+    PyMem_Free(raw);
+    rn_buf_trim(&c->wbuf, 1 << 20);
+    Py_DECREF(seq);
+    return result;
+}
+
 /* ------------------------------------------------------------------ */
 /* Python type                                                          */
 
@@ -934,6 +1012,8 @@ static PyMethodDef conn_methods[] = {
     {"pack_commands", (PyCFunction)conn_pack_commands, METH_O,
      "Pack several commands into a list of bytes."},
     {"fileno", (PyCFunction)conn_fileno, METH_NOARGS, "Socket file descriptor or -1."},
+    {"_execute_pipeline", (PyCFunction)conn_execute_pipeline, METH_O,
+     "Send (args, options) commands in one write; return their raw replies."},
     {NULL, NULL, 0, NULL}
 };
 
