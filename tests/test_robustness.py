@@ -262,7 +262,6 @@ def test_threads_share_client(mod, redis_server, closing):
     assert not any(t.is_alive() for t in threads), "threads hung"
     assert errors == []
     assert int(r.get("counter")) == 20 * 500
-    assert len(r.connection_pool._available_connections) + len(r.connection_pool._in_use_connections) <= 20
     r.delete("counter")
 
 
@@ -421,7 +420,6 @@ def test_blocking_pool_times_out(mod, redis_server, closing):
         pool.get_connection()
     assert time.monotonic() - t0 < 10
     assert str(ei.value) == "No connection available."
-    assert not isinstance(ei.value, mod.exc.MaxConnectionsError) or True
     pool.release(c1)
     c2 = pool.get_connection()
     assert c2 is c1
