@@ -128,22 +128,49 @@ def _debug_sleep_in_thread(srv, seconds):
     return t
 
 
+def _make_server_slow(srv, how, seconds):
+    """Make ``srv`` stop answering for ``seconds``; returns a join() callable."""
+    if how == "debug_sleep":
+        t = _debug_sleep_in_thread(srv, seconds)
+        return lambda: t.join(seconds + 30)
+    a = admin(srv)
+    a.client_pause(int(seconds * 1000), all=True)
+    a.close()
+    deadline = time.monotonic() + seconds
+    return lambda: time.sleep(max(0.0, deadline - time.monotonic()) + 0.3)
+
+
 @pytest.mark.slow
-def test_socket_timeout_slow_server_no_stale_reply(mod, server_factory, closing):
+@pytest.mark.parametrize("how", ["debug_sleep", "client_pause"])
+def test_socket_timeout_slow_server_no_stale_reply(mod, server_factory, closing, how):
     srv = server_factory("--enable-debug-command", "yes")
     r = closing(mod.impl.Redis(host=srv.host, port=srv.port, socket_timeout=0.5, retry=mod.no_retry()))
     r.mset({"k1": "v1", "k2": "v2"})
     cid = r.client_id()
-    t = _debug_sleep_in_thread(srv, 2)
+    wait = _make_server_slow(srv, how, 2)
     t0 = time.monotonic()
     with pytest.raises(mod.exc.TimeoutError):
         r.get("k1")
     assert time.monotonic() - t0 < 10
-    t.join(30)
+    wait()
     # the reply to GET k1 arrives late on the old socket: it must never be served
     assert r.get("k2") == b"v2"
     assert r.echo("fresh") == b"fresh"
     assert r.client_id() != cid  # the timed-out connection was dropped, not reused
+
+
+@pytest.mark.slow
+def test_retry_rides_out_transient_timeout(mod, server_factory, closing):
+    srv = server_factory("--enable-debug-command", "yes")
+    # TimeoutError is retried (it is in the default supported errors) with a backoff
+    r = closing(mod.impl.Redis(host=srv.host, port=srv.port, socket_timeout=0.5,
+                               retry=mod.Retry(mod.backoff.ConstantBackoff(0.5), 10)))
+    r.mset({"k1": "v1", "k2": "v2"})
+    wait = _make_server_slow(srv, "debug_sleep", 1)
+    assert r.get("k1") == b"v1"
+    wait()
+    assert r.get("k2") == b"v2"
+    assert r.echo("x") == b"x"
 
 
 @pytest.mark.slow
