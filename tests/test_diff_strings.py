@@ -11,6 +11,14 @@ NON_UTF8 = b"\xff\xfe"
 UNICODE = "h\u00e9llo \u2713 \U0001F600"
 BIG = b"x" * (1024 * 1024)
 
+
+class StrSub(str):
+    pass
+
+
+class FloatSub(float):
+    pass
+
 # every value kind that is a valid argument
 VALUES = [
     b"bytes",
@@ -30,6 +38,12 @@ VALUES = [
     float("inf"),
     memoryview(b"mv"),
     b"\x00\r\n$*",
+    -0.0,
+    float("nan"),
+    StrSub("sub"),
+    FloatSub(2.5),
+    # (int subclasses are left out: redis-py accepts them without hiredis and
+    #  rejects them with hiredis.pack_command, so there is no single oracle)
 ]
 
 
