@@ -1,0 +1,672 @@
+/* RESP2 reply reader: hiredis' redisReader driven with our own
+ * redisReplyObjectFunctions, so that replies are built as Python objects in
+ * one pass (no redisReply tree to convert afterwards).
+ *
+ * Ownership model
+ * ---------------
+ * hiredis keeps raw pointers to the objects we return from the callbacks:
+ * the root of the reply in `reader->reply`, and every open array in its task
+ * stack (`task->obj`, the parent of the next children).  We never let hiredis
+ * own anything:
+ *
+ *   - the root object is owned by rn_reader.root (strong reference) until
+ *     rn_reader_get hands it to the caller;
+ *   - every non-root object is owned by the list it was stored in, and the
+ *     pointer returned to hiredis is borrowed;
+ *   - freeObject is a no-op.
+ *
+ * So an abandoned half-built reply (protocol error, rn_reader_reset in the
+ * middle of a nested array, rn_reader_free) is released by dropping
+ * rn_reader.root, whatever hiredis does with its own pointers.
+ *
+ * Python exceptions raised inside a callback
+ * ------------------------------------------
+ * A callback can fail for reasons that say nothing about the stream itself: a
+ * bulk string that does not decode with the client's encoding, MemoryError,
+ * an exception from parse_error_reply.  Returning NULL to hiredis would turn
+ * that into an "Out of memory" reader error and lose the position in the
+ * stream.  Instead the first such exception is recorded, the callback returns
+ * a dummy non-NULL pointer, and the following callbacks of that reply build
+ * nothing.  When hiredis reports the reply complete, rn_reader_get drops the
+ * partial tree and raises the recorded exception.  The stream stays in sync:
+ * the next reply can be read normally (redis-py, too, raises the decode error
+ * from read_response after consuming the reply).
+ *
+ * Limits
+ * ------
+ * Lengths from the wire are never trusted for allocation: an array announced
+ * with N elements preallocates at most RN_ARRAY_PREALLOC slots and grows by
+ * appending as the children arrive (hiredis delivers them in index order).
+ * Length and integer validation (negative counts other than -1, counts above
+ * INT_MAX, non-digits: tests/test_reader.py pins them down) and the nesting
+ * limit (8 levels of arrays) are hiredis' own; every hiredis error becomes
+ * InvalidResponse.
+ *
+ * hiredis 0.14 internals used here, all declared in <hiredis/read.h>:
+ * `pos`/`len` (unread bytes), `err`/`errstr`, `maxbuf`, `privdata`.
+ */
+#include "reader.h"
+
+#include <hiredis/read.h>
+#include <string.h>
+
+/* Slots preallocated for an announced array; more are appended.  Bounded so
+ * that a hostile "*2147483647\r\n" costs 8 KiB, not 16 GiB. */
+#define RN_ARRAY_PREALLOC 1024
+
+/* hiredis frees its input buffer when it is empty and has more than this
+ * many bytes of unused room.  Above the 16 KiB default so that a connection
+ * reading medium replies (tens of KiB) does not free and reallocate its
+ * buffer on every reply; low enough that an idle connection pins little. */
+#define RN_READER_MAXBUF (64 * 1024)
+
+struct rn_reader {
+    rn_state *st;             /* borrowed; outlives the reader */
+    redisReader *hr;          /* NULL after a reset until the next use */
+
+    /* Options of the rn_reader_get call in progress (the callbacks run only
+     * inside redisReaderGetReply).  The strings are borrowed from the caller. */
+    int decode;
+    const char *encoding;
+    const char *errors;
+
+    PyObject *root;           /* strong: reply under construction, or NULL */
+
+    /* First exception raised by a callback for the reply in progress
+     * (strong references, as from PyErr_Fetch). */
+    PyObject *exc_type, *exc_value, *exc_tb;
+
+    /* Byte accounting for rn_reader_pending: bytes fed since the last reset,
+     * and bytes belonging to replies already handed out. */
+    unsigned long long fed;
+    unsigned long long consumed;
+
+    int busy;                 /* inside redisReaderGetReply */
+    int reset_pending;        /* rn_reader_reset called while busy */
+};
+
+/* ------------------------------------------------------------------------
+ * Callbacks (called by hiredis inside redisReaderGetReply, GIL held)
+ */
+
+/* Record the exception currently set (the first one wins) and return the
+ * dummy pointer that keeps hiredis parsing.  The dummy is the rn_reader
+ * itself: never dereferenced as a PyObject, because once an exception is
+ * recorded no callback touches task objects until the reply completes. */
+static void *
+reply_fail(rn_reader *r)
+{
+    if (r->exc_type != NULL) {
+        PyErr_Clear();
+        return r;
+    }
+#if PY_VERSION_HEX >= 0x030C0000
+    r->exc_value = PyErr_GetRaisedException();
+    r->exc_type = Py_NewRef((PyObject *)Py_TYPE(r->exc_value));
+#else
+    PyErr_Fetch(&r->exc_type, &r->exc_value, &r->exc_tb);
+#endif
+    return r;
+}
+
+/* Store `obj` (a new reference, stolen) where the task says: the root, or
+ * slot task->idx of the parent list.  Returns the pointer to give hiredis. */
+static void *
+reply_attach(rn_reader *r, const redisReadTask *task, PyObject *obj)
+{
+    if (task->parent == NULL) {
+        /* The root: owned by the reader until rn_reader_get returns it. */
+        Py_XSETREF(r->root, obj);
+        return obj;
+    }
+    /* Borrowed: owned by its own parent, or by r->root. */
+    PyObject *list = (PyObject *)task->parent->obj;
+    Py_ssize_t idx = task->idx;
+    if (idx < PyList_GET_SIZE(list)) {
+        /* A preallocated slot; children arrive in order, so it is still
+         * NULL, but never leak whatever might be there. */
+        PyObject *old = PyList_GET_ITEM(list, idx);
+        PyList_SET_ITEM(list, idx, obj);    /* steals obj */
+        Py_XDECREF(old);
+    }
+    else {
+        int rc = PyList_Append(list, obj);
+        Py_DECREF(obj);                     /* the list holds it now */
+        if (rc < 0)
+            return reply_fail(r);
+    }
+    return obj;                             /* borrowed from the list */
+}
+
+/* Error reply "-PREFIX message": an exception *instance*, built by
+ * redis_native.exceptions.parse_error_reply (never raised here). */
+static PyObject *
+make_error(rn_reader *r, const char *s, size_t len)
+{
+    PyObject *msg = PyUnicode_DecodeUTF8(s, (Py_ssize_t)len, "replace");
+    if (msg == NULL)
+        return NULL;
+    PyObject *factory = r->st->parse_error_reply != NULL
+        ? r->st->parse_error_reply : r->st->ResponseError;
+    PyObject *exc = PyObject_CallOneArg(factory, msg);
+    Py_DECREF(msg);
+    return exc;
+}
+
+static void *
+cb_string(const redisReadTask *task, char *s, size_t len)
+{
+    rn_reader *r = (rn_reader *)task->privdata;
+    PyObject *obj;
+
+    if (r->exc_type != NULL)
+        return r;
+    if (len > (size_t)PY_SSIZE_T_MAX) {
+        PyErr_NoMemory();
+        return reply_fail(r);
+    }
+    if (task->type == REDIS_REPLY_ERROR)
+        obj = make_error(r, s, len);
+    else if (r->decode)                     /* bulk or status string */
+        obj = PyUnicode_Decode(s, (Py_ssize_t)len, r->encoding, r->errors);
+    else
+        obj = PyBytes_FromStringAndSize(s, (Py_ssize_t)len);
+    if (obj == NULL)
+        return reply_fail(r);
+    return reply_attach(r, task, obj);
+}
+
+static void *
+cb_array(const redisReadTask *task, int elements)
+{
+    rn_reader *r = (rn_reader *)task->privdata;
+
+    if (r->exc_type != NULL)
+        return r;
+    if (elements < 0) {
+        /* hiredis rejects these itself; keep a clean error if it ever
+         * stops doing so (it would then parse the array as empty). */
+        PyErr_SetString(r->st->InvalidResponse, "Protocol error: negative multi-bulk length");
+        return reply_fail(r);
+    }
+    /* The slots past what the wire has delivered stay NULL until their
+     * child arrives; the list is only reachable from r->root (or, through
+     * gc.get_objects(), in the usual "under construction" state). */
+    PyObject *list = PyList_New(elements < RN_ARRAY_PREALLOC ? elements : RN_ARRAY_PREALLOC);
+    if (list == NULL)
+        return reply_fail(r);
+    return reply_attach(r, task, list);
+}
+
+static void *
+cb_integer(const redisReadTask *task, long long value)
+{
+    rn_reader *r = (rn_reader *)task->privdata;
+
+    if (r->exc_type != NULL)
+        return r;
+    PyObject *obj = PyLong_FromLongLong(value);
+    if (obj == NULL)
+        return reply_fail(r);
+    return reply_attach(r, task, obj);
+}
+
+/* "$-1" and "*-1". */
+static void *
+cb_nil(const redisReadTask *task)
+{
+    rn_reader *r = (rn_reader *)task->privdata;
+
+    if (r->exc_type != NULL)
+        return r;
+    Py_INCREF(Py_None);
+    return reply_attach(r, task, Py_None);
+}
+
+/* Nothing to do: see "Ownership model" above. */
+static void
+cb_free(void *obj)
+{
+    RN_UNUSED(obj);
+}
+
+/* Read-only for hiredis; a table of function pointers, not Python state. */
+static redisReplyObjectFunctions rn_reply_functions = {
+    cb_string, cb_array, cb_integer, cb_nil, cb_free,
+};
+
+/* ------------------------------------------------------------------------
+ * rn_reader
+ */
+
+/* Create the hiredis reader if a reset dropped it.  -1 with MemoryError. */
+static int
+ensure_hiredis(rn_reader *r)
+{
+    if (r->hr != NULL)
+        return 0;
+    r->hr = redisReaderCreateWithFunctions(&rn_reply_functions);
+    if (r->hr == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    r->hr->privdata = r;
+    r->hr->maxbuf = RN_READER_MAXBUF;
+    return 0;
+}
+
+/* Forget the reply under construction and any recorded exception. */
+static void
+drop_partial(rn_reader *r)
+{
+    Py_CLEAR(r->root);
+    Py_CLEAR(r->exc_type);
+    Py_CLEAR(r->exc_value);
+    Py_CLEAR(r->exc_tb);
+}
+
+/* Raise the error a hiredis reader is stuck in. */
+static void
+raise_hiredis_error(rn_reader *r)
+{
+    const char *msg = r->hr->errstr[0] != '\0' ? r->hr->errstr : "unknown reader error";
+    PyObject *exc = r->st->InvalidResponse != NULL ? r->st->InvalidResponse
+                                                   : PyExc_RuntimeError;
+    if (r->hr->err == REDIS_ERR_OOM)
+        PyErr_NoMemory();
+    else if (strncmp(msg, "Protocol error", 14) == 0)
+        PyErr_SetString(exc, msg);
+    else
+        PyErr_Format(exc, "Protocol error: %s", msg);
+}
+
+static int
+raise_busy(void)
+{
+    PyErr_SetString(PyExc_RuntimeError,
+                    "the reply reader is already in use by another call");
+    return -1;
+}
+
+rn_reader *
+rn_reader_new(rn_state *st)
+{
+    rn_reader *r = PyMem_Calloc(1, sizeof(*r));
+    if (r == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    r->st = st;
+    if (ensure_hiredis(r) < 0) {
+        PyMem_Free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void
+rn_reader_free(rn_reader *r)
+{
+    if (r == NULL)
+        return;
+    /* Never called while busy: the caller of rn_reader_get holds a strong
+     * reference to the object that owns the reader. */
+    if (r->hr != NULL)
+        redisReaderFree(r->hr);     /* its freeObject is a no-op */
+    drop_partial(r);
+    PyMem_Free(r);
+}
+
+void
+rn_reader_reset(rn_reader *r)
+{
+    if (r == NULL)
+        return;
+    if (r->busy) {
+        /* Called from Python code run by a callback (another thread, a
+         * finalizer...): hiredis is in the middle of its buffer, so the
+         * reset happens when redisReaderGetReply returns. */
+        r->reset_pending = 1;
+        return;
+    }
+    r->reset_pending = 0;
+    drop_partial(r);
+    r->fed = r->consumed = 0;
+    /* A fresh hiredis reader is the only public way to clear an error state
+     * and drop buffered bytes.  If it cannot be allocated now, the next
+     * feed/get retries and raises MemoryError. */
+    if (r->hr != NULL) {
+        redisReaderFree(r->hr);
+        r->hr = NULL;
+    }
+    if (ensure_hiredis(r) < 0)
+        PyErr_Clear();
+}
+
+int
+rn_reader_feed(rn_reader *r, const char *buf, size_t len)
+{
+    if (r->busy)
+        return raise_busy();
+    if (ensure_hiredis(r) < 0)
+        return -1;
+    if (r->hr->err) {
+        raise_hiredis_error(r);
+        return -1;
+    }
+    if (len == 0)
+        return 0;
+    if (redisReaderFeed(r->hr, buf, len) != REDIS_OK) {
+        raise_hiredis_error(r);     /* OOM: hiredis sets REDIS_ERR_OOM */
+        return -1;
+    }
+    r->fed += len;
+    return 0;
+}
+
+size_t
+rn_reader_pending(rn_reader *r)
+{
+    if (r == NULL || r->hr == NULL || r->hr->err)
+        return 0;
+    return (size_t)(r->fed - r->consumed);
+}
+
+int
+rn_reader_get(rn_reader *r, int decode, const char *encoding,
+              const char *errors, PyObject **out)
+{
+    void *reply = NULL;
+    int rc;
+
+    if (r->busy)
+        return raise_busy();
+    if (ensure_hiredis(r) < 0)
+        return -1;
+    if (r->hr->err) {
+        raise_hiredis_error(r);
+        return -1;
+    }
+
+    r->decode = decode;
+    r->encoding = encoding != NULL ? encoding : "utf-8";
+    r->errors = errors != NULL ? errors : "strict";
+    r->busy = 1;
+    rc = redisReaderGetReply(r->hr, &reply);
+    r->busy = 0;
+    r->encoding = r->errors = NULL;
+
+    if (r->reset_pending) {
+        /* The bytes this call parsed belong to a stream the owner has
+         * discarded meanwhile: report nothing. */
+        rn_reader_reset(r);
+        return 0;
+    }
+    if (rc != REDIS_OK) {
+        /* hiredis has dropped its buffer and task stack; the half-built
+         * reply is ours to release. */
+        drop_partial(r);
+        raise_hiredis_error(r);
+        return -1;
+    }
+    if (reply == NULL)
+        return 0;                   /* incomplete: wait for more bytes */
+
+    /* A complete reply: every byte before hiredis' cursor is consumed. */
+    r->consumed = r->fed - (unsigned long long)(r->hr->len - r->hr->pos);
+    if (r->exc_type != NULL) {
+        Py_CLEAR(r->root);
+#if PY_VERSION_HEX >= 0x030C0000
+        Py_CLEAR(r->exc_type);
+        PyErr_SetRaisedException(r->exc_value);                 /* steals */
+#else
+        PyErr_Restore(r->exc_type, r->exc_value, r->exc_tb);   /* steals */
+#endif
+        r->exc_type = r->exc_value = r->exc_tb = NULL;
+        return -1;
+    }
+    /* The root callback stored the same object hiredis hands back. */
+    if (r->root == NULL || (void *)r->root != reply) {
+        Py_CLEAR(r->root);
+        PyErr_SetString(PyExc_SystemError, "reply reader lost track of its reply");
+        return -1;
+    }
+    *out = r->root;                 /* ownership passes to the caller */
+    r->root = NULL;
+    return 1;
+}
+
+/* Python objects a reader holds, for the GC of its owner. */
+static int
+reader_traverse_internal(rn_reader *r, visitproc visit, void *arg)
+{
+    if (r == NULL)
+        return 0;
+    Py_VISIT(r->root);
+    Py_VISIT(r->exc_type);
+    Py_VISIT(r->exc_value);
+    Py_VISIT(r->exc_tb);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * _native.Reader: the reader as a Python object, for byte-level tests and
+ * fuzzing (API in the style of hiredis-py's Reader).
+ */
+
+typedef struct {
+    PyObject_HEAD
+    rn_reader *reader;
+    PyObject *encoding;     /* str, or NULL: return bytes */
+    PyObject *errors;       /* str */
+} ReaderObject;
+
+static PyObject *
+Reader_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"encoding", "errors", NULL};
+    PyObject *encoding = Py_None, *errors = Py_None;
+    ReaderObject *self = NULL;
+    PyObject *codec = NULL;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|OO:Reader", kwlist,
+                                     &encoding, &errors))
+        return NULL;
+    if (encoding != Py_None && !PyUnicode_Check(encoding)) {
+        PyErr_SetString(PyExc_TypeError, "encoding must be a str or None");
+        return NULL;
+    }
+    if (errors != Py_None && !PyUnicode_Check(errors)) {
+        PyErr_SetString(PyExc_TypeError, "errors must be a str or None");
+        return NULL;
+    }
+    rn_state *st = rn_state_from_type(type);
+    if (st == NULL)
+        return NULL;
+
+    self = (ReaderObject *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    if (encoding != Py_None) {
+        const char *enc = PyUnicode_AsUTF8(encoding);
+        if (enc == NULL)
+            goto error;
+        /* Unknown codecs fail here, not in the middle of a reply. */
+        codec = PyCodec_Decoder(enc);
+        if (codec == NULL)
+            goto error;
+        Py_CLEAR(codec);
+        Py_INCREF(encoding);
+        self->encoding = encoding;
+    }
+    if (errors == Py_None) {
+        self->errors = PyUnicode_FromString("strict");
+        if (self->errors == NULL)
+            goto error;
+    }
+    else {
+        const char *err = PyUnicode_AsUTF8(errors);
+        if (err == NULL)
+            goto error;
+        codec = PyCodec_LookupError(err);
+        if (codec == NULL)
+            goto error;
+        Py_CLEAR(codec);
+        Py_INCREF(errors);
+        self->errors = errors;
+    }
+    self->reader = rn_reader_new(st);
+    if (self->reader == NULL)
+        goto error;
+    return (PyObject *)self;
+
+error:
+    Py_XDECREF(codec);
+    Py_DECREF(self);
+    return NULL;
+}
+
+static int
+Reader_traverse(ReaderObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->encoding);
+    Py_VISIT(self->errors);
+    return reader_traverse_internal(self->reader, visit, arg);
+}
+
+static int
+Reader_clear(ReaderObject *self)
+{
+    Py_CLEAR(self->encoding);
+    Py_CLEAR(self->errors);
+    if (self->reader != NULL)
+        rn_reader_reset(self->reader);
+    return 0;
+}
+
+static void
+Reader_dealloc(ReaderObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    Py_CLEAR(self->encoding);
+    Py_CLEAR(self->errors);
+    rn_reader_free(self->reader);
+    self->reader = NULL;
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp);
+}
+
+/* feed(data, offset=0, length=-1): append bytes from any buffer. */
+static PyObject *
+Reader_feed(ReaderObject *self, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"data", "offset", "length", NULL};
+    Py_buffer view;
+    Py_ssize_t offset = 0, length = -1;
+    PyObject *result = NULL;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "y*|nn:feed", kwlist,
+                                     &view, &offset, &length))
+        return NULL;
+    if (offset < 0 || offset > view.len) {
+        PyErr_SetString(PyExc_ValueError, "offset is out of range");
+        goto done;
+    }
+    if (length == -1)
+        length = view.len - offset;
+    if (length < 0 || length > view.len - offset) {
+        PyErr_SetString(PyExc_ValueError, "length is out of range");
+        goto done;
+    }
+    if (rn_reader_feed(self->reader, (const char *)view.buf + offset, (size_t)length) < 0)
+        goto done;
+    result = Py_NewRef(Py_None);
+done:
+    PyBuffer_Release(&view);
+    return result;
+}
+
+/* gets(decode=True): the next reply, or False when it is not complete yet.
+ * An error reply is returned as the exception instance; protocol errors
+ * raise InvalidResponse.  decode=False returns bytes even when the reader
+ * has an encoding (redis-py's disable_decoding). */
+static PyObject *
+Reader_gets(ReaderObject *self, PyObject *args)
+{
+    int decode = 1;
+    PyObject *reply = NULL;
+    const char *enc = NULL, *err = NULL;
+
+    if (!PyArg_ParseTuple(args, "|p:gets", &decode))
+        return NULL;
+    if (self->encoding == NULL)
+        decode = 0;
+    if (decode) {
+        if ((enc = PyUnicode_AsUTF8(self->encoding)) == NULL)
+            return NULL;
+        if ((err = PyUnicode_AsUTF8(self->errors)) == NULL)
+            return NULL;
+    }
+    int rc = rn_reader_get(self->reader, decode, enc, err, &reply);
+    if (rc < 0)
+        return NULL;
+    if (rc == 0)
+        Py_RETURN_FALSE;
+    return reply;
+}
+
+static PyObject *
+Reader_has_data(ReaderObject *self, PyObject *Py_UNUSED(ignored))
+{
+    return PyBool_FromLong(rn_reader_pending(self->reader) > 0);
+}
+
+static PyObject *
+Reader_pending(ReaderObject *self, PyObject *Py_UNUSED(ignored))
+{
+    return PyLong_FromSize_t(rn_reader_pending(self->reader));
+}
+
+static PyObject *
+Reader_reset(ReaderObject *self, PyObject *Py_UNUSED(ignored))
+{
+    rn_reader_reset(self->reader);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef Reader_methods[] = {
+    {"feed", (PyCFunction)(void (*)(void))Reader_feed, METH_VARARGS | METH_KEYWORDS,
+     "feed(data, offset=0, length=-1)\n\nAppend bytes read from the server."},
+    {"gets", (PyCFunction)Reader_gets, METH_VARARGS,
+     "gets(decode=True) -> reply or False\n\n"
+     "The next complete reply (an error reply is returned as an exception "
+     "instance), or False when more bytes are needed."},
+    {"has_data", (PyCFunction)Reader_has_data, METH_NOARGS,
+     "True when fed bytes are not yet consumed by a returned reply."},
+    {"pending", (PyCFunction)Reader_pending, METH_NOARGS,
+     "Number of fed bytes not yet consumed by a returned reply."},
+    {"reset", (PyCFunction)Reader_reset, METH_NOARGS,
+     "Drop buffered bytes, any half-read reply and any protocol error state."},
+    {NULL, NULL, 0, NULL}
+};
+
+static PyType_Slot Reader_slots[] = {
+    {Py_tp_new, Reader_new},
+    {Py_tp_dealloc, Reader_dealloc},
+    {Py_tp_traverse, Reader_traverse},
+    {Py_tp_clear, Reader_clear},
+    {Py_tp_methods, Reader_methods},
+    {Py_tp_doc, "Reader(encoding=None, errors='strict')\n\n"
+                "RESP2 reply parser fed with raw bytes (hiredis-py style)."},
+    {0, NULL}
+};
+
+PyType_Spec rn_reader_type_spec = {
+    .name = "redis_native._native.Reader",
+    .basicsize = sizeof(ReaderObject),
+    .itemsize = 0,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .slots = Reader_slots,
+};
