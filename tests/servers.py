@@ -136,6 +136,8 @@ class RedisServer:
         self.args: List[str] = list(extra_args)
         if password is not None:
             self.args += ["--requirepass", password]
+        elif "--requirepass" in self.args[:-1]:
+            self.password = self.args[self.args.index("--requirepass") + 1]
         self.startup_timeout = startup_timeout
         self.proc: Optional[subprocess.Popen] = None
         # a forked test child must never stop the parent's servers
@@ -220,7 +222,8 @@ class RedisServer:
             reply = raw_command(self.host, self.port, "PING", password=self.password, timeout=1.0)
         except OSError:
             return False
-        return reply.startswith(b"+PONG")
+        # NOAUTH/WRONGPASS still proves the server is up and answering
+        return reply.startswith((b"+PONG", b"-NOAUTH", b"-WRONGPASS", b"-ERR"))
 
     def is_running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
