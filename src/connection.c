@@ -127,6 +127,7 @@ conn_install_fd(rn_conn *c, int fd)
     c->fd = fd;
     c->fork_gen = rn_fork_generation();
     c->pid = (long)getpid();
+    c->last_io = rn_monotonic();
     rn_reader_reset(c->reader);
     return 0;
 }
@@ -343,8 +344,23 @@ raise_if_error_reply(rn_conn *c, PyObject *reply)
 static inline void
 conn_mark_read(rn_conn *c)
 {
+    double now = rn_monotonic();
+    c->last_io = now;
     if (c->hc_interval_c > 0)
-        c->next_health_check = rn_monotonic() + c->hc_interval_c;
+        c->next_health_check = now + c->hc_interval_c;
+}
+
+/* Peek at an idle socket without blocking (GIL held, no Python calls).  A
+ * socket the server closed (EOF, reset) or one holding unexpected bytes
+ * cannot serve a command: close it so the caller reconnects. */
+static void
+conn_probe_idle(rn_conn *c)
+{
+    char byte;
+    ssize_t n = recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return;                   /* nothing waiting: healthy */
+    rn_conn_close(c);             /* EOF, error, or stale data */
 }
 
 /* Make sure the socket is open (calls the Python-level connect(), which does
@@ -353,6 +369,9 @@ static int
 conn_prepare(rn_conn *c, int check_health)
 {
     rn_state *st = c->st;
+    if (c->fd >= 0 && rn_monotonic() - c->last_io > RN_IDLE_PROBE_SECONDS &&
+        rn_reader_pending(c->reader) == 0)
+        conn_probe_idle(c);
     if (!rn_conn_is_live(c)) {
         PyObject *r = PyObject_CallMethodNoArgs((PyObject *)c, st->s_connect);
         if (r == NULL)

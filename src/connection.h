@@ -31,6 +31,7 @@ typedef struct rn_conn {
     PyObject *health_check_interval;
     double hc_interval_c;
     double next_health_check;    /* monotonic seconds */
+    double last_io;              /* monotonic time of the last complete reply */
     PyObject *encoding;          /* str */
     PyObject *encoding_errors;   /* str */
     int decode_responses;
@@ -39,6 +40,12 @@ typedef struct rn_conn {
 } rn_conn;
 
 #define RN_RBUF_SIZE 65536
+
+/* A connection idle for longer than this is probed (one non-blocking peek)
+ * before its next command, so that a socket the server closed meanwhile (idle
+ * timeout, restart) is replaced instead of failing the command.  Busy
+ * connections are never probed: the hot path makes no extra syscall. */
+#define RN_IDLE_PROBE_SECONDS 1.0
 
 extern PyType_Spec rn_connection_type_spec;
 
