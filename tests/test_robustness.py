@@ -256,6 +256,28 @@ def test_server_restarted_between_calls_default_retry(mod, server_factory, closi
     assert r.incr("n") == 1
 
 
+def test_server_restarted_quickly_no_retry(mod, server_factory, closing):
+    # redis-py checks a pooled connection on checkout (readable socket = stale) and
+    # reconnects, so even without retries the next call works at once
+    srv = server_factory()
+    r = closing(mod.impl.Redis(host=srv.host, port=srv.port, retry=mod.no_retry()))
+    assert r.set("k", "v")
+    srv.kill()
+    srv.restart()
+    assert r.get("k") is None
+
+
+def test_connection_killed_by_server_no_retry(mod, redis_server, closing):
+    r = closing(mod.impl.Redis(host=redis_server.host, port=redis_server.port, db=9, retry=mod.no_retry()))
+    cid = r.client_id()
+    a = admin(redis_server)
+    assert a.client_kill_filter(_id=cid) == 1
+    a.close()
+    time.sleep(0.1)  # let the FIN arrive
+    assert r.echo("after-kill") == b"after-kill"
+    assert r.client_id() != cid
+
+
 @pytest.mark.slow
 def test_server_killed_unix_socket(mod, server_factory, closing):
     srv = server_factory()
