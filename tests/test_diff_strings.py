@@ -7,6 +7,8 @@ import time
 
 import pytest
 
+from diffutil import sorted_list
+
 NON_UTF8 = b"\xff\xfe"
 UNICODE = "h\u00e9llo \u2713 \U0001F600"
 BIG = b"x" * (1024 * 1024)
@@ -406,7 +408,7 @@ def test_int_float_args_encoding(diff):
         diff("set", v, v)
         diff("get", v)
         diff("get", repr(v) if isinstance(v, float) else str(v))
-    diff("keys")
+    diff.cmp(sorted_list, "keys")
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
@@ -416,3 +418,38 @@ def test_set_value_with_newer_server_options(diff, server_version):
     diff("set", "k", "v", ifeq="x", ifne="y")
     if server_version < (8, 4):
         pytest.skip("IFEQ/IFNE/IFDEQ/IFDNE need redis-server >= 8.4 (installed %s)" % (server_version,))
+
+
+# ------------------------------------------------------------------ client encodings
+@pytest.mark.parametrize("kw", [
+    {"encoding": "latin-1"},
+    {"encoding_errors": "replace"},
+    {"encoding_errors": "ignore"},
+    {"encoding": "ascii", "encoding_errors": "backslashreplace"},
+], ids=lambda kw: "-".join("%s=%s" % i for i in sorted(kw.items())))
+@pytest.mark.parametrize("decode", [False, True], ids=["bytes", "decoded"])
+def test_client_encoding_options(impl, redis_py, redis_server, kw, decode, monkeypatch):
+    import diffutil
+    import redis.connection
+
+    # With hiredis installed redis-py packs commands with hiredis.pack_command, which
+    # always encodes str as UTF-8 and ignores ``encoding``/``encoding_errors``.  The
+    # documented behaviour (and redis-py without hiredis) encodes with the client's
+    # encoding: the oracle is pinned to that pure-Python packer here.
+    monkeypatch.setattr(redis.connection, "HIREDIS_AVAILABLE", False)
+    d = diffutil.Diff.connect(impl, redis_py, redis_server, decode_responses=decode, **kw)
+    try:
+        d("set", "k", "caf\u00e9")  # str args are encoded with the client's encoding
+        d("get", "k")
+        d("set", "\u00e9-key", NON_UTF8)
+        d("get", "\u00e9-key")
+        d("mget", ["k", "\u00e9-key"])
+        d("set", "snow", "\u2603")  # not encodable in latin-1/ascii with strict errors
+        d("get", "snow")
+        d.cmp(diffutil.sorted_list, "keys")
+        d("hset", "h", mapping={"f\u00e9": "v\u00e9"})
+        d("hgetall", "h")
+        d("echo", "\u00e9")
+        d.assert_same_state()
+    finally:
+        d.close()
