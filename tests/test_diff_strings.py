@@ -453,3 +453,61 @@ def test_client_encoding_options(impl, redis_py, redis_server, kw, decode, monke
         d.assert_same_state()
     finally:
         d.close()
+
+
+# ------------------------------------------------------------------ property-based
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+_values = st.one_of(
+    st.binary(max_size=40),
+    st.text(max_size=20),
+    st.integers(min_value=-(2 ** 70), max_value=2 ** 70),
+    st.floats(allow_nan=False),
+)
+_hyp = settings(max_examples=40, deadline=None, database=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+
+def _reset(diff):
+    diff.native_admin.flushdb()
+    diff.oracle_admin.flushdb()
+
+
+@_hyp
+@given(key=_values, value=_values)
+def test_hypothesis_set_get(diff, key, value):
+    _reset(diff)
+    diff("set", key, value)
+    diff("get", key)
+    diff("append", key, value)
+    diff("strlen", key)
+    diff("mget", [key, "other"])
+    diff("getdel", key)
+
+
+@_hyp
+@given(items=st.lists(st.tuples(_values, _values), max_size=8))
+def test_hypothesis_collections(diff, items):
+    _reset(diff)
+    if items:
+        diff("hset", "h", mapping=dict(items))
+        diff("hgetall", "h")
+        diff("hmget", "h", [k for k, _ in items])
+        diff("rpush", "l", *[v for _, v in items])
+        diff("lrange", "l", 0, -1)
+        diff("sadd", "s", *[v for _, v in items])
+        diff("smembers", "s")
+    diff("hgetall", "h")
+    diff("lrange", "l", 0, -1)
+
+
+@_hyp
+@given(members=st.dictionaries(_values.filter(lambda v: not isinstance(v, float)),
+                               st.floats(allow_nan=False), max_size=8))
+def test_hypothesis_zset(diff, members):
+    _reset(diff)
+    diff("zadd", "z", members)
+    diff("zrange", "z", 0, -1, withscores=True)
+    diff("zrevrange", "z", 0, -1, withscores=True)
+    diff("zrangebyscore", "z", "-inf", "+inf", withscores=True)
+    diff("zcard", "z")
