@@ -377,3 +377,11 @@ class Redis(_native.ClientBase, CoreCommands, SentinelCommands):
 
 StrictRedis = Redis
 
+
+
+# Defined in its own module, which imports Redis from here (Pipeline subclasses
+# it); imported last so that Redis exists by then.  __module__ makes repr() and
+# pickling name it where users import it from.
+from ._pipeline import Pipeline  # noqa: E402
+
+Pipeline.__module__ = __name__

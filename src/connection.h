@@ -43,9 +43,10 @@ typedef struct rn_conn {
 
 /* A connection idle for longer than this is probed (one non-blocking peek)
  * before its next command, so that a socket the server closed meanwhile (idle
- * timeout, restart) is replaced instead of failing the command.  Busy
- * connections are never probed: the hot path makes no extra syscall. */
-#define RN_IDLE_PROBE_SECONDS 1.0
+ * timeout, restart, CLIENT KILL) is replaced instead of failing the command,
+ * as redis-py's checkout check does.  A connection reused within this time of
+ * its last reply (any busy loop) is never probed: no extra syscall there. */
+#define RN_IDLE_PROBE_SECONDS 0.002
 
 extern PyType_Spec rn_connection_type_spec;
 
