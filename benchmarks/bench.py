@@ -32,6 +32,8 @@ from itertools import repeat
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WRAPPER = os.path.join(ROOT, "scripts", "with-redis-server")
+# The in-place build (make build) of this checkout, ahead of any installed copy.
+sys.path.insert(0, ROOT)
 
 VALUE = b"v" * 100
 K_GET, K_SET, K_INCR = "bench:get", "bench:set", "bench:incr"

@@ -19,6 +19,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WRAPPER = os.path.join(ROOT, "scripts", "with-redis-server")
+# The in-place build (make build) of this checkout, ahead of any installed copy.
+sys.path.insert(0, ROOT)
 
 PAGES = ["/", "/pricing", "/docs", "/blog/launch", "/about"]
 PLAYERS = [f"player{i:03d}" for i in range(50)]

@@ -102,8 +102,16 @@ venv_deps() {
     printf '%s' "$reqs" > "$stamp"
 }
 
+# valgrind, and the distribution's Python (make valgrind-test runs the tests under it).
 valgrind_deps() {
-    command -v valgrind >/dev/null || apt_install valgrind
+    local missing=()
+    command -v valgrind >/dev/null || missing+=(valgrind)
+    if [ ! -x /usr/bin/python3 ]; then
+        missing+=(python3 python3-venv)
+    elif ! /usr/bin/python3 -c 'import ensurepip, venv' 2>/dev/null; then
+        missing+=(python3-venv)
+    fi
+    [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 }
 
 for what in "${@:-system venv}"; do
