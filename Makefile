@@ -104,8 +104,9 @@ wheel: deps
 check-install: deps
 	rm -rf build/check-install && $(PYTHON) -m venv build/check-install
 	build/check-install/bin/python -m pip install -q .
-	cd /tmp && $(CURDIR)/build/check-install/bin/python -c \
-		'import redis_native, redis_native._native as m; print("installed:", m.__file__)'
+	cd /tmp && $(CURDIR)/scripts/with-redis-server -- $(CURDIR)/build/check-install/bin/python -c \
+		'import os, redis_native as redis; r = redis.from_url(os.environ["REDIS_URL"]); \
+		r.set("k", "v"); assert r.get("k") == b"v"; print("installed and working:", redis.__file__)'
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .hypothesis
