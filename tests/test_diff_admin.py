@@ -991,3 +991,103 @@ def test_admin_wire(wire):
     wire(lambda c: c.wait(1, 100))
     wire(lambda c: c.debug_object("k"))
     wire(lambda c: c.client_kill("1.2.3.4:5"))
+
+
+def test_python_level_argument_errors(diff):
+    """Wrong argument *types* fail the same way (exception class) as in redis-py."""
+    diff("acl_setuser", None)
+    diff("acl_setuser", "rn-acl-x", passwords=5)
+    diff("acl_setuser", "rn-acl-x", categories="+@read")  # a string is iterated
+    diff("acl_setuser", "rn-acl-x", selectors=["+get"])
+    diff("acl_getuser", None)
+    diff("acl_deluser", ["a", "b"])
+    diff("acl_cat", 5)
+    diff("acl_log", count=1.5)
+    diff("acl_dryrun", None, "get")
+    diff("client_kill", None)
+    diff("client_kill_filter", _id=None, addr=None)  # nothing given
+    diff("client_kill_filter", maxage="x")
+    diff("client_list", _type=5)
+    diff("client_list", client_id=(1, 2))
+    diff("client_setname", 5)
+    diff("client_pause", None)
+    diff("client_no_evict", None)
+    diff("client_tracking", True, prefix="ab", bcast=True)  # a string is iterated
+    diff("client_tracking", True, clientid="x")
+    diff("client_unblock", None)
+    diff("config_get", None)
+    diff("config_set", None, 1)
+    diff("debug_object", None)
+    diff("memory_usage", None)
+    diff("object", None, "k")
+    diff("object", "encoding", None)
+    diff("info", 5)
+    diff.loose_shape("info", None, "server")  # section None: plain INFO
+    diff("lolwut", "x")
+    diff("swapdb", None, 1)
+    diff("wait", None, 10)
+    diff("slowlog_get", 1.5)
+    diff("latency_history", None)
+    diff("command_getkeys")
+    diff("command_list", category=5)
+    diff("module_loadex", "/x.so", options="ab")
+    diff("module_unload", None)
+
+
+def test_execute_command_response_callbacks(diff):
+    """Raw execute_command picks redis-py's callback by the *first* argument:
+    "ACL GETUSER" as one string is parsed, "ACL", "GETUSER" as two is not."""
+    diff.setup(lambda c: c.xadd("s", {"f": "v"}, id="1-0"))
+    diff.setup(lambda c: c.geoadd("g", [13.361389, 38.115556, "Palermo"]))
+    diff.setup(lambda c: c.pfadd("h", "a"))
+    for args in [
+        ("XRANGE", "s", "-", "+"),
+        ("XREAD", "STREAMS", "s", "0"),
+        ("XINFO STREAM", "s"),
+        ("XINFO", "STREAM", "s"),
+        ("XLEN", "s"),
+        ("GEOPOS", "g", "Palermo", "nope"),
+        ("GEODIST", "g", "Palermo", "Palermo"),
+        ("GEORADIUS", "g", 15, 37, 200, "km", "WITHDIST"),
+        ("GEOSEARCH", "g", "FROMLONLAT", 15, 37, "BYRADIUS", 200, "km", "WITHCOORD"),
+        ("PFCOUNT", "h"),
+        ("PFADD", "h", "b"),
+        ("ACL GETUSER", "default"),
+        ("ACL", "GETUSER", "default"),
+        ("ACL CAT",),
+        ("ACL WHOAMI",),
+        ("CONFIG GET", "maxmemory"),
+        ("CONFIG", "GET", "maxmemory"),
+        ("CONFIG SET", "hz", 10),
+        ("SCRIPT EXISTS", "0" * 40),
+        ("SCRIPT", "EXISTS", "0" * 40),
+        ("FUNCTION LIST",),
+        ("ROLE",),
+        ("COMMAND COUNT",),
+        ("COMMAND GETKEYS", "GET", "k"),
+        ("PUBSUB NUMSUB", "nochannel"),
+        ("PUBSUB", "NUMSUB", "nochannel"),
+        ("PUBSUB NUMPAT",),
+        ("OBJECT", "ENCODING", "h"),
+        ("DEBUG OBJECT", "h"),
+        ("MEMORY USAGE", "h"),
+        ("CLIENT GETNAME",),
+        ("CLIENT SETNAME", "rn-exec"),
+        ("CLIENT NO-EVICT", "off"),
+        ("SLOWLOG LEN",),
+        ("LATENCY LATEST",),
+        ("MODULE LIST",),
+        ("LASTSAVE",),
+        ("WAIT", 0, 1),
+    ]:
+        diff.cmp(mask({"lru_seconds_idle", "lru"}), "execute_command", *args)
+    diff.shape("execute_command", "TIME")
+    diff.shape("execute_command", "CLIENT INFO")
+    diff.shape("execute_command", "CLIENT ID")
+    diff.apply(lambda c: shape(c.execute_command("CLIENT LIST")[0]))
+    diff.apply(lambda c: shape(c.execute_command("CLIENT", "LIST")))
+    diff.loose_shape("execute_command", "INFO", "server")
+    diff.loose_shape("execute_command", "MEMORY STATS")
+    diff.apply(lambda c: shape(c.execute_command("SLOWLOG GET", 1)))
+    diff.apply(lambda c: type(c.execute_command("ACL LOG")).__name__)
+    diff.apply(lambda c: shape(c.execute_command("COMMAND")["get"]))

@@ -226,3 +226,28 @@ def test_geo_wire(wire):
                                     storedist=True, count=2))
     wire(lambda c: c.geosearch("g", member=0, radius=10))
     wire(lambda c: c.geosearch("g", longitude=15, latitude=37, radius=10, count=0))
+
+
+def test_python_level_argument_errors(diff):
+    """Wrong argument *types* fail the same way (exception class) as in redis-py."""
+    diff.setup(_places)
+    diff("geoadd", "g", "1 2 x")  # a string is a sequence of 5 characters
+    diff("geoadd", "g", 12)
+    diff("geoadd", "g", None)
+    diff("geoadd", "g", {1.0: 2.0})
+    diff("geoadd", "g", [1.0, 2.0, None])
+    diff("geodist", "Sicily", "Palermo", "Catania", unit=5)
+    diff("geohash", "Sicily", None)
+    diff("geopos", "Sicily", ["Palermo"])
+    diff("georadius", "Sicily", None, 37, 200)
+    diff("georadius", "Sicily", 15, 37, 200, unit=None)
+    diff("georadius", "Sicily", 15, 37, 200, sort=5)
+    diff("georadius", "Sicily", 15, 37, 200, count="2")
+    diff("georadius", "Sicily", 15, 37, "200km")
+    diff("georadiusbymember", "Sicily", None, 100)
+    diff("geosearch", "Sicily", member="Palermo", radius=10, unit=5)
+    diff("geosearch", "Sicily", member="Palermo", radius=10, sort=1)
+    diff("geosearch", "Sicily", member="Palermo", radius=10, count="2")
+    diff("geosearch", "Sicily", member=["Palermo"], radius=10)
+    diff("geosearch", "Sicily", longitude="15", latitude="37", radius="10")
+    diff("geosearchstore", None, "Sicily", member="Palermo", radius=10)

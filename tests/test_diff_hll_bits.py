@@ -190,3 +190,23 @@ def test_bits_wire(wire):
     wire(lambda c: c.pfadd("h", "a", 1, 2.5))
     wire(lambda c: c.pfcount("a", "b"))
     wire(lambda c: c.pfmerge("d", "a", "b"))
+
+
+def test_python_level_argument_errors(diff):
+    """Wrong argument *types* fail the same way (exception class) as in redis-py."""
+    diff("set", "k", "abc")
+    diff("pfadd", "h", ["a", "b"])
+    diff("pfcount", None)
+    diff("pfmerge", "d", ["a"])
+    diff("bitfield_ro", "k", "u8", 0, items=[("u8",)])  # not pairs
+    diff("bitfield_ro", "k", "u8", 0, items="u8")
+    diff("bitfield_ro", "k", "u8", 0, items=5)
+    diff("bitfield_ro", "k", None, 0)
+    diff("bitop", "AND", "d", ["a", "b"])
+    diff("bitop", None, "d", "a")
+    diff("bitpos", "k", 1, "0")
+    diff("bitpos", "k", "1")
+    diff("bitpos", "k", 1, 0, 1, mode=5)
+    diff.apply(lambda c: c.bitfield("k").incrby("u8", 0, 1, overflow=5).execute())
+    diff.apply(lambda c: c.bitfield("k").get(None, 0).execute())
+    diff.apply(lambda c: c.bitfield("k", default_overflow=3).get("u8", 0).execute())

@@ -182,3 +182,17 @@ def test_pubsub_commands_wire(wire):
     wire(lambda c: c.pubsub_numsub("a", "b"))
     wire(lambda c: c.pubsub_shardchannels())
     wire(lambda c: c.pubsub_shardnumsub("a"))
+
+
+def test_python_level_argument_errors(diff):
+    """Wrong argument *types* fail the same way (exception class) as in redis-py."""
+    diff("publish", ["ch"], "m")
+    diff("publish", "ch", ["m"])
+    diff("publish", "ch", {"m": 1})
+    diff("publish", "ch", True)
+    diff("spublish", "ch", None)
+    diff("pubsub_channels", None)
+    diff("pubsub_channels", 5)
+    diff("pubsub_numsub", ["a", "b"])
+    diff("pubsub_shardnumsub", None)
+    diff("pubsub_shardchannels", ["x"])

@@ -367,3 +367,26 @@ def test_scripting_wire(wire):
     wire(lambda c: c.function_kill())
     wire(lambda c: c.fcall("f", 1, "k", "a"))
     wire(lambda c: c.fcall_ro("f", 0, "a"))
+
+
+def test_python_level_argument_errors(diff):
+    """Wrong argument *types* fail the same way (exception class) as in redis-py."""
+    diff("eval", None, 0)
+    diff("eval", "return 1", None)
+    diff("eval", "return 1", 1.5, "k")
+    diff("eval", "return 1", 1, ["k"])
+    diff("evalsha", None, 0)
+    diff("script_exists", ["a" * 40])
+    diff("script_load", None)
+    diff("script_flush", sync_type=1)
+    diff("fcall", None, 0)
+    diff("fcall", "f", "x")
+    diff("function_load", None)
+    diff("function_list", library=None)
+    diff("function_restore", None)
+    diff("function_delete", None)
+    diff.apply(lambda c: c.register_script(None))
+    diff.apply(lambda c: c.register_script(5))
+    diff.apply(lambda c: c.register_script("return 1")(keys="k"))
+    diff.apply(lambda c: c.register_script("return #KEYS")(keys=("a", "b")))
+    diff.apply(lambda c: c.register_script("return ARGV[1]")(args=5))

@@ -536,3 +536,32 @@ def test_stream_commands_wire(wire):
     wire(lambda c: c.xgroup_setid("s", "g", "0", entries_read=1))
     wire(lambda c: c.xinfo_stream("s", full=True))
     wire(lambda c: c.xrevrange("s", "+", "-", count=2))
+
+
+def test_python_level_argument_errors(diff):
+    """Wrong argument *types* fail the same way (exception class) as in redis-py."""
+    diff.setup(lambda c: _populate(c, "s", n=2))
+    diff("xadd", "s", [("a", 1)])  # fields not a dict
+    diff("xadd", "s", "notadict")
+    diff("xadd", "s", {"a": 1}, id=None)
+    diff("xadd", "s", {"a": 1}, maxlen=1.5)
+    diff("xadd", "s", {"a": 1}, minid=None, limit="x")
+    diff("xrange", "s", None, None)
+    diff("xrange", "s", count="2")
+    diff("xread", {"s": None})
+    diff("xread", "s")
+    diff("xread", None)
+    diff("xreadgroup", "g", "c", ["s"])
+    diff("xreadgroup", "g", "c", {"s": ">"}, count=1.5)
+    diff("xack", "s", "g", None)
+    diff("xclaim", "s", "g", "c", 0, None)
+    diff("xclaim", "s", "g", "c", 0, ("1-0",))  # tuple instead of list
+    diff("xautoclaim", "s", "g", "c", 0, count="3")
+    diff("xpending_range", "s", "g", "-", "+", "10")
+    diff("xtrim", "s", maxlen="3")
+    diff("xtrim", "s", maxlen=1.5)
+    diff("xgroup_create", "s", "g", id=None)
+    diff("xgroup_setid", "s", "g", "0", entries_read="1")
+    diff("xinfo_stream", "s", full="yes")
+    diff("xdel", "s", None)
+    diff("xlen", None)
