@@ -359,6 +359,8 @@ def _fmt_sig(sig) -> str:
 
 
 def _short(v) -> str:
+    if v is inspect.Parameter.empty:
+        return "<required>"
     r = repr(v)
     return r if len(r) < 60 else r[:57] + "..."
 
@@ -554,6 +556,32 @@ def class_attribute_names(clspath: str) -> list:
     return sorted(names)
 
 
+# Dunders that are not protocol behaviour users rely on: interpreter/typing/abc
+# bookkeeping, pickle's cache, and __del__ (cleanup may live in a C type's dealloc).
+_DUNDER_SKIP = {
+    "__init__", "__dict__", "__weakref__", "__module__", "__doc__", "__annotations__",
+    "__parameters__", "__orig_bases__", "__abstractmethods__", "__slots__", "__protocol_attrs__",
+    "__subclasshook__", "__init_subclass__", "__class_getitem__", "__non_callable_proto_members__",
+    "__firstlineno__", "__static_attributes__", "__qualname__", "__new__", "__slotnames__",
+    "__del__",
+}
+
+
+def class_protocol_dunders(clspath: str) -> list:
+    """Dunders (``__enter__``, ``__getitem__``, ``__eq__``...) that redis-py's own
+    classes define for ``clspath``: ``with r:``, ``r["k"]``, ``retry == other``."""
+    cls = resolve(clspath)
+    out = []
+    for n in dir(cls):
+        if not (n.startswith("__") and n.endswith("__")) or n in _DUNDER_SKIP:
+            continue
+        owner, _raw = _static_lookup(cls, n)
+        if owner is None or owner is object or not _is_project(owner):
+            continue
+        out.append(n)
+    return sorted(out)
+
+
 def _params():
     mods = sorted(set(MODULES) | set(package_submodules()))
     module_params = [pytest.param(m, id=m) for m in mods]
@@ -565,10 +593,21 @@ def _params():
     for c in CLASSES:
         for n in class_attribute_names(c):
             attr_params.append(pytest.param(c, n, id="%s.%s" % (c, n)))
-    return module_params, name_params, attr_params
+    dunder_params = []
+    for c in CLASSES:
+        if c in OWN_ONLY:
+            continue
+        for n in class_protocol_dunders(c):
+            dunder_params.append(pytest.param(c, n, id="%s.%s" % (c, n)))
+    all_params = []
+    for m in MODULES:
+        mod = importlib.import_module(m)
+        if hasattr(mod, "__all__"):
+            all_params.append(pytest.param(m, id=m))
+    return module_params, name_params, attr_params, dunder_params, all_params
 
 
-MODULE_PARAMS, NAME_PARAMS, ATTR_PARAMS = _params()
+MODULE_PARAMS, NAME_PARAMS, ATTR_PARAMS, DUNDER_PARAMS, ALL_PARAMS = _params()
 
 
 # ------------------------------------------------------------------ helpers for tests
@@ -715,6 +754,46 @@ def test_class_attribute(request, impl, impl_name, clspath, name):
         nobj = getattr(ncls, name) if _static_lookup(ncls, name)[0] else getattr(ninst, name)
         problems = compare_signatures(path, oobj, nobj)
         assert not problems, "%s:\n  " % path + "\n  ".join(problems)
+
+
+@pytest.mark.parametrize("clspath,name", DUNDER_PARAMS)
+def test_class_protocol_method(request, impl_name, clspath, name):
+    """``with r:``, ``r[key]``, ``key in r``, ``len(pipe)``, ``retry == other``..."""
+    path = "%s.%s" % (clspath, name)
+    _skip_if_excepted(clspath)
+    _skip_if_excepted(path)
+    ocls = resolve(clspath)
+    ncls = _native_or_fail(request, clspath, impl_name, ocls)
+    owner, raw = _static_lookup(ncls, name)
+    if owner is None or owner is object:
+        pytest.fail("%s does not define %s (redis-py does)" % (native_path(clspath, impl_name), name))
+    if name == "__hash__":
+        # __hash__ = None (unhashable) must match too
+        oh = _static_lookup(ocls, name)[1] is None
+        nh = raw is None
+        assert oh == nh, "%s: hashable redis-py=%s native=%s" % (path, not oh, not nh)
+        return
+    problems = compare_signatures(path, getattr(ocls, name), getattr(ncls, name))
+    assert not problems, "%s:\n  " % path + "\n  ".join(problems)
+
+
+@pytest.mark.parametrize("modpath", ALL_PARAMS)
+def test_module_all(request, impl_name, modpath):
+    """``from redis.x import *`` exports the same names (less deliberate exceptions)."""
+    _skip_if_excepted(modpath)
+    oracle_all = set(importlib.import_module(modpath).__all__)
+    target = native_path(modpath, impl_name)
+    try:
+        native_mod = importlib.import_module(target)
+    except ImportError:
+        if modpath in BEING_BUILT:
+            request.applymarker(pytest.mark.xfail(strict=False, reason="being built"))
+        raise
+    native_all = set(getattr(native_mod, "__all__", ()) or ())
+    missing = sorted(n for n in oracle_all - native_all if not exception_for("%s.%s" % (modpath, n)))
+    assert not missing, "%s.__all__ lacks %s" % (target, missing)
+    broken = sorted(n for n in native_all if not hasattr(native_mod, n))
+    assert not broken, "%s.__all__ names that do not exist: %s" % (target, broken)
 
 
 def test_redis_is_strictredis_alias(impl):
