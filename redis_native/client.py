@@ -26,7 +26,7 @@ from .retry import Retry
 from .utils import SENTINEL
 
 __all__ = ["Redis", "StrictRedis", "CaseInsensitiveDict", "EMPTY_RESPONSE", "NEVER_DECODE",
-           "Pipeline", "PubSub", "Monitor"]
+           "Pipeline", "PubSub", "PubSubWorkerThread", "Monitor"]
 
 
 # C versions of the callbacks of the hottest commands (same results as the
@@ -385,3 +385,9 @@ StrictRedis = Redis
 from ._pipeline import Pipeline  # noqa: E402
 
 Pipeline.__module__ = __name__
+
+from ._pubsub import Monitor, PubSub, PubSubWorkerThread  # noqa: E402
+
+for _cls in (Monitor, PubSub, PubSubWorkerThread):
+    _cls.__module__ = __name__
+del _cls

@@ -136,16 +136,46 @@ void
 rn_conn_close(rn_conn *c)
 {
     if (c->fd >= 0) {
-        /* shutdown() would also cut the socket for the parent process: only
-         * the process that opened the socket may do it. */
-        if (c->fork_gen == rn_fork_generation())
-            shutdown(c->fd, SHUT_RDWR);
-        close(c->fd);
+        int fd = c->fd;
         c->fd = -1;
+        /* shutdown() would also cut the socket for the parent process: only
+         * the process that opened the socket may do it.  It also wakes a
+         * thread blocked in send/recv on it. */
+        if (c->fork_gen == rn_fork_generation())
+            shutdown(fd, SHUT_RDWR);
+        if (c->io_active > 0 && c->n_deferred < (int)(sizeof c->deferred_fds / sizeof(int)))
+            c->deferred_fds[c->n_deferred++] = fd;   /* closed by io_end() */
+        else
+            close(fd);
     }
     if (c->reader != NULL)
         rn_reader_reset(c->reader);
     rn_buf_trim(&c->wbuf, 64 * 1024);
+}
+
+/* Bracket every stretch of I/O done without the GIL (call both with the GIL
+ * held).  io_end() returns -1 with ConnectionError set when the connection
+ * was closed by another thread meanwhile: the bytes moved belong to nobody. */
+static inline void
+io_begin(rn_conn *c)
+{
+    c->io_active++;
+}
+
+static int
+io_end(rn_conn *c, int fd)
+{
+    if (--c->io_active == 0) {
+        for (int i = 0; i < c->n_deferred; i++)
+            close(c->deferred_fds[i]);
+        c->n_deferred = 0;
+    }
+    if (c->fd != fd) {
+        PyErr_SetString(c->st->ConnectionError,
+                        "Connection closed by another thread during I/O");
+        return -1;
+    }
+    return 0;
 }
 
 int
@@ -232,6 +262,7 @@ conn_write(rn_conn *c, const char *data, size_t len, int then_recv)
     for (;;) {
         int werr = 0, rerr = 0;
         ssize_t got = -2;    /* -2: recv not attempted */
+        io_begin(c);
         Py_BEGIN_ALLOW_THREADS
         while (off < len) {
             ssize_t n = send(fd, data + off, len - off, MSG_NOSIGNAL);
@@ -247,6 +278,8 @@ conn_write(rn_conn *c, const char *data, size_t len, int then_recv)
                 rerr = errno;
         }
         Py_END_ALLOW_THREADS
+        if (io_end(c, fd) < 0)
+            return -1;
         if (werr == EINTR || rerr == EINTR) {
             if (PyErr_CheckSignals() < 0) {
                 rn_conn_close(c);
@@ -293,7 +326,11 @@ conn_read_reply(rn_conn *c, int decode, int disconnect_on_error)
         if (rc == 1)
             return reply;
         if (rc < 0) {
-            rn_conn_close(c);
+            /* A reply that failed to build (decode error) leaves the stream
+             * in step: the connection follows disconnect_on_error.  A
+             * protocol error always drops it. */
+            if (disconnect_on_error || !rn_reader_in_sync(c->reader))
+                rn_conn_close(c);
             return NULL;
         }
         if (c->fd < 0) {
@@ -303,11 +340,14 @@ conn_read_reply(rn_conn *c, int decode, int disconnect_on_error)
         int fd = c->fd, err = 0;
         ssize_t got;
         char *rbuf = c->rbuf;
+        io_begin(c);
         Py_BEGIN_ALLOW_THREADS
         got = recv(fd, rbuf, RN_RBUF_SIZE, 0);
         if (got < 0)
             err = errno;
         Py_END_ALLOW_THREADS
+        if (io_end(c, fd) < 0)
+            return NULL;
         if (got > 0) {
             if (rn_reader_feed(c->reader, rbuf, (size_t)got) < 0) {
                 rn_conn_close(c);
@@ -366,10 +406,12 @@ conn_probe_idle(rn_conn *c)
 /* Make sure the socket is open (calls the Python-level connect(), which does
  * the handshake) and run the health check when it is due. */
 static int
-conn_prepare(rn_conn *c, int check_health)
+conn_prepare(rn_conn *c, int check_health, int probe)
 {
     rn_state *st = c->st;
-    if (c->fd >= 0 && rn_monotonic() - c->last_io > RN_IDLE_PROBE_SECONDS &&
+    /* Only request/reply paths probe: a pub/sub or MONITOR connection has
+     * unread messages waiting by design. */
+    if (probe && c->fd >= 0 && rn_monotonic() - c->last_io > RN_IDLE_PROBE_SECONDS &&
         rn_reader_pending(c->reader) == 0)
         conn_probe_idle(c);
     if (!rn_conn_is_live(c)) {
@@ -401,7 +443,7 @@ PyObject *
 rn_conn_command(rn_conn *c, PyObject *const *args, Py_ssize_t nargs, int decode)
 {
     const char *enc, *errs;
-    if (conn_prepare(c, 1) < 0)
+    if (conn_prepare(c, 1, 1) < 0)
         return NULL;
     enc = PyUnicode_AsUTF8(c->encoding);
     errs = PyUnicode_AsUTF8(c->encoding_errors);
@@ -446,7 +488,7 @@ conn_execute_pipeline(rn_conn *c, PyObject *commands)
         PyErr_NoMemory();
         goto done;
     }
-    if (conn_prepare(c, 1) < 0)
+    if (conn_prepare(c, 1, 1) < 0)
         goto done;
     c->wbuf.len = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -813,7 +855,7 @@ conn_send_packed_command(rn_conn *c, PyObject *args, PyObject *kwargs)
         return NULL;
     }
     PyObject *result = NULL;
-    if (conn_prepare(c, check_health) == 0 &&
+    if (conn_prepare(c, check_health, 0) == 0 &&
         conn_write(c, view.buf, (size_t)view.len, 0) == 0)
         result = Py_NewRef(Py_None);
     PyBuffer_Release(&view);
@@ -846,7 +888,7 @@ conn_send_command(rn_conn *c, PyObject *const *args, Py_ssize_t nargs, PyObject 
     const char *errs = PyUnicode_AsUTF8(c->encoding_errors);
     if (enc == NULL || errs == NULL)
         return NULL;
-    if (conn_prepare(c, check_health) < 0)
+    if (conn_prepare(c, check_health, 0) < 0)
         return NULL;
     c->wbuf.len = 0;
     if (rn_pack_command(c->st, &c->wbuf, args, npos, enc, errs) < 0)
@@ -907,6 +949,7 @@ conn_can_read(rn_conn *c, PyObject *args, PyObject *kwargs)
     int fd = c->fd, err = 0, rc;
     ssize_t got = -2;
     char *rbuf = c->rbuf;
+    io_begin(c);
     Py_BEGIN_ALLOW_THREADS
     struct pollfd p = {.fd = fd, .events = POLLIN};
     rc = poll(&p, 1, timeout < 0 ? -1 : (int)(timeout * 1000.0));
@@ -918,6 +961,8 @@ conn_can_read(rn_conn *c, PyObject *args, PyObject *kwargs)
             err = errno;
     }
     Py_END_ALLOW_THREADS
+    if (io_end(c, fd) < 0)
+        return NULL;
     if (rc < 0) {
         if (err == EINTR && PyErr_CheckSignals() < 0)
             return NULL;

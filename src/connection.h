@@ -36,6 +36,12 @@ typedef struct rn_conn {
     PyObject *encoding_errors;   /* str */
     int decode_responses;
     PyObject *retry;             /* Retry object */
+    /* I/O running with the GIL released on this connection, and descriptors
+     * whose close() waits for it: closing an fd another thread is blocked on
+     * would let the number be reused under it (see rn_conn_close). */
+    int io_active;
+    int deferred_fds[4];
+    int n_deferred;
     PyObject *weakreflist;
 } rn_conn;
 

@@ -364,6 +364,12 @@ rn_reader_feed(rn_reader *r, const char *buf, size_t len)
     return 0;
 }
 
+int
+rn_reader_in_sync(rn_reader *r)
+{
+    return r != NULL && r->hr != NULL && !r->hr->err;
+}
+
 size_t
 rn_reader_pending(rn_reader *r)
 {

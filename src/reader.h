@@ -27,6 +27,11 @@ int rn_reader_feed(rn_reader *r, const char *buf, size_t len);
 /* Number of bytes fed but not yet consumed by a completed reply. */
 size_t rn_reader_pending(rn_reader *r);
 
+/* 1 when the byte stream is still in step: after rn_reader_get returned -1
+ * for an error raised while building a complete reply (e.g. a decode error)
+ * the next reply can be read; 0 after a protocol error (reset needed). */
+int rn_reader_in_sync(rn_reader *r);
+
 /* Take one complete reply.
  *   returns 1: *out is a new reference (bytes/str/int/list/None, or an
  *              exception *instance* for an error reply -- top level or nested;

@@ -1124,7 +1124,4 @@ def test_undecodable_message_does_not_lose_the_stream(impl, redis_py, redis_serv
         finally:
             p.close()
             client.close()
-    if impl.__name__ == "redis_native" and results[0] != results[1]:
-        pytest.xfail("the C connection drops the socket on a decode error even with "
-                     "disconnect_on_error=False (connection.c conn_read_reply)")
     assert results[0] == results[1]
