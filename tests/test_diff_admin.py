@@ -23,7 +23,7 @@ import time
 import pytest
 
 import diffutil
-from diffutil import Raised, check, compare, shape
+from diffutil import check, compare, shape
 
 NON_UTF8 = b"\xff\xfe"
 UNICODE = "\u00e4dm\u00efn \u2603"
@@ -766,7 +766,6 @@ def test_latency(diff, config_restore):
     diff("latency_latest")
     diff("latency_history", "command")
     diff("config_set", "latency-monitor-threshold", 1)
-    diff("debug_sleep_via_execute", ) if False else None
     diff.apply(lambda c: c.execute_command("DEBUG", "SLEEP", 0.02))
     diff.cmp(lambda x: [(e[0], type(e[1]).__name__, type(e[2]).__name__, type(e[3]).__name__)
                         for e in x], "latency_latest")
@@ -1091,3 +1090,39 @@ def test_execute_command_response_callbacks(diff):
     diff.apply(lambda c: shape(c.execute_command("SLOWLOG GET", 1)))
     diff.apply(lambda c: type(c.execute_command("ACL LOG")).__name__)
     diff.apply(lambda c: shape(c.execute_command("COMMAND")["get"]))
+
+
+@pytest.mark.parametrize("transaction", [False, True], ids=["pipeline", "multi"])
+def test_admin_in_pipeline(diff, transaction):
+    """Reply callbacks of admin commands inside pipelines and MULTI/EXEC."""
+
+    def run(c):
+        p = c.pipeline(transaction=transaction)
+        p.set("k", "v")
+        p.config_get("maxmemory")
+        p.acl_cat("hyperloglog")
+        p.acl_getuser("default")
+        p.acl_whoami()
+        p.client_getname()
+        p.client_no_evict("off")
+        p.command_count()
+        p.command_getkeys("MSET", "a", 1, "b", 2)
+        p.object("encoding", "k")
+        p.role()
+        p.dbsize()
+        p.script_exists("0" * 40)
+        res = p.execute()
+        q = c.pipeline(transaction=transaction)
+        q.time()
+        q.lastsave()
+        q.client_id()
+        q.client_info()
+        q.info("server")
+        q.memory_stats()
+        q.slowlog_get(1)
+        q.debug_object("k")
+        q.client_list()
+        shapes = [type(x).__name__ for x in q.execute()]
+        return [res, shapes]
+
+    diff.apply(run)

@@ -251,3 +251,29 @@ def test_python_level_argument_errors(diff):
     diff("geosearch", "Sicily", member=["Palermo"], radius=10)
     diff("geosearch", "Sicily", longitude="15", latitude="37", radius="10")
     diff("geosearchstore", None, "Sicily", member="Palermo", radius=10)
+
+
+@pytest.mark.parametrize("transaction", [False, True], ids=["pipeline", "multi"])
+def test_geo_in_pipeline(diff, transaction):
+    """GEORADIUS/GEOSEARCH parse their reply according to the WITH* options: that
+    must hold inside pipelines and MULTI/EXEC too."""
+    diff.setup(_places)
+
+    def run(c):
+        p = c.pipeline(transaction=transaction)
+        p.geoadd("Sicily", [1.0, 1.0, "x"], ch=True)
+        p.geodist("Sicily", "Palermo", "Catania", unit="km")
+        p.geohash("Sicily", "Palermo")
+        p.geopos("Sicily", "Palermo", "missing")
+        p.georadius("Sicily", 15, 37, 200, unit="km", withdist=True, withcoord=True, withhash=True,
+                    sort="ASC")
+        p.georadiusbymember("Sicily", "Palermo", 300, unit="km", withdist=True)
+        p.geosearch("Sicily", member="Palermo", radius=300, unit="km", withcoord=True)
+        p.geosearch("Sicily", longitude=15, latitude=37, width=400, height=400, unit="km",
+                    withdist=True, withhash=True, sort="DESC", count=2)
+        p.geosearchstore("dst", "Sicily", member="Palermo", radius=300, unit="km", storedist=True)
+        p.zrange("dst", 0, -1, withscores=True)
+        p.georadius("Sicily", 15, 37, 200, unit="km")
+        return p.execute()
+
+    diff.apply(run)

@@ -6,7 +6,6 @@ Also the BitFieldOperation builder object returned by ``bitfield()``: its
 """
 import pytest
 
-from diffutil import shape
 from test_diff_admin import wire  # noqa: F401  (fixture)
 
 NON_UTF8 = b"\xff\xfe"
@@ -210,3 +209,22 @@ def test_python_level_argument_errors(diff):
     diff.apply(lambda c: c.bitfield("k").incrby("u8", 0, 1, overflow=5).execute())
     diff.apply(lambda c: c.bitfield("k").get(None, 0).execute())
     diff.apply(lambda c: c.bitfield("k", default_overflow=3).get("u8", 0).execute())
+
+
+@pytest.mark.parametrize("transaction", [False, True], ids=["pipeline", "multi"])
+def test_hll_bits_in_pipeline(diff, transaction):
+    def run(c):
+        p = c.pipeline(transaction=transaction)
+        p.pfadd("h", "a", "b")
+        p.pfcount("h")
+        p.pfmerge("h2", "h")
+        p.set("k", b"\x0f\xf0")
+        p.bitpos("k", 1, 0, -1)
+        p.bitop("NOT", "n", "k")
+        p.bitfield_ro("k", "u8", 0, [("u4", 4)])
+        bf = p.bitfield("k").set("u8", 8, 255).get("u16", 0)
+        out = [type(bf).__name__]
+        bf.execute()  # queues on the pipeline
+        return out + [p.execute()]
+
+    diff.apply(run)

@@ -227,3 +227,19 @@ def test_python_level_argument_errors(diff):
     diff("pubsub_numsub", ["a", "b"])
     diff("pubsub_shardnumsub", None)
     diff("pubsub_shardchannels", ["x"])
+
+
+@pytest.mark.parametrize("transaction", [False, True], ids=["pipeline", "multi"])
+def test_pubsub_commands_in_pipeline(diff, subscribers, transaction):
+    subscribers(("SUBSCRIBE", P + "pp1", P + "pp2"))
+
+    def run(c):
+        p = c.pipeline(transaction=transaction)
+        p.publish(P + "pp1", "m")
+        p.pubsub_channels(P + "pp1")
+        p.pubsub_numsub(P + "pp1", P + "pp2", P + "none")
+        p.pubsub_shardnumsub(P + "none")
+        p.spublish(P + "none", "m")
+        return p.execute()
+
+    diff.apply(run)

@@ -390,3 +390,21 @@ def test_python_level_argument_errors(diff):
     diff.apply(lambda c: c.register_script("return 1")(keys="k"))
     diff.apply(lambda c: c.register_script("return #KEYS")(keys=("a", "b")))
     diff.apply(lambda c: c.register_script("return ARGV[1]")(args=5))
+
+
+@pytest.mark.parametrize("transaction", [False, True], ids=["pipeline", "multi"])
+def test_register_script_in_pipeline(diff, transaction):
+    """A Script called with ``client=pipeline`` is loaded by the pipeline first,
+    even after SCRIPT FLUSH (redis-py's Pipeline.load_scripts)."""
+
+    def run(c):
+        s = c.register_script("return {KEYS[1], ARGV[1], redis.call('INCR', KEYS[1])}")
+        c.script_flush()
+        p = c.pipeline(transaction=transaction)
+        s(keys=["cnt"], args=["a"], client=p)
+        p.eval("return ARGV[1]", 0, NON_UTF8)
+        s(keys=["cnt"], args=[b"b"], client=p)
+        res = p.execute()
+        return [res, c.script_exists(s.sha)]
+
+    diff.apply(run)

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from diffutil import shape
-from test_diff_admin import assert_same_wire, wire  # noqa: F401  (fixture)
+from test_diff_admin import wire  # noqa: F401  (fixture)
 
 NON_UTF8 = b"\xff\xfe"
 UNICODE = "str\u00e9am \u2603"
@@ -565,3 +565,43 @@ def test_python_level_argument_errors(diff):
     diff("xinfo_stream", "s", full="yes")
     diff("xdel", "s", None)
     diff("xlen", None)
+
+
+@pytest.mark.parametrize("transaction", [False, True], ids=["pipeline", "multi"])
+def test_stream_commands_in_pipeline(diff, transaction):
+    """Reply callbacks that depend on call options (justid, full, withscores...) must
+    also apply inside pipelines and MULTI/EXEC."""
+    diff.setup(_pending_setup)
+
+    def run(c):
+        p = c.pipeline(transaction=transaction)
+        p.xadd("s", {"p": 1}, id="10-0")
+        p.xrange("s", "4-0", "+")
+        p.xrevrange("s", count=1)
+        p.xread({"s": "9-0"})
+        p.xreadgroup("g", "carol", {"s": ">"})
+        p.xclaim("s", "g", "dave", 0, ["1-0", "2-0"], justid=True)
+        p.xclaim("s", "g", "dave", 0, ["3-0"])
+        p.xautoclaim("s", "g", "erin", 0, count=1)
+        p.xautoclaim("s", "g", "erin", 0, count=1, justid=True)
+        p.xpending("s", "g")
+        p.xinfo_stream("s")
+        p.xlen("s")
+        p.xtrim("s", maxlen=8, approximate=False)
+        p.xdel("s", "10-0")
+        p.xack("s", "g", "1-0")
+        p.xgroup_create("s", "g", id="0")  # BUSYGROUP error inside the batch
+        return p.execute(raise_on_error=False)
+
+    def errors_as_values(x):
+        if isinstance(x, list):
+            return [errors_as_values(v) for v in x]
+        if isinstance(x, BaseException):
+            return ("exception", type(x).__name__, str(x))
+        return x
+
+    diff.apply(run, how=errors_as_values)
+    diff.apply(lambda c: mask_full_pel(c.pipeline(transaction=transaction)
+                                       .xinfo_stream("s", full=True).execute()[0]))
+    diff.apply(lambda c: mask_times(c.pipeline(transaction=transaction)
+                                    .xpending_range("s", "g", "-", "+", 10).execute()))

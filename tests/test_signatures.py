@@ -33,7 +33,6 @@ import enum
 import fnmatch
 import importlib
 import inspect
-import logging
 import re
 import types
 import typing
