@@ -42,8 +42,19 @@ from .exceptions import (
 )
 from .utils import from_url
 
+# __version__ is redis_native's own release.  VERSION is the redis-py API level
+# this release implements: libraries gate features on ``redis.VERSION``.
 __version__ = "0.1.0"
-VERSION = tuple(int(p) for p in __version__.split("."))
+REDIS_PY_API_VERSION = "7.4.1"
+VERSION = tuple(int(p) for p in REDIS_PY_API_VERSION.split("."))
+
+
+def int_or_str(value):
+    """``int(value)`` when it parses as an integer, else ``value`` unchanged."""
+    try:
+        return int(value)
+    except ValueError:
+        return value
 
 __all__ = [
     "AuthenticationError",

@@ -7,23 +7,44 @@ tuples.
 """
 import copy
 import time
+from enum import Enum
 from typing import Any, Callable, Dict, List, Mapping, Optional, Type, Union
 
 from . import _native
 from ._parsers.helpers import _RedisCallbacks, _RedisCallbacksRESP2
 from .backoff import ExponentialWithJitterBackoff
+from ._parsers.helpers import bool_ok  # noqa: F401  (re-exported, as in redis-py)
 from .commands import CoreCommands, SentinelCommands
-from .commands.helpers import EMPTY_RESPONSE, NEVER_DECODE
-from .connection import (
+from .commands.helpers import EMPTY_RESPONSE, NEVER_DECODE, list_or_args  # noqa: F401
+from .commands.scripting import Script  # noqa: F401
+from .connection import (  # noqa: F401  (several re-exported, as in redis-py)
+    SYM_EMPTY,
+    AbstractConnection,
+    Connection,
     ConnectionPool,
+    Encoder,
     SSLConnection,
     UnixDomainSocketConnection,
 )
 from .credentials import CredentialProvider
 from .driver_info import DriverInfo, resolve_driver_info
-from .exceptions import RedisError, ResponseError, WatchError
+from .exceptions import (  # noqa: F401  (several re-exported, as in redis-py)
+    ConnectionError,
+    ExecAbortError,
+    PubSubError,
+    RedisError,
+    ResponseError,
+    WatchError,
+)
 from .retry import Retry
-from .utils import SENTINEL
+from .utils import (  # noqa: F401  (several re-exported, as in redis-py)
+    SENTINEL,
+    check_protocol_version,
+    deprecated_args,
+    safe_str,
+    str_if_bytes,
+    truncate_text,
+)
 
 __all__ = ["Redis", "StrictRedis", "CaseInsensitiveDict", "EMPTY_RESPONSE", "NEVER_DECODE",
            "Pipeline", "PubSub", "PubSubWorkerThread", "Monitor"]
@@ -37,12 +58,30 @@ _C_CALLBACKS = {
 }
 
 
+class ClientType(Enum):
+    """Whether a client is synchronous or asyncio-based."""
+
+    SYNC = ("sync",)
+    ASYNC = ("async",)
+
+
+class PubSubDirection(Enum):
+    """Direction of a pub/sub message (sent or received)."""
+
+    PUBLISH = "publish"
+    RECEIVE = "receive"
+
+
+class AbstractRedis:
+    """Common base name of client classes, as in redis-py."""
+
+
 class CaseInsensitiveDict(dict):
     """A dict whose str keys are stored and looked up upper-cased."""
 
-    def __init__(self, data: Optional[Mapping] = None) -> None:
+    def __init__(self, data: Mapping) -> None:
         super().__init__()
-        for k, v in (data or {}).items():
+        for k, v in dict(data).items():
             self[k] = v
 
     @staticmethod
@@ -69,7 +108,7 @@ class CaseInsensitiveDict(dict):
             self[k] = v
 
 
-class Redis(_native.ClientBase, CoreCommands, SentinelCommands):
+class Redis(_native.ClientBase, CoreCommands, SentinelCommands, AbstractRedis):
     """A client for one Redis server, compatible with redis-py's ``redis.Redis``.
 
     Connections come from ``connection_pool`` (one is built from the keyword
@@ -222,9 +261,11 @@ class Redis(_native.ClientBase, CoreCommands, SentinelCommands):
         return self.connection_pool.connection_kwargs
 
     def get_retry(self) -> Optional[Retry]:
+        """The Retry policy new connections of this client are built with."""
         return self.get_connection_kwargs().get("retry")
 
     def set_retry(self, retry: Retry) -> None:
+        """Use ``retry`` for new connections and for the pool's existing ones."""
         self.get_connection_kwargs().update({"retry": retry})
         self.connection_pool.set_retry(retry)
 
@@ -251,6 +292,8 @@ class Redis(_native.ClientBase, CoreCommands, SentinelCommands):
         return response
 
     def get_cache(self) -> None:
+        """Client-side caching needs RESP3, which redis_native does not speak
+        yet: there is never a cache, so this returns None."""
         return None
 
     # -- objects built on the client ---------------------------------------
@@ -387,6 +430,7 @@ from ._pipeline import Pipeline  # noqa: E402
 Pipeline.__module__ = __name__
 
 from ._pubsub import Monitor, PubSub, PubSubWorkerThread  # noqa: E402
+from .lock import Lock  # noqa: E402,F401  (re-exported, as in redis-py)
 
 for _cls in (Monitor, PubSub, PubSubWorkerThread):
     _cls.__module__ = __name__

@@ -15,6 +15,9 @@ import copy
 import os
 import socket
 import weakref
+from abc import ABC
+from queue import LifoQueue
+from ssl import VerifyFlags  # noqa: F401  (importable from redis.connection too)
 from typing import Any, Dict, Iterable, List, Optional, Tuple, Type, Union
 
 from . import _native
@@ -28,17 +31,30 @@ from ._url import (  # re-exported: importable from redis.connection too
 from .backoff import NoBackoff
 from .credentials import CredentialProvider, UsernamePasswordCredentialProvider
 from .driver_info import DriverInfo, resolve_driver_info
-from .exceptions import (
+from .exceptions import (  # noqa: F401  (several re-exported, as in redis-py)
     AuthenticationError,
     AuthenticationWrongNumberOfArgsError,
+    ChildDeadlockedError,
     ConnectionError,
     DataError,
+    MaxConnectionsError,
     RedisError,
     ResponseError,
     TimeoutError,
 )
 from .retry import Retry
-from .utils import SENTINEL, format_error_message, str_if_bytes
+from .utils import (  # noqa: F401  (several re-exported, as in redis-py)
+    CRYPTOGRAPHY_AVAILABLE,
+    HIREDIS_AVAILABLE,
+    SENTINEL,
+    SSL_AVAILABLE,
+    check_protocol_version,
+    compare_versions,
+    deprecated_args,
+    ensure_string,
+    format_error_message,
+    str_if_bytes,
+)
 
 __all__ = [
     "Encoder",
@@ -55,6 +71,23 @@ __all__ = [
 ]
 
 DEFAULT_RESP_VERSION = 2
+DEFAULT_SENTINEL = SENTINEL
+
+# RESP framing bytes, importable from redis.connection (the packing itself is C).
+SYM_STAR = b"*"
+SYM_DOLLAR = b"$"
+SYM_CRLF = b"\r\n"
+SYM_EMPTY = b""
+
+
+class ConnectionInterface:
+    """Marker base of every connection class, so that ``isinstance(conn,
+    ConnectionInterface)`` holds as with redis-py.  The methods a connection
+    provides are those of :class:`AbstractConnection`."""
+
+
+class ConnectionPoolInterface(ABC):
+    """Marker base of the pool classes (``isinstance`` compatibility)."""
 
 
 class Encoder:
@@ -114,7 +147,7 @@ def _check_protocol(protocol: Any) -> int:
     return p
 
 
-class AbstractConnection(_native.Connection):
+class AbstractConnection(_native.Connection, ConnectionInterface):
     """Settings and handshake shared by every connection class."""
 
     def __init__(
@@ -451,7 +484,7 @@ _URL_CLASSES = {"UnixDomainSocketConnection": UnixDomainSocketConnection,
                 "SSLConnection": SSLConnection}
 
 
-class ConnectionPool(_native.ConnectionPool):
+class ConnectionPool(_native.ConnectionPool, ConnectionPoolInterface):
     """A thread-safe, fork-safe pool of connections, in C.
 
     ``max_connections`` caps the connections the pool creates; asking for one
@@ -549,9 +582,11 @@ class BlockingConnectionPool(ConnectionPool):
         max_connections: int = 50,
         timeout: Optional[float] = 20,
         connection_class: Type[AbstractConnection] = Connection,
-        queue_class: Any = None,
+        queue_class: type = LifoQueue,
         **connection_kwargs: Any,
     ):
+        # Accepted for signature compatibility: the waiting is done in C (see
+        # src/pool.c), there is no queue object.
         self.queue_class = queue_class
         super().__init__(connection_class=connection_class,
                          max_connections=max_connections, **connection_kwargs)

@@ -419,7 +419,7 @@ client_dealloc(rn_client *self)
 static PyMethodDef client_methods[] = {
     {"execute_command", (PyCFunction)(void (*)(void))client_execute_command,
      METH_FASTCALL | METH_KEYWORDS,
-     "execute_command(*args, **options)\n\nSend one command and return its reply, "
+     "execute_command(self, *args, **options)\n--\n\nSend one command and return its reply, "
      "after the response callback registered for args[0]."},
     {NULL, NULL, 0, NULL}
 };

@@ -398,17 +398,17 @@ pool_owns_connection(rn_pool *p, PyObject *conn)
 
 static PyMethodDef pool_methods[] = {
     {"get_connection", (PyCFunction)(void (*)(void))pool_get_connection,
-     METH_FASTCALL | METH_KEYWORDS, "Take a connected connection from the pool."},
-    {"release", (PyCFunction)pool_release_meth, METH_O, "Give a connection back."},
+     METH_FASTCALL | METH_KEYWORDS, "get_connection(self, command_name=None, *keys, **options)\n--\n\nTake a connected connection from the pool."},
+    {"release", (PyCFunction)pool_release_meth, METH_O, "release(self, connection)\n--\n\nGive a connection back."},
     {"make_connection", (PyCFunction)pool_make_connection, METH_NOARGS,
-     "Create a new connection from connection_class(**connection_kwargs)."},
+     "make_connection(self)\n--\n\nCreate a new connection from connection_class(**connection_kwargs)."},
     {"disconnect", (PyCFunction)(void (*)(void))pool_disconnect, METH_VARARGS | METH_KEYWORDS,
-     "Disconnect idle (and, by default, in-use) connections."},
-    {"reset", (PyCFunction)pool_reset, METH_NOARGS, "Forget every connection."},
+     "disconnect(self, inuse_connections=True)\n--\n\nDisconnect idle (and, by default, in-use) connections."},
+    {"reset", (PyCFunction)pool_reset, METH_NOARGS, "reset(self)\n--\n\nForget every connection."},
     {"_checkpid", (PyCFunction)pool_checkpid, METH_NOARGS,
      "Reset the pool if this process is a fork of the one that created it."},
     {"owns_connection", (PyCFunction)pool_owns_connection, METH_O,
-     "True if the connection was opened by this process."},
+     "owns_connection(self, connection)\n--\n\nTrue if the connection was opened by this process."},
     {NULL, NULL, 0, NULL}
 };
 

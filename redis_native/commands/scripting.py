@@ -121,7 +121,11 @@ class ScriptCommands:
         return self.execute_command("SCRIPT EXISTS", *args)
 
     def script_debug(self, *args: Any) -> None:
-        """Not supported by the client."""
+        """Not supported by the client. (redis-py raises the same
+        NotImplementedError.)
+
+        For more information, see https://redis.io/commands/script-debug
+        """
         raise NotImplementedError(
             "SCRIPT DEBUG is intentionally not implemented in the client."
         )

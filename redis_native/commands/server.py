@@ -301,7 +301,11 @@ class ManagementCommands:
         return self.execute_command("ECHO", value, **kwargs)
 
     def hello(self) -> None:
-        """Not supported: the protocol is negotiated by the connection."""
+        """Not supported: the protocol is negotiated by the connection. (redis-py raises the same
+        NotImplementedError.)
+
+        For more information, see https://redis.io/commands/hello
+        """
         raise NotImplementedError("HELLO is intentionally not implemented in the client.")
 
     def ping(self, **kwargs: Any) -> ResponseT:
@@ -371,7 +375,11 @@ class ManagementCommands:
         return self.execute_command("COMMAND", **kwargs)
 
     def command_info(self, **kwargs: Any) -> None:
-        """Not supported by the client."""
+        """Not supported by the client. (redis-py raises the same
+        NotImplementedError.)
+
+        For more information, see https://redis.io/commands/command-info
+        """
         raise NotImplementedError(
             "COMMAND INFO is intentionally not implemented in the client."
         )
@@ -411,7 +419,11 @@ class ManagementCommands:
         return self.execute_command("COMMAND GETKEYSANDFLAGS", *args)
 
     def command_docs(self, *args: Any) -> None:
-        """Not supported by the client."""
+        """Not supported by the client. (redis-py raises the same
+        NotImplementedError.)
+
+        For more information, see https://redis.io/commands/command-docs
+        """
         raise NotImplementedError(
             "COMMAND DOCS is intentionally not implemented in the client."
         )
@@ -533,15 +545,27 @@ class ManagementCommands:
         return self.execute_command("LASTSAVE", **kwargs)
 
     def latency_doctor(self) -> None:
-        """Not supported by the client; use redis-cli."""
+        """Not supported by the client; use redis-cli. (redis-py raises the same
+        NotImplementedError.)
+
+        For more information, see https://redis.io/commands/latency-doctor
+        """
         raise _not_implemented("LATENCY DOCTOR", "latency-doctor")
 
     def latency_graph(self) -> None:
-        """Not supported by the client; use redis-cli."""
+        """Not supported by the client; use redis-cli. (redis-py raises the same
+        NotImplementedError.)
+
+        For more information, see https://redis.io/commands/latency-graph
+        """
         raise _not_implemented("LATENCY GRAPH", "latency-graph")
 
     def latency_histogram(self, *args: Any) -> None:
-        """Not supported by the client."""
+        """Not supported by the client. (redis-py raises the same
+        NotImplementedError.)
+
+        For more information, see https://redis.io/commands/latency-histogram
+        """
         raise NotImplementedError(
             "LATENCY HISTOGRAM is intentionally not implemented in the client."
         )
@@ -622,11 +646,19 @@ class ManagementCommands:
         return self.execute_command("OBJECT", infotype, key, infotype=infotype, **kwargs)
 
     def memory_doctor(self, **kwargs: Any) -> None:
-        """Not supported by the client."""
+        """Not supported by the client. (redis-py raises the same
+        NotImplementedError.)
+
+        For more information, see https://redis.io/commands/memory-doctor
+        """
         raise _not_implemented("MEMORY DOCTOR", "memory-doctor")
 
     def memory_help(self, **kwargs: Any) -> None:
-        """Not supported by the client."""
+        """Not supported by the client. (redis-py raises the same
+        NotImplementedError.)
+
+        For more information, see https://redis.io/commands/memory-help
+        """
         raise _not_implemented("MEMORY HELP", "memory-help")
 
     def memory_stats(self, **kwargs: Any) -> ResponseT:
@@ -774,7 +806,11 @@ class ManagementCommands:
         return self.execute_command("WAITAOF", num_local, num_replicas, timeout, **kwargs)
 
     def failover(self) -> None:
-        """Not supported by the client."""
+        """Not supported by the client. (redis-py raises the same
+        NotImplementedError.)
+
+        For more information, see https://redis.io/commands/failover
+        """
         raise NotImplementedError(
             "FAILOVER is intentionally not implemented in the client."
         )
