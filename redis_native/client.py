@@ -50,12 +50,28 @@ __all__ = ["Redis", "StrictRedis", "CaseInsensitiveDict", "EMPTY_RESPONSE", "NEV
            "Pipeline", "PubSub", "PubSubWorkerThread", "Monitor"]
 
 
-# C versions of the callbacks of the hottest commands (same results as the
-# Python ones in _parsers/helpers.py, which the differential tests check).
-_C_CALLBACKS = {
-    "SET": _native.set_result,
-    "HGETALL": _native.pairs_to_dict,
-}
+# C versions of the callbacks of the most used commands.  Each replaces its
+# Python twin in _parsers/helpers.py wherever that one is registered (the
+# Python functions stay the reference; the differential tests run through the
+# C ones).
+def _c_callbacks() -> Dict[str, Callable]:
+    from ._parsers import helpers as h
+
+    twins = {
+        h.parse_set_result: _native.set_result,
+        h._hgetall: _native.pairs_to_dict,
+        h._to_set: _native.to_set,
+        h.float_or_none: _native.float_or_none,
+        h._parse_ping: _native.parse_ping,
+        h.parse_zadd: _native.parse_zadd,
+        h.zset_score_pairs: _native.zset_score_pairs,
+    }
+    table = dict(_RedisCallbacks)
+    table.update(_RedisCallbacksRESP2)
+    return {name: twins[cb] for name, cb in table.items() if cb in twins}
+
+
+_C_CALLBACKS = _c_callbacks()
 
 
 class ClientType(Enum):
