@@ -436,6 +436,10 @@ class Redis(_native.ClientBase, CoreCommands, SentinelCommands, AbstractRedis):
 
 StrictRedis = Redis
 
+# The C dispatcher reads replies itself unless a client's type resolves
+# parse_response to something else (a subclass override, a mock.patch).
+_native._register_parse_response(Redis.__dict__["parse_response"])
+
 
 
 # Defined in its own module, which imports Redis from here (Pipeline subclasses

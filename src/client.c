@@ -98,6 +98,47 @@ generic_attempt(rn_state *st, PyObject *conn, PyObject *const *args, Py_ssize_t 
     return r;
 }
 
+/* One attempt when the client's parse_response is not redis_native's own:
+ * send, then let parse_response(conn, command_name, **options) read the
+ * reply and apply callbacks, as redis-py does. */
+static PyObject *
+custom_parse_attempt(rn_client *self, PyObject *parse, PyObject *conn, int fast,
+                     PyObject *const *args, Py_ssize_t nargs, PyObject *options)
+{
+    rn_state *st = self->st;
+    if (fast) {
+        if (rn_conn_send((rn_conn *)conn, args, nargs) < 0)
+            return NULL;
+    }
+    else {
+        PyObject *argtuple = PyTuple_New(nargs);
+        if (argtuple == NULL)
+            return NULL;
+        for (Py_ssize_t i = 0; i < nargs; i++)
+            PyTuple_SET_ITEM(argtuple, i, Py_NewRef(args[i]));
+        PyObject *send = PyObject_GetAttr(conn, st->s_send_command);
+        PyObject *r = send ? PyObject_Call(send, argtuple, options) : NULL;
+        Py_XDECREF(send);
+        Py_DECREF(argtuple);
+        if (r == NULL)
+            return NULL;
+        Py_DECREF(r);
+    }
+    /* parse_response may be a plain function (class attribute) or anything
+     * callable; bind it through the descriptor protocol. */
+    PyObject *bound = PyObject_GetAttr((PyObject *)self, st->s_parse_response);
+    if (bound == NULL)
+        return NULL;
+    (void)parse;
+    PyObject *pargs = PyTuple_Pack(2, conn, args[0]);
+    PyObject *opts = options != NULL ? PyDict_Copy(options) : NULL;
+    PyObject *r = pargs ? PyObject_Call(bound, pargs, opts) : NULL;
+    Py_XDECREF(pargs);
+    Py_XDECREF(opts);
+    Py_DECREF(bound);
+    return r;
+}
+
 static int
 conn_disconnect_any(rn_state *st, PyObject *conn, int fast)
 {
@@ -286,6 +327,10 @@ client_execute_command(rn_client *self, PyObject *const *args, size_t nargsf,
     }
 
     int fast = type_in(st->fast_conn_types, conn);
+    /* borrowed; CPython's method cache makes this lookup cheap */
+    PyObject *parse = _PyType_Lookup(Py_TYPE(self), st->s_parse_response);
+    int custom_parse = parse != NULL && st->default_parse_response != NULL &&
+                       parse != st->default_parse_response;
     PyObject *retry = NULL;
     if (fast)
         retry = Py_NewRef(((rn_conn *)conn)->retry);
@@ -296,7 +341,10 @@ client_execute_command(rn_client *self, PyObject *const *args, size_t nargsf,
     }
     int failures = 0;
     for (;;) {
-        if (fast) {
+        if (custom_parse) {
+            reply = custom_parse_attempt(self, parse, conn, fast, args, nargs, options);
+        }
+        else if (fast) {
             rn_conn *c = (rn_conn *)conn;
             reply = rn_conn_command(c, args, nargs, c->decode_responses && !never_decode);
         }
@@ -315,8 +363,14 @@ client_execute_command(rn_client *self, PyObject *const *args, size_t nargsf,
     if (pool != NULL)
         release_connection(self, pool, conn);
 
+    if (reply != NULL && custom_parse) {
+        result = reply;          /* parse_response applied the callbacks */
+        reply = NULL;
+        goto done;
+    }
     if (reply == NULL) {
-        if (empty_response != NULL && PyErr_ExceptionMatches(st->ResponseError)) {
+        if (empty_response != NULL && !custom_parse &&
+            PyErr_ExceptionMatches(st->ResponseError)) {
             PyErr_Clear();
             result = Py_NewRef(empty_response);
         }

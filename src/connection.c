@@ -541,6 +541,22 @@ done:
     return result;
 }
 
+int
+rn_conn_send(rn_conn *c, PyObject *const *args, Py_ssize_t nargs)
+{
+    const char *enc, *errs;
+    if (conn_prepare(c, 1, 1) < 0)
+        return -1;
+    enc = PyUnicode_AsUTF8(c->encoding);
+    errs = PyUnicode_AsUTF8(c->encoding_errors);
+    if (enc == NULL || errs == NULL)
+        return -1;
+    c->wbuf.len = 0;
+    if (rn_pack_command(c->st, &c->wbuf, args, nargs, enc, errs) < 0)
+        return -1;
+    return conn_write(c, c->wbuf.data, c->wbuf.len, 0);
+}
+
 /* ------------------------------------------------------------------ */
 /* Python type                                                          */
 

@@ -65,6 +65,10 @@ extern PyType_Spec rn_connection_type_spec;
 PyObject *rn_conn_command(rn_conn *c, PyObject *const *args, Py_ssize_t nargs,
                           int decode);
 
+/* Connect if needed, pack and send one command without reading its reply
+ * (GIL held).  0, or -1 with an exception set. */
+int rn_conn_send(rn_conn *c, PyObject *const *args, Py_ssize_t nargs);
+
 /* Close the socket (no shutdown() in a forked child) and reset the reader. */
 void rn_conn_close(rn_conn *c);
 

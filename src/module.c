@@ -113,6 +113,16 @@ mod_register_fast_types(PyObject *module, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* _register_parse_response(func): the default Redis.parse_response. */
+static PyObject *
+mod_register_parse_response(PyObject *module, PyObject *func)
+{
+    rn_state *st = (rn_state *)PyModule_GetState(module);
+    Py_INCREF(func);
+    Py_XSETREF(st->default_parse_response, func);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef rn_module_methods[] = {
     {"pack_command", (PyCFunction)(void (*)(void))mod_pack_command,
      METH_VARARGS | METH_KEYWORDS,
@@ -120,6 +130,8 @@ static PyMethodDef rn_module_methods[] = {
      "RESP encoding of one command, with redis-py's argument encoding rules."},
     {"_register_fast_types", mod_register_fast_types, METH_VARARGS,
      "Declare the exact connection and pool classes allowed on the C fast path."},
+    {"_register_parse_response", mod_register_parse_response, METH_O,
+     "Declare Redis.parse_response; other resolutions of it are called."},
     {NULL, NULL, 0, NULL}
 };
 
@@ -184,6 +196,7 @@ rn_exec(PyObject *module)
     INTERN(s_utf8, "utf-8");
     INTERN(s_strict, "strict");
     INTERN(s_upper, "upper");
+    INTERN(s_parse_response, "parse_response");
 
     if ((exc_mod = PyImport_ImportModule("redis_native.exceptions")) == NULL)
         goto error;
@@ -251,6 +264,7 @@ rn_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->parse_error_reply);
     Py_VISIT(st->fast_conn_types);
     Py_VISIT(st->fast_pool_types);
+    Py_VISIT(st->default_parse_response);
     Py_VISIT(st->s_sleep);
     return 0;
 }
@@ -277,6 +291,7 @@ rn_clear(PyObject *module)
     Py_CLEAR(st->parse_error_reply);
     Py_CLEAR(st->fast_conn_types);
     Py_CLEAR(st->fast_pool_types);
+    Py_CLEAR(st->default_parse_response);
     Py_CLEAR(st->s_sleep);
     Py_CLEAR(st->s_connect);
     Py_CLEAR(st->s_disconnect);
@@ -300,6 +315,7 @@ rn_clear(PyObject *module)
     Py_CLEAR(st->s_utf8);
     Py_CLEAR(st->s_strict);
     Py_CLEAR(st->s_upper);
+    Py_CLEAR(st->s_parse_response);
     return 0;
 }
 

@@ -36,6 +36,10 @@ typedef struct rn_state {
      * redis_native.connection through _native._register_fast_types(). */
     PyObject *fast_conn_types;      /* tuple of types */
     PyObject *fast_pool_types;      /* tuple of types */
+    /* redis_native.client.Redis.parse_response (registered by client.py):
+     * a client whose type resolves parse_response to anything else (a
+     * subclass override, a mock.patch) has its replies read through it. */
+    PyObject *default_parse_response;
 
     /* interned strings */
     PyObject *s_connect;
@@ -60,6 +64,7 @@ typedef struct rn_state {
     PyObject *s_utf8;               /* "utf-8" */
     PyObject *s_strict;             /* "strict" */
     PyObject *s_upper;              /* "upper" */
+    PyObject *s_parse_response;     /* "parse_response" */
     PyObject *s_sleep;              /* time.sleep */
 } rn_state;
 
