@@ -13,14 +13,13 @@ The option ``keys`` is also removed by the dispatcher before the response
 callback runs.
 """
 
-import datetime
 import random
 import string
 import warnings
 from typing import Any, Iterable, List, Optional, Tuple
 
-from ..exceptions import DataError
-from ._types import AbsExpiryT, EncodableT, ExpiryT, KeysT, KeyT
+from ..utils import extract_expire_flags  # one implementation, as in redis.utils
+from ._types import KeysT, KeyT
 
 NEVER_DECODE = "NEVER_DECODE"
 EMPTY_RESPONSE = "EMPTY_RESPONSE"
@@ -60,51 +59,6 @@ def list_or_args(keys: KeysT, args: Optional[Tuple[KeyT, ...]]) -> List[KeyT]:
 def at_most_one_value_set(iterable: Iterable[Any]) -> bool:
     """True when no more than one of the values is truthy."""
     return sum(1 for value in iterable if value) <= 1
-
-
-def _whole_seconds(delta: datetime.timedelta) -> int:
-    return int(delta.total_seconds())
-
-
-def _whole_milliseconds(delta: datetime.timedelta) -> int:
-    return int(delta.total_seconds() * 1000)
-
-
-def extract_expire_flags(
-    ex: Optional[ExpiryT] = None,
-    px: Optional[ExpiryT] = None,
-    exat: Optional[AbsExpiryT] = None,
-    pxat: Optional[AbsExpiryT] = None,
-) -> List[EncodableT]:
-    """Build the ``EX n`` / ``PX n`` / ``EXAT t`` / ``PXAT t`` arguments.
-
-    Only the first option that is not None is used (in that order).
-    ``timedelta`` and ``datetime`` values are converted; ``ex`` also accepts
-    a string of digits.  Any other type for ``ex``/``px`` is a DataError.
-    """
-    if ex is not None:
-        if isinstance(ex, datetime.timedelta):
-            return ["EX", _whole_seconds(ex)]
-        if isinstance(ex, int):
-            return ["EX", ex]
-        if isinstance(ex, str) and ex.isdigit():
-            return ["EX", int(ex)]
-        raise DataError("ex must be datetime.timedelta or int")
-    if px is not None:
-        if isinstance(px, datetime.timedelta):
-            return ["PX", _whole_milliseconds(px)]
-        if isinstance(px, int):
-            return ["PX", px]
-        raise DataError("px must be datetime.timedelta or int")
-    if exat is not None:
-        if isinstance(exat, datetime.datetime):
-            exat = int(exat.timestamp())
-        return ["EXAT", exat]
-    if pxat is not None:
-        if isinstance(pxat, datetime.datetime):
-            pxat = int(pxat.timestamp() * 1000)
-        return ["PXAT", pxat]
-    return []
 
 
 def expiry_condition_flags(nx: bool, xx: bool, gt: bool, lt: bool) -> List[str]:
