@@ -264,15 +264,15 @@ conn_write(rn_conn *c, const char *data, size_t len, int then_recv)
         ssize_t got = -2;    /* -2: recv not attempted */
         io_begin(c);
         Py_BEGIN_ALLOW_THREADS
-        while (off < len) {
-            ssize_t n = send(fd, data + off, len - off, MSG_NOSIGNAL);
-            if (n < 0) {
-                werr = errno;
-                break;
-            }
+        /* One send() per release: a signal can end a blocked send() early
+         * with a short count (not EINTR), and its handler must run before
+         * we block again -- as CPython's sendall() does. */
+        ssize_t n = send(fd, data + off, len - off, MSG_NOSIGNAL);
+        if (n < 0)
+            werr = errno;
+        else
             off += (size_t)n;
-        }
-        if (werr == 0 && then_recv) {
+        if (werr == 0 && off == len && then_recv) {
             got = recv(fd, rbuf, RN_RBUF_SIZE, 0);
             if (got < 0)
                 rerr = errno;
@@ -280,14 +280,14 @@ conn_write(rn_conn *c, const char *data, size_t len, int then_recv)
         Py_END_ALLOW_THREADS
         if (io_end(c, fd) < 0)
             return -1;
-        if (werr == EINTR || rerr == EINTR) {
+        if (werr == EINTR || (werr == 0 && off < len) || rerr == EINTR) {
             if (PyErr_CheckSignals() < 0) {
-                rn_conn_close(c);
+                rn_conn_close(c);    /* a partial command may be on the wire */
                 return -1;
             }
-            if (werr == EINTR)
-                continue;        /* resume the write, then the read */
-            return 0;            /* write done; the read loop will recv */
+            if (off < len)
+                continue;            /* resume the write */
+            return 0;                /* write done; the read loop will recv */
         }
         if (werr != 0) {
             conn_raise_io(c, 0, werr, 1);
@@ -357,7 +357,11 @@ conn_read_reply(rn_conn *c, int decode, int disconnect_on_error)
         }
         if (got < 0 && err == EINTR) {
             if (PyErr_CheckSignals() < 0) {
-                rn_conn_close(c);
+                /* Bytes read so far stay in the reader, so the stream is
+                 * still in step: like redis-py, keep the connection when the
+                 * caller asked (pub/sub), drop it otherwise. */
+                if (disconnect_on_error)
+                    rn_conn_close(c);
                 return NULL;
             }
             continue;
@@ -411,9 +415,12 @@ conn_prepare(rn_conn *c, int check_health, int probe)
     rn_state *st = c->st;
     /* Only request/reply paths probe: a pub/sub or MONITOR connection has
      * unread messages waiting by design. */
-    if (probe && c->fd >= 0 && rn_monotonic() - c->last_io > RN_IDLE_PROBE_SECONDS &&
-        rn_reader_pending(c->reader) == 0)
-        conn_probe_idle(c);
+    if (probe && c->fd >= 0) {
+        if (rn_reader_pending(c->reader) > 0)
+            rn_conn_close(c);     /* bytes nobody asked for: out of step */
+        else if (rn_monotonic() - c->last_io > RN_IDLE_PROBE_SECONDS)
+            conn_probe_idle(c);
+    }
     if (!rn_conn_is_live(c)) {
         PyObject *r = PyObject_CallMethodNoArgs((PyObject *)c, st->s_connect);
         if (r == NULL)
@@ -965,24 +972,40 @@ conn_can_read(rn_conn *c, PyObject *args, PyObject *kwargs)
     int fd = c->fd, err = 0, rc;
     ssize_t got = -2;
     char *rbuf = c->rbuf;
-    io_begin(c);
-    Py_BEGIN_ALLOW_THREADS
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    rc = poll(&p, 1, timeout < 0 ? -1 : (int)(timeout * 1000.0));
-    if (rc < 0)
-        err = errno;
-    else if (rc > 0) {
-        got = recv(fd, rbuf, RN_RBUF_SIZE, MSG_DONTWAIT);
-        if (got < 0)
+    double deadline = timeout < 0 ? -1 : rn_monotonic() + timeout;
+    for (;;) {
+        int ms = -1;
+        if (deadline >= 0) {
+            double left = deadline - rn_monotonic();
+            ms = left <= 0 ? 0 : (int)(left * 1000.0 + 0.999);
+        }
+        err = 0;
+        got = -2;
+        io_begin(c);
+        Py_BEGIN_ALLOW_THREADS
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        rc = poll(&p, 1, ms);
+        if (rc < 0)
             err = errno;
-    }
-    Py_END_ALLOW_THREADS
-    if (io_end(c, fd) < 0)
-        return NULL;
-    if (rc < 0) {
-        if (err == EINTR && PyErr_CheckSignals() < 0)
+        else if (rc > 0) {
+            got = recv(fd, rbuf, RN_RBUF_SIZE, MSG_DONTWAIT);
+            if (got < 0)
+                err = errno;
+        }
+        Py_END_ALLOW_THREADS
+        if (io_end(c, fd) < 0)
             return NULL;
-        Py_RETURN_FALSE;
+        if ((rc < 0 && err == EINTR) || (got < 0 && err == EINTR)) {
+            /* DESIGN rule 3: run the handlers, then wait the time left */
+            if (PyErr_CheckSignals() < 0)
+                return NULL;
+            continue;
+        }
+        break;
+    }
+    if (rc < 0) {
+        conn_raise_io(c, 1, err, 1);   /* ConnectionError, as redis-py */
+        return NULL;
     }
     if (rc == 0)
         Py_RETURN_FALSE;
