@@ -253,8 +253,50 @@ conn_ensure_rbuf(rn_conn *c)
  * If `then_recv`, also wait for the first reply bytes in the same release and
  * feed them to the reader.  Returns 0 or -1 with an exception set; on -1 the
  * connection has been closed. */
+/* socket_timeout bounds a whole write, as Python's sendall() does (since
+ * 3.5), not each send(): after a short send the kernel timeout is re-armed
+ * with the time left, and restored once the write is over.  A write that
+ * completes in one send() (the usual case) costs nothing extra. */
+static int
+conn_rearm_send_timeout(rn_conn *c, int fd, double deadline)
+{
+    double left = deadline - rn_monotonic();
+    if (left <= 0)
+        return -1;
+    struct timeval tv;
+    timeval_from(left, &tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    (void)c;
+    return 0;
+}
+
+static void
+conn_restore_send_timeout(rn_conn *c, int fd)
+{
+    struct timeval tv;
+    timeval_from(c->timeout_c, &tv);
+    if (c->fd == fd)
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+static int conn_write_loop(rn_conn *c, const char *data, size_t len, int then_recv,
+                           double deadline, int *rearmed);
+
 static int
 conn_write(rn_conn *c, const char *data, size_t len, int then_recv)
+{
+    int rearmed = 0;
+    double deadline = c->timeout_c > 0 ? rn_monotonic() + c->timeout_c : -1;
+    int fd = c->fd;
+    int rc = conn_write_loop(c, data, len, then_recv, deadline, &rearmed);
+    if (rearmed)
+        conn_restore_send_timeout(c, fd);
+    return rc;
+}
+
+static int
+conn_write_loop(rn_conn *c, const char *data, size_t len, int then_recv,
+                double deadline, int *rearmed)
 {
     size_t off = 0;
     int fd = c->fd;
@@ -285,8 +327,17 @@ conn_write(rn_conn *c, const char *data, size_t len, int then_recv)
                 rn_conn_close(c);    /* a partial command may be on the wire */
                 return -1;
             }
-            if (off < len)
-                continue;            /* resume the write */
+            if (off < len) {
+                /* resume the write within what is left of the deadline */
+                if (deadline >= 0) {
+                    if (conn_rearm_send_timeout(c, fd, deadline) < 0) {
+                        conn_raise_io(c, 0, ETIMEDOUT, 1);
+                        return -1;
+                    }
+                    *rearmed = 1;
+                }
+                continue;
+            }
             return 0;                /* write done; the read loop will recv */
         }
         if (werr != 0) {
