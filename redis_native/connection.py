@@ -14,6 +14,7 @@ overrides a method (``on_connect``, ``_connect``, ``get_connection``,
 import copy
 import os
 import socket
+import time
 import weakref
 from abc import ABC
 from queue import LifoQueue
@@ -383,8 +384,6 @@ class AbstractConnection(_native.Connection, ConnectionInterface):
         self.disconnect()
 
     def check_health(self) -> None:
-        import time
-
         if self.health_check_interval and time.monotonic() > self.next_health_check:
             self.retry.call_with_retry(self._send_ping, self._ping_failed)
 

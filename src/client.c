@@ -58,28 +58,38 @@ release_connection(rn_client *self, PyObject *pool, PyObject *conn)
     PyErr_Restore(et, ev, etb);
 }
 
+/* Send through the connection's Python send_command(*args, **options), for
+ * connection classes off the fast path.  0 or -1. */
+static int
+generic_send(rn_state *st, PyObject *conn, PyObject *const *args, Py_ssize_t nargs,
+             PyObject *options)
+{
+    PyObject *argtuple = PyTuple_New(nargs);
+    if (argtuple == NULL)
+        return -1;
+    for (Py_ssize_t i = 0; i < nargs; i++)
+        PyTuple_SET_ITEM(argtuple, i, Py_NewRef(args[i]));
+    PyObject *send = PyObject_GetAttr(conn, st->s_send_command);
+    PyObject *r = send != NULL ? PyObject_Call(send, argtuple, options) : NULL;
+    Py_XDECREF(send);
+    Py_DECREF(argtuple);
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
 /* One attempt through the connection's Python methods (generic path). */
 static PyObject *
 generic_attempt(rn_state *st, PyObject *conn, PyObject *const *args, Py_ssize_t nargs,
                 PyObject *options, int never_decode)
 {
-    PyObject *argtuple = PyTuple_New(nargs);
-    if (argtuple == NULL)
+    if (generic_send(st, conn, args, nargs, options) < 0)
         return NULL;
-    for (Py_ssize_t i = 0; i < nargs; i++)
-        PyTuple_SET_ITEM(argtuple, i, Py_NewRef(args[i]));
-    PyObject *send = PyObject_GetAttr(conn, st->s_send_command);
-    PyObject *r = NULL;
-    if (send != NULL)
-        r = PyObject_Call(send, argtuple, options);
-    Py_XDECREF(send);
-    Py_DECREF(argtuple);
-    if (r == NULL)
-        return NULL;
-    Py_DECREF(r);
     PyObject *read = PyObject_GetAttr(conn, st->s_read_response);
     if (read == NULL)
         return NULL;
+    PyObject *r;
     if (never_decode) {
         PyObject *kw = Py_BuildValue("{O:O}", st->s_disable_decoding, Py_True);
         if (kw == NULL) {
@@ -102,37 +112,24 @@ generic_attempt(rn_state *st, PyObject *conn, PyObject *const *args, Py_ssize_t 
  * send, then let parse_response(conn, command_name, **options) read the
  * reply and apply callbacks, as redis-py does. */
 static PyObject *
-custom_parse_attempt(rn_client *self, PyObject *parse, PyObject *conn, int fast,
+custom_parse_attempt(rn_client *self, PyObject *conn, int fast,
                      PyObject *const *args, Py_ssize_t nargs, PyObject *options)
 {
     rn_state *st = self->st;
-    if (fast) {
-        if (rn_conn_send((rn_conn *)conn, args, nargs) < 0)
-            return NULL;
-    }
-    else {
-        PyObject *argtuple = PyTuple_New(nargs);
-        if (argtuple == NULL)
-            return NULL;
-        for (Py_ssize_t i = 0; i < nargs; i++)
-            PyTuple_SET_ITEM(argtuple, i, Py_NewRef(args[i]));
-        PyObject *send = PyObject_GetAttr(conn, st->s_send_command);
-        PyObject *r = send ? PyObject_Call(send, argtuple, options) : NULL;
-        Py_XDECREF(send);
-        Py_DECREF(argtuple);
-        if (r == NULL)
-            return NULL;
-        Py_DECREF(r);
-    }
-    /* parse_response may be a plain function (class attribute) or anything
-     * callable; bind it through the descriptor protocol. */
+    if (fast ? rn_conn_send((rn_conn *)conn, args, nargs)
+             : generic_send(st, conn, args, nargs, options) < 0)
+        return NULL;
+    /* Bound through the descriptor protocol: parse_response may be a
+     * function, a mock, or any callable class attribute. */
     PyObject *bound = PyObject_GetAttr((PyObject *)self, st->s_parse_response);
     if (bound == NULL)
         return NULL;
-    (void)parse;
     PyObject *pargs = PyTuple_Pack(2, conn, args[0]);
+    /* a copy: parse_response pops entries, and a retry needs them again */
     PyObject *opts = options != NULL ? PyDict_Copy(options) : NULL;
-    PyObject *r = pargs ? PyObject_Call(bound, pargs, opts) : NULL;
+    PyObject *r = NULL;
+    if (pargs != NULL && (options == NULL || opts != NULL))
+        r = PyObject_Call(bound, pargs, opts);
     Py_XDECREF(pargs);
     Py_XDECREF(opts);
     Py_DECREF(bound);
@@ -238,6 +235,21 @@ fail_new_error:
     return 0;
 }
 
+/* Could str.upper() change `name`?  Command methods pass upper-case names,
+ * so for a command without a callback (GET, LRANGE...) this spares an
+ * upper() call and a second lookup on every call. */
+static int
+may_have_lower(PyObject *name)
+{
+    if (!PyUnicode_IS_ASCII(name))
+        return 1;
+    const char *p = (const char *)PyUnicode_DATA(name);
+    for (Py_ssize_t i = 0, n = PyUnicode_GET_LENGTH(name); i < n; i++)
+        if (p[i] >= 'a' && p[i] <= 'z')
+            return 1;
+    return 0;
+}
+
 static PyObject *
 lookup_callback(rn_client *self, PyObject *name)
 {
@@ -248,8 +260,8 @@ lookup_callback(rn_client *self, PyObject *name)
         PyObject *cb = PyDict_GetItemWithError(cbs, name);   /* borrowed */
         if (cb != NULL || PyErr_Occurred())
             return Py_XNewRef(cb);
-        if (!PyUnicode_Check(name))
-            return NULL;
+        if (!PyUnicode_Check(name) || !may_have_lower(name))
+            return NULL;          /* already upper-case: the miss is final */
         PyObject *upper = PyObject_CallMethodNoArgs(name, self->st->s_upper);
         if (upper == NULL)
             return NULL;
@@ -261,6 +273,22 @@ lookup_callback(rn_client *self, PyObject *name)
     if (has <= 0)
         return NULL;
     return PyObject_GetItem(cbs, name);
+}
+
+/* {name: value} of vectorcall keywords; new reference or NULL. */
+static PyObject *
+kwargs_dict(PyObject *kwnames, PyObject *const *values)
+{
+    PyObject *d = PyDict_New();
+    if (d == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(kwnames); i++) {
+        if (PyDict_SetItem(d, PyTuple_GET_ITEM(kwnames, i), values[i]) < 0) {
+            Py_DECREF(d);
+            return NULL;
+        }
+    }
+    return d;
 }
 
 /* execute_command(*args, **options) */
@@ -281,29 +309,24 @@ client_execute_command(rn_client *self, PyObject *const *args, size_t nargsf,
         PyErr_SetString(PyExc_TypeError, "execute_command() needs a command name");
         return NULL;
     }
-    if (kwnames != NULL && PyTuple_GET_SIZE(kwnames) > 0) {
-        options = PyDict_New();
-        if (options == NULL)
-            return NULL;
-        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(kwnames); i++) {
-            PyObject *k = PyTuple_GET_ITEM(kwnames, i), *v = args[nargs + i];
-            if (PyDict_SetItem(options, k, v) < 0)
-                goto done;
-            if (PyUnicode_Compare(k, st->s_never_decode) == 0) {
-                never_decode = 1;
-                continue;
-            }
-            if (PyUnicode_Compare(k, st->s_empty_response) == 0) {
-                empty_response = v;
-                continue;
-            }
-            if (PyUnicode_Compare(k, st->s_keys) == 0)
-                continue;
-            if (cb_kwargs == NULL && (cb_kwargs = PyDict_New()) == NULL)
-                goto done;
-            if (PyDict_SetItem(cb_kwargs, k, v) < 0)
-                goto done;
+    Py_ssize_t nkw = kwnames != NULL ? PyTuple_GET_SIZE(kwnames) : 0;
+    for (Py_ssize_t i = 0; i < nkw; i++) {
+        PyObject *k = PyTuple_GET_ITEM(kwnames, i), *v = args[nargs + i];
+        /* keyword names from Python calls are interned: identity first */
+        if (k == st->s_keys || PyUnicode_Compare(k, st->s_keys) == 0)
+            continue;                 /* only for client-side caching */
+        if (k == st->s_never_decode || PyUnicode_Compare(k, st->s_never_decode) == 0) {
+            never_decode = 1;
+            continue;
         }
+        if (k == st->s_empty_response || PyUnicode_Compare(k, st->s_empty_response) == 0) {
+            empty_response = v;
+            continue;
+        }
+        if (cb_kwargs == NULL && (cb_kwargs = PyDict_New()) == NULL)
+            goto done;
+        if (PyDict_SetItem(cb_kwargs, k, v) < 0)
+            goto done;
     }
 
     if (self->connection != NULL && self->connection != Py_None) {
@@ -339,10 +362,16 @@ client_execute_command(rn_client *self, PyObject *const *args, size_t nargsf,
         if (retry == NULL)
             PyErr_Clear();
     }
+    /* send_command(**options) / parse_response(**options) see every keyword;
+     * the C path does not need the dict.  On failure no attempt runs and the
+     * connection goes back below with the error set. */
     int failures = 0;
-    for (;;) {
+    if (nkw > 0 && (!fast || custom_parse) &&
+        (options = kwargs_dict(kwnames, args + nargs)) == NULL)
+        reply = NULL;
+    else for (;;) {
         if (custom_parse) {
-            reply = custom_parse_attempt(self, parse, conn, fast, args, nargs, options);
+            reply = custom_parse_attempt(self, conn, fast, args, nargs, options);
         }
         else if (fast) {
             rn_conn *c = (rn_conn *)conn;

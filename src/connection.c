@@ -236,6 +236,16 @@ conn_raise_io(rn_conn *c, int reading, int err, int disconnect)
     Py_DECREF(where);
 }
 
+/* The connection's encoding and error handler as C strings (UTF-8 cached
+ * inside the str objects, so this is cheap).  0 or -1. */
+static int
+conn_codec(rn_conn *c, const char **enc, const char **errs)
+{
+    *enc = PyUnicode_AsUTF8(c->encoding);
+    *errs = PyUnicode_AsUTF8(c->encoding_errors);
+    return *enc != NULL && *errs != NULL ? 0 : -1;
+}
+
 static int
 conn_ensure_rbuf(rn_conn *c)
 {
@@ -258,7 +268,7 @@ conn_ensure_rbuf(rn_conn *c)
  * with the time left, and restored once the write is over.  A write that
  * completes in one send() (the usual case) costs nothing extra. */
 static int
-conn_rearm_send_timeout(rn_conn *c, int fd, double deadline)
+conn_rearm_send_timeout(int fd, double deadline)
 {
     double left = deadline - rn_monotonic();
     if (left <= 0)
@@ -266,7 +276,6 @@ conn_rearm_send_timeout(rn_conn *c, int fd, double deadline)
     struct timeval tv;
     timeval_from(left, &tv);
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    (void)c;
     return 0;
 }
 
@@ -330,7 +339,7 @@ conn_write_loop(rn_conn *c, const char *data, size_t len, int then_recv,
             if (off < len) {
                 /* resume the write within what is left of the deadline */
                 if (deadline >= 0) {
-                    if (conn_rearm_send_timeout(c, fd, deadline) < 0) {
+                    if (conn_rearm_send_timeout(fd, deadline) < 0) {
                         conn_raise_io(c, 0, ETIMEDOUT, 1);
                         return -1;
                     }
@@ -366,9 +375,8 @@ static PyObject *
 conn_read_reply(rn_conn *c, int decode, int disconnect_on_error)
 {
     PyObject *reply = NULL;
-    const char *enc = PyUnicode_AsUTF8(c->encoding);
-    const char *errs = PyUnicode_AsUTF8(c->encoding_errors);
-    if (enc == NULL || errs == NULL)
+    const char *enc, *errs;
+    if (conn_codec(c, &enc, &errs) < 0)
         return NULL;
     if (conn_ensure_rbuf(c) < 0)
         return NULL;
@@ -425,14 +433,13 @@ conn_read_reply(rn_conn *c, int decode, int disconnect_on_error)
 }
 
 static PyObject *
-raise_if_error_reply(rn_conn *c, PyObject *reply)
+raise_if_error_reply(PyObject *reply)
 {
     if (PyExceptionInstance_Check(reply)) {
         PyErr_SetObject((PyObject *)Py_TYPE(reply), reply);
         Py_DECREF(reply);
         return NULL;
     }
-    (void)c;
     return reply;
 }
 
@@ -497,28 +504,35 @@ conn_prepare(rn_conn *c, int check_health, int probe)
     return 0;
 }
 
+/* Connect if needed (and health-check / probe as asked), pack one command
+ * into the reused output buffer and write it; with `then_recv` the first
+ * reply bytes are read in the same GIL release.  A packing error sends
+ * nothing, so the connection stays usable.  0 or -1. */
+static int
+conn_send_one(rn_conn *c, PyObject *const *args, Py_ssize_t nargs, int check_health,
+              int probe, int then_recv)
+{
+    const char *enc, *errs;
+    if (conn_prepare(c, check_health, probe) < 0 || conn_codec(c, &enc, &errs) < 0)
+        return -1;
+    c->wbuf.len = 0;
+    if (rn_pack_command(c->st, &c->wbuf, args, nargs, enc, errs) < 0)
+        return -1;
+    if (then_recv && conn_ensure_rbuf(c) < 0)
+        return -1;
+    return conn_write(c, c->wbuf.data, c->wbuf.len, then_recv);
+}
+
 PyObject *
 rn_conn_command(rn_conn *c, PyObject *const *args, Py_ssize_t nargs, int decode)
 {
-    const char *enc, *errs;
-    if (conn_prepare(c, 1, 1) < 0)
-        return NULL;
-    enc = PyUnicode_AsUTF8(c->encoding);
-    errs = PyUnicode_AsUTF8(c->encoding_errors);
-    if (enc == NULL || errs == NULL)
-        return NULL;
-    c->wbuf.len = 0;
-    if (rn_pack_command(c->st, &c->wbuf, args, nargs, enc, errs) < 0)
-        return NULL;              /* nothing sent: the connection stays usable */
-    if (conn_ensure_rbuf(c) < 0)
-        return NULL;
-    if (conn_write(c, c->wbuf.data, c->wbuf.len, 1) < 0)
+    if (conn_send_one(c, args, nargs, 1, 1, 1) < 0)
         return NULL;
     PyObject *reply = conn_read_reply(c, decode, 1);
     if (reply == NULL)
         return NULL;
     conn_mark_read(c);
-    return raise_if_error_reply(c, reply);
+    return raise_if_error_reply(reply);
 }
 
 /* _execute_pipeline(commands): commands is a sequence of (args, options)
@@ -538,9 +552,8 @@ conn_execute_pipeline(rn_conn *c, PyObject *commands)
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
     PyObject *result = NULL;
     char *raw = NULL;    /* per-command "read without decoding" flags */
-    const char *enc = PyUnicode_AsUTF8(c->encoding);
-    const char *errs = PyUnicode_AsUTF8(c->encoding_errors);
-    if (enc == NULL || errs == NULL)
+    const char *enc, *errs;
+    if (conn_codec(c, &enc, &errs) < 0)
         goto done;
     if ((raw = PyMem_Calloc((size_t)n + 1, 1)) == NULL) {
         PyErr_NoMemory();
@@ -602,17 +615,7 @@ done:
 int
 rn_conn_send(rn_conn *c, PyObject *const *args, Py_ssize_t nargs)
 {
-    const char *enc, *errs;
-    if (conn_prepare(c, 1, 1) < 0)
-        return -1;
-    enc = PyUnicode_AsUTF8(c->encoding);
-    errs = PyUnicode_AsUTF8(c->encoding_errors);
-    if (enc == NULL || errs == NULL)
-        return -1;
-    c->wbuf.len = 0;
-    if (rn_pack_command(c->st, &c->wbuf, args, nargs, enc, errs) < 0)
-        return -1;
-    return conn_write(c, c->wbuf.data, c->wbuf.len, 0);
+    return conn_send_one(c, args, nargs, 1, 1, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -909,8 +912,10 @@ conn_send_packed_command(rn_conn *c, PyObject *args, PyObject *kwargs)
                                      &command, &check_health))
         return NULL;
     if (PyUnicode_Check(command)) {
-        joined = PyUnicode_AsEncodedString(command, PyUnicode_AsUTF8(c->encoding),
-                                           PyUnicode_AsUTF8(c->encoding_errors));
+        const char *enc, *errs;
+        if (conn_codec(c, &enc, &errs) < 0)
+            return NULL;
+        joined = PyUnicode_AsEncodedString(command, enc, errs);
     }
     else if (PyList_Check(command) || PyTuple_Check(command)) {
         PyObject *empty = PyBytes_FromStringAndSize(NULL, 0);
@@ -958,16 +963,8 @@ conn_send_command(rn_conn *c, PyObject *const *args, Py_ssize_t nargs, PyObject 
         PyErr_SetString(PyExc_TypeError, "send_command() needs a command");
         return NULL;
     }
-    const char *enc = PyUnicode_AsUTF8(c->encoding);
-    const char *errs = PyUnicode_AsUTF8(c->encoding_errors);
-    if (enc == NULL || errs == NULL)
-        return NULL;
-    if (conn_prepare(c, check_health, 0) < 0)
-        return NULL;
-    c->wbuf.len = 0;
-    if (rn_pack_command(c->st, &c->wbuf, args, npos, enc, errs) < 0)
-        return NULL;
-    if (conn_write(c, c->wbuf.data, c->wbuf.len, 0) < 0)
+    /* no probe: pub/sub sends (un)subscribe with messages still unread */
+    if (conn_send_one(c, args, npos, check_health, 0, 0) < 0)
         return NULL;
     Py_RETURN_NONE;
 }
@@ -991,7 +988,7 @@ conn_read_response(rn_conn *c, PyObject *args, PyObject *kwargs)
     if (reply == NULL)
         return NULL;
     conn_mark_read(c);
-    return raise_if_error_reply(c, reply);
+    return raise_if_error_reply(reply);
 }
 
 /* can_read(timeout=0): True when a reply (or part of one) is waiting. */
@@ -1077,9 +1074,8 @@ conn_can_read(rn_conn *c, PyObject *args, PyObject *kwargs)
 static PyObject *
 conn_pack_command(rn_conn *c, PyObject *const *args, Py_ssize_t nargs)
 {
-    const char *enc = PyUnicode_AsUTF8(c->encoding);
-    const char *errs = PyUnicode_AsUTF8(c->encoding_errors);
-    if (enc == NULL || errs == NULL)
+    const char *enc, *errs;
+    if (conn_codec(c, &enc, &errs) < 0)
         return NULL;
     if (nargs == 0) {
         PyErr_SetString(PyExc_TypeError, "pack_command() needs a command");
@@ -1101,9 +1097,8 @@ conn_pack_command(rn_conn *c, PyObject *const *args, Py_ssize_t nargs)
 static PyObject *
 conn_pack_commands(rn_conn *c, PyObject *commands)
 {
-    const char *enc = PyUnicode_AsUTF8(c->encoding);
-    const char *errs = PyUnicode_AsUTF8(c->encoding_errors);
-    if (enc == NULL || errs == NULL)
+    const char *enc, *errs;
+    if (conn_codec(c, &enc, &errs) < 0)
         return NULL;
     PyObject *seq = PySequence_Fast(commands, "pack_commands() takes a sequence of commands");
     if (seq == NULL)
