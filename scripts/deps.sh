@@ -79,7 +79,7 @@ try:
         reqs = tomllib.load(f)["project"]["optional-dependencies"]["test"]
 except Exception:          # Python < 3.11: no tomllib; keep in step with pyproject.toml
     reqs = ["pytest", "hypothesis", "redis==7.4.1", "hiredis"]
-print("\n".join(reqs + ["setuptools>=61", "wheel"]))
+print("\n".join(reqs + ["setuptools>=77"]))
 PY
 }
 
