@@ -38,17 +38,60 @@
  * with N elements preallocates at most RN_ARRAY_PREALLOC slots and grows by
  * appending as the children arrive (hiredis delivers them in index order).
  * Length and integer validation (negative counts other than -1, counts above
- * INT_MAX, non-digits: tests/test_reader.py pins them down) and the nesting
- * limit (8 levels of arrays) are hiredis' own; every hiredis error becomes
- * InvalidResponse.
+ * INT_MAX, non-digits: tests/test_reader.py pins them down) is hiredis' own;
+ * every hiredis error becomes InvalidResponse.  Replies may nest up to
+ * RN_MAX_DEPTH levels of arrays (see "Deep replies").
  *
- * hiredis 0.14 internals used here, all declared in <hiredis/read.h>:
- * `pos`/`len` (unread bytes), `err`/`errstr`, `maxbuf`, `privdata`.
+ * Deep replies (hiredis 0.x)
+ * --------------------------
+ * A hiredis 0.14 reader has a fixed task stack: arrays at levels 0..7 and a
+ * protocol error for any array at level 8 ("depth > 7", raised before the
+ * line is read, after which the reader has thrown its buffer away).  Real
+ * replies go deeper: COMMAND DOCS, Lua tables, EXEC around either.  So
+ * readers are chained.  When an array with children opens at level 7, the
+ * callback hands every unread byte to a fresh hiredis reader (a frame) and
+ * truncates the current reader's buffer, so the current reader stops right
+ * there, waiting for that array's first child.  The frame parses the
+ * children as a sequence of top-level replies, each stored into the array by
+ * reply_attach; a frame can open frames of its own.  When the last child is
+ * complete the frame is popped: the parent reader is told its array is on its
+ * last child (rstack[ridx].idx), fed one placeholder item ":0\r\n" that
+ * cb_integer recognises and builds nothing for (hiredis then closes the array
+ * itself), and fed the bytes the frame had not consumed.  All bytes go to the
+ * innermost frame.  Errors in a frame are copied to the first reader, which
+ * stays the one whose error state the rest of this file checks.
+ *
+ * hiredis 0.14 internals used here, all declared in <hiredis/read.h> and
+ * <hiredis/sds.h>: `pos`/`len`/`buf` (unread bytes; an sds string),
+ * `err`/`errstr`, `maxbuf`, `privdata`, and for chaining `rstack`/`ridx`.
  */
 #include "reader.h"
 
+#include <hiredis/hiredis.h>     /* HIREDIS_MAJOR */
 #include <hiredis/read.h>
+#include <hiredis/sds.h>
 #include <string.h>
+
+/* hiredis 1.x grows its task stack itself; only 0.x needs chained readers. */
+#if HIREDIS_MAJOR == 0
+#define RN_CHAIN_READERS 1
+#else
+#define RN_CHAIN_READERS 0
+#endif
+
+/* Level of the deepest array one hiredis 0.x reader can hold (root = 0). */
+#define RN_HIREDIS_LAST_LEVEL 7
+
+/* Most arrays a reply may nest (InvalidResponse beyond): a bound on what a
+ * hostile server can make us allocate (a chained reader and its buffer per 8
+ * levels) and on how deep the Python objects get.  redis-py's own parser
+ * stops at Python's recursion limit. */
+#define RN_MAX_DEPTH 512
+#define RN_MAX_FRAMES (RN_MAX_DEPTH / (RN_HIREDIS_LAST_LEVEL + 1))
+
+/* The item fed to a parent reader to close an array whose children a frame
+ * has built. */
+#define RN_PLACEHOLDER ":0\r\n"
 
 /* Slots preallocated for an announced array; more are appended.  Bounded so
  * that a hostile "*2147483647\r\n" costs 8 KiB, not 16 GiB. */
@@ -83,7 +126,32 @@ struct rn_reader {
 
     int busy;                 /* inside redisReaderGetReply */
     int reset_pending;        /* rn_reader_reset called while busy */
+
+    /* Chained readers for deep replies ("Deep replies" above); frames[0] is
+     * the one below `hr`.  Empty outside deep replies. */
+    struct rn_frame *frames;
+    int nframes, frames_cap;
+    int placeholder;          /* the next integer is RN_PLACEHOLDER */
+    int chain_err;            /* REDIS_ERR_* from a failed push, or 0 */
+    const char *chain_errstr;
 };
+
+/* A chained reader and the array its top-level replies are the children of. */
+struct rn_frame {
+    redisReader *hr;
+    PyObject *list;           /* borrowed (owned by the reply tree), or NULL
+                               * once an exception is recorded */
+    Py_ssize_t next;          /* index of the next child in list */
+    int elements;             /* children announced */
+    int remaining;            /* children not complete yet */
+};
+
+/* The reader that parses the next bytes: the innermost frame's. */
+static inline redisReader *
+top_reader(rn_reader *r)
+{
+    return r->nframes > 0 ? r->frames[r->nframes - 1].hr : r->hr;
+}
 
 /* ------------------------------------------------------------------------
  * Callbacks (called by hiredis inside redisReaderGetReply, GIL held)
@@ -114,14 +182,30 @@ reply_fail(rn_reader *r)
 static void *
 reply_attach(rn_reader *r, const redisReadTask *task, PyObject *obj)
 {
-    if (task->parent == NULL) {
+    PyObject *list;
+    Py_ssize_t idx;
+
+    if (task->parent != NULL) {
+        /* Borrowed: owned by its own parent, or by r->root. */
+        list = (PyObject *)task->parent->obj;
+        idx = task->idx;
+    }
+    else if (r->nframes == 0) {
         /* The root: owned by the reader until rn_reader_get returns it. */
         Py_XSETREF(r->root, obj);
         return obj;
     }
-    /* Borrowed: owned by its own parent, or by r->root. */
-    PyObject *list = (PyObject *)task->parent->obj;
-    Py_ssize_t idx = task->idx;
+    else {
+        /* A top-level reply of a chained reader: the next child of the
+         * array that reader was opened for. */
+        struct rn_frame *f = &r->frames[r->nframes - 1];
+        if (f->list == NULL) {
+            Py_DECREF(obj);
+            return r;
+        }
+        list = f->list;
+        idx = f->next++;
+    }
     if (idx < PyList_GET_SIZE(list)) {
         /* A preallocated slot; children arrive in order, so it is still
          * NULL, but never leak whatever might be there. */
@@ -176,26 +260,53 @@ cb_string(const redisReadTask *task, char *s, size_t len)
     return reply_attach(r, task, obj);
 }
 
+#if RN_CHAIN_READERS
+static void push_frame(rn_reader *r, PyObject *list, int elements);
+static void chain_fail(rn_reader *r, int err, const char *errstr);
+#endif
+
 static void *
 cb_array(const redisReadTask *task, int elements)
 {
     rn_reader *r = (rn_reader *)task->privdata;
+    void *result = r;
+#if RN_CHAIN_READERS
+    int level = 0;
 
-    if (r->exc_type != NULL)
-        return r;
-    if (elements < 0) {
-        /* hiredis rejects these itself; keep a clean error if it ever
-         * stops doing so (it would then parse the array as empty). */
-        PyErr_SetString(r->st->InvalidResponse, "Protocol error: negative multi-bulk length");
-        return reply_fail(r);
+    if (elements > 0 || r->nframes > 0) {
+        for (const redisReadTask *t = task->parent; t != NULL; t = t->parent)
+            level++;
+        if (r->nframes * (RN_HIREDIS_LAST_LEVEL + 1) + level >= RN_MAX_DEPTH) {
+            chain_fail(r, REDIS_ERR_PROTOCOL, "Protocol error: reply nested deeper than "
+                       Py_STRINGIFY(RN_MAX_DEPTH) " levels");
+            return r;
+        }
     }
-    /* The slots past what the wire has delivered stay NULL until their
-     * child arrives; the list is only reachable from r->root (or, through
-     * gc.get_objects(), in the usual "under construction" state). */
-    PyObject *list = PyList_New(elements < RN_ARRAY_PREALLOC ? elements : RN_ARRAY_PREALLOC);
-    if (list == NULL)
-        return reply_fail(r);
-    return reply_attach(r, task, list);
+#endif
+
+    if (r->exc_type == NULL) {
+        if (elements < 0) {
+            /* hiredis rejects these itself; keep a clean error if it ever
+             * stops doing so (it would then parse the array as empty). */
+            PyErr_SetString(r->st->InvalidResponse,
+                            "Protocol error: negative multi-bulk length");
+            return reply_fail(r);
+        }
+        /* The slots past what the wire has delivered stay NULL until their
+         * child arrives; the list is only reachable from r->root (or, through
+         * gc.get_objects(), in the usual "under construction" state). */
+        PyObject *list = PyList_New(elements < RN_ARRAY_PREALLOC ? elements
+                                                                  : RN_ARRAY_PREALLOC);
+        if (list == NULL)
+            return reply_fail(r);
+        result = reply_attach(r, task, list);
+    }
+#if RN_CHAIN_READERS
+    /* Also after a recorded exception: the bytes must still be parsed. */
+    if (elements > 0 && level == RN_HIREDIS_LAST_LEVEL)
+        push_frame(r, r->exc_type == NULL ? (PyObject *)result : NULL, elements);
+#endif
+    return result;
 }
 
 static void *
@@ -203,6 +314,11 @@ cb_integer(const redisReadTask *task, long long value)
 {
     rn_reader *r = (rn_reader *)task->privdata;
 
+    if (r->placeholder) {
+        /* RN_PLACEHOLDER: the array's children are already in place. */
+        r->placeholder = 0;
+        return r;
+    }
     if (r->exc_type != NULL)
         return r;
     PyObject *obj = PyLong_FromLongLong(value);
@@ -239,21 +355,157 @@ static redisReplyObjectFunctions rn_reply_functions = {
  * rn_reader
  */
 
+/* A hiredis reader calling our callbacks for `r`; NULL when out of memory
+ * (no exception set). */
+static redisReader *
+new_hiredis(rn_reader *r)
+{
+    redisReader *hr = redisReaderCreateWithFunctions(&rn_reply_functions);
+    if (hr != NULL) {
+        hr->privdata = r;
+        hr->maxbuf = RN_READER_MAXBUF;
+    }
+    return hr;
+}
+
 /* Create the hiredis reader if a reset dropped it.  -1 with MemoryError. */
 static int
 ensure_hiredis(rn_reader *r)
 {
     if (r->hr != NULL)
         return 0;
-    r->hr = redisReaderCreateWithFunctions(&rn_reply_functions);
+    r->hr = new_hiredis(r);
     if (r->hr == NULL) {
         PyErr_NoMemory();
         return -1;
     }
-    r->hr->privdata = r;
-    r->hr->maxbuf = RN_READER_MAXBUF;
     return 0;
 }
+
+/* Free the chained readers (their objects belong to the reply tree). */
+static void
+drop_frames(rn_reader *r)
+{
+    while (r->nframes > 0)
+        redisReaderFree(r->frames[--r->nframes].hr);
+    r->placeholder = 0;
+    r->chain_err = 0;
+    r->chain_errstr = NULL;
+}
+
+/* Put the first reader into hiredis' error state (what a protocol error in
+ * it would have done), so that the checks on r->hr->err see it. */
+static void
+set_stuck(rn_reader *r, int err, const char *errstr)
+{
+    r->hr->err = err;
+    snprintf(r->hr->errstr, sizeof(r->hr->errstr), "%s", errstr);
+}
+
+#if RN_CHAIN_READERS
+/* Cut the current reader's buffer to what it has parsed, so that it parses
+ * nothing more in this call: it stops where it is, inside the reply. */
+static void
+cut_reader(redisReader *hr)
+{
+    sdssetlen(hr->buf, hr->pos);
+    hr->buf[hr->pos] = '\0';
+    hr->len = hr->pos;
+}
+
+/* From a callback: fail the reply once redisReaderGetReply returns (the
+ * first failure wins), parsing nothing more meanwhile. */
+static void
+chain_fail(rn_reader *r, int err, const char *errstr)
+{
+    if (!r->chain_err) {
+        r->chain_err = err;
+        r->chain_errstr = errstr;
+    }
+    cut_reader(top_reader(r));
+}
+
+/* Called by cb_array for an array with children at the last level the
+ * current reader holds: move the unread bytes to a new chained reader that
+ * parses the `elements` children, and stop the current reader there, waiting
+ * for the array's first child. */
+static void
+push_frame(rn_reader *r, PyObject *list, int elements)
+{
+    redisReader *cur = top_reader(r);
+    redisReader *hr = NULL;
+
+    if (r->chain_err || r->nframes >= RN_MAX_FRAMES) {
+        /* cb_array's depth check keeps nframes below the bound */
+        chain_fail(r, REDIS_ERR_PROTOCOL, "Protocol error: reply nested too deeply");
+        return;
+    }
+    if (r->nframes == r->frames_cap) {
+        int cap = r->frames_cap ? r->frames_cap * 2 : 4;
+        struct rn_frame *frames = PyMem_Realloc(r->frames, (size_t)cap * sizeof(*frames));
+        if (frames == NULL)
+            goto oom;
+        r->frames = frames;
+        r->frames_cap = cap;
+    }
+    hr = new_hiredis(r);
+    if (hr == NULL)
+        goto oom;
+    if (cur->len > cur->pos
+        && redisReaderFeed(hr, cur->buf + cur->pos, cur->len - cur->pos) != REDIS_OK)
+        goto oom;
+    r->frames[r->nframes++] = (struct rn_frame){
+        .hr = hr, .list = list, .next = 0, .elements = elements, .remaining = elements,
+    };
+    cut_reader(cur);
+    return;
+
+oom:
+    if (hr != NULL)
+        redisReaderFree(hr);
+    chain_fail(r, REDIS_ERR_OOM, "Out of memory");
+}
+
+/* The innermost frame's array has all its children: close it in the parent
+ * reader and give that reader the bytes the frame did not consume.
+ * 0, or -1 with chain_err set. */
+static int
+pop_frame(rn_reader *r)
+{
+    struct rn_frame *f = &r->frames[r->nframes - 1];
+    redisReader *parent = r->nframes > 1 ? r->frames[r->nframes - 2].hr : r->hr;
+    int top = RN_HIREDIS_LAST_LEVEL + 1;
+
+    /* The parent stopped where push_frame cut it: on the first child of a
+     * level-7 array of f->elements children. */
+    if (parent->ridx != top || parent->rstack[top - 1].elements != f->elements
+        || parent->rstack[top].idx != 0) {
+        r->chain_err = REDIS_ERR_PROTOCOL;
+        r->chain_errstr = "Protocol error: chained reply readers out of step";
+        return -1;
+    }
+    parent->rstack[top].idx = f->elements - 1;
+    r->placeholder = 1;
+    if (redisReaderFeed(parent, RN_PLACEHOLDER, sizeof(RN_PLACEHOLDER) - 1) != REDIS_OK
+        || (f->hr->len > f->hr->pos
+            && redisReaderFeed(parent, f->hr->buf + f->hr->pos,
+                               f->hr->len - f->hr->pos) != REDIS_OK)) {
+        r->chain_err = REDIS_ERR_OOM;
+        r->chain_errstr = "Out of memory";
+        return -1;
+    }
+    redisReaderFree(f->hr);
+    r->nframes--;
+    return 0;
+}
+#else
+static int
+pop_frame(rn_reader *r)
+{
+    RN_UNUSED(r);
+    return 0;
+}
+#endif
 
 /* Forget the reply under construction and any recorded exception. */
 static void
@@ -311,6 +563,8 @@ rn_reader_free(rn_reader *r)
         return;
     /* Never called while busy: the caller of rn_reader_get holds a strong
      * reference to the object that owns the reader. */
+    drop_frames(r);
+    PyMem_Free(r->frames);
     if (r->hr != NULL)
         redisReaderFree(r->hr);     /* its freeObject is a no-op */
     drop_partial(r);
@@ -330,6 +584,7 @@ rn_reader_reset(rn_reader *r)
         return;
     }
     r->reset_pending = 0;
+    drop_frames(r);
     drop_partial(r);
     r->fed = r->consumed = 0;
     /* A fresh hiredis reader is the only public way to clear an error state
@@ -356,8 +611,14 @@ rn_reader_feed(rn_reader *r, const char *buf, size_t len)
     }
     if (len == 0)
         return 0;
-    if (redisReaderFeed(r->hr, buf, len) != REDIS_OK) {
-        raise_hiredis_error(r);     /* OOM: hiredis sets REDIS_ERR_OOM */
+    redisReader *hr = top_reader(r);
+    if (redisReaderFeed(hr, buf, len) != REDIS_OK) {
+        /* OOM: hiredis sets REDIS_ERR_OOM */
+        if (hr != r->hr)
+            set_stuck(r, hr->err, hr->errstr);
+        drop_frames(r);
+        drop_partial(r);
+        raise_hiredis_error(r);
         return -1;
     }
     r->fed += len;
@@ -397,26 +658,57 @@ rn_reader_get(rn_reader *r, int decode, const char *encoding,
     r->decode = decode;
     r->encoding = encoding != NULL ? encoding : "utf-8";
     r->errors = errors != NULL ? errors : "strict";
-    r->busy = 1;
-    rc = redisReaderGetReply(r->hr, &reply);
-    r->busy = 0;
-    r->encoding = r->errors = NULL;
+    for (;;) {
+        redisReader *hr = top_reader(r);
+        int nframes = r->nframes;
 
-    if (r->reset_pending) {
-        /* The bytes this call parsed belong to a stream the owner has
-         * discarded meanwhile: report nothing. */
-        rn_reader_reset(r);
-        return 0;
+        reply = NULL;
+        r->busy = 1;
+        rc = redisReaderGetReply(hr, &reply);
+        r->busy = 0;
+
+        if (r->reset_pending) {
+            /* The bytes this call parsed belong to a stream the owner has
+             * discarded meanwhile: report nothing. */
+            r->encoding = r->errors = NULL;
+            rn_reader_reset(r);
+            return 0;
+        }
+        if (rc != REDIS_OK && hr != r->hr)
+            set_stuck(r, hr->err, hr->errstr);
+        else if (rc == REDIS_OK && r->chain_err) {
+            set_stuck(r, r->chain_err, r->chain_errstr);
+            rc = REDIS_ERR;
+        }
+        if (rc != REDIS_OK) {
+            /* hiredis has dropped its buffer and task stack (or the first
+             * reader is stuck as if it had); the half-built reply is ours
+             * to release. */
+            r->encoding = r->errors = NULL;
+            drop_frames(r);
+            drop_partial(r);
+            raise_hiredis_error(r);
+            return -1;
+        }
+        if (r->nframes > nframes)
+            continue;               /* a chained reader took the rest */
+        if (reply == NULL) {
+            r->encoding = r->errors = NULL;
+            return 0;               /* incomplete: wait for more bytes */
+        }
+        if (r->nframes == 0)
+            break;                  /* the whole reply */
+        /* One more child of the innermost frame's array. */
+        if (--r->frames[r->nframes - 1].remaining == 0 && pop_frame(r) < 0) {
+            set_stuck(r, r->chain_err, r->chain_errstr);
+            r->encoding = r->errors = NULL;
+            drop_frames(r);
+            drop_partial(r);
+            raise_hiredis_error(r);
+            return -1;
+        }
     }
-    if (rc != REDIS_OK) {
-        /* hiredis has dropped its buffer and task stack; the half-built
-         * reply is ours to release. */
-        drop_partial(r);
-        raise_hiredis_error(r);
-        return -1;
-    }
-    if (reply == NULL)
-        return 0;                   /* incomplete: wait for more bytes */
+    r->encoding = r->errors = NULL;
 
     /* A complete reply: every byte before hiredis' cursor is consumed. */
     r->consumed = r->fed - (unsigned long long)(r->hr->len - r->hr->pos);

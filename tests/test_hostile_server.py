@@ -397,12 +397,15 @@ CASES = [
     ("negative-bulk-length", reply(b"$-5\r\nhello\r\n"), (R, "InvalidResponse"), (R, "InvalidResponse")),
     ("negative-multibulk-length", reply(b"*-5\r\n:1\r\n"), (R, "InvalidResponse"), (R, "InvalidResponse")),
     ("bulk-length-not-a-number", reply(b"$abc\r\nabc\r\n"), (R, "InvalidResponse"), (R, "InvalidResponse")),
-    # hiredis 0.14 (the system library redis_native links) handles 8 levels of
-    # arrays; redis-py's hiredis-py 3.x has no such limit and returns the value.
-    # Deeper nesting is a protocol error for redis_native (never a crash).
+    # One hiredis 0.14 reader holds 8 levels of arrays; redis_native chains
+    # readers up to 512 levels (src/reader.c, "Deep replies").  redis-py's
+    # hiredis-py 3.x has no limit and returns the value; deeper than 512 is a
+    # protocol error for redis_native (never a crash).
     ("nesting-8-levels", reply(nested(8), then=SANE), (V, nested_value(8)), (V, nested_value(8))),
-    ("nesting-10-levels", reply(nested(10), then=SANE), (R, "InvalidResponse"), (V, nested_value(10))),
-    ("nesting-10-levels-then-close", reply(nested(10), then=CLOSE), (R, "InvalidResponse"), None),
+    ("nesting-10-levels", reply(nested(10), then=SANE), (V, nested_value(10)), (V, nested_value(10))),
+    ("nesting-512-levels", reply(nested(512), then=SANE), (V, nested_value(512)), (V, nested_value(512))),
+    ("nesting-600-levels", reply(nested(600), then=SANE), (R, "InvalidResponse"), (V, nested_value(600))),
+    ("nesting-600-levels-then-close", reply(nested(600), then=CLOSE), (R, "InvalidResponse"), None),
     # -- truncated replies, then close: nothing more will come
     ("truncated-status-then-close", reply(b"+OK", then=CLOSE), (R, "ConnectionError"), (R, "ConnectionError")),
     ("truncated-bulk-then-close", reply(b"$10\r\nabc", then=CLOSE), (R, "ConnectionError"), (R, "ConnectionError")),
@@ -496,7 +499,7 @@ def test_hostile_reply(mod, case):
             assert srv.commands[0] == [b"HOSTILE", b"case"]
             assert_recovers(mod, r, srv)
             if got.error is not None and not isinstance(got.error, mod.exc.ResponseError):
-                # the broken connection was replaced (for nesting-10 the server
+                # the broken connection was replaced (for nesting-600 the server
                 # stays willing to serve it: only a reconnect shows it was dropped)
                 assert srv.accepted == 2
             else:
@@ -692,7 +695,7 @@ PIPE_CASES = [
     ("garbage-second-reply", b"+OK\r\n@garbage\r\n", "InvalidResponse"),
     ("truncated-second-reply", b"+OK\r\n$10\r\nabc", "ConnectionError"),
     ("huge-second-reply", b"+OK\r\n*2147483647\r\n", "ConnectionError"),
-    ("deep-second-reply", b"+OK\r\n" + nested(10), "InvalidResponse"),
+    ("deep-second-reply", b"+OK\r\n" + nested(600), "InvalidResponse"),
 ]
 
 
@@ -744,7 +747,7 @@ def test_many_hostile_connections_memory_bounded(native):
         pytest.skip("redis_native limits (nesting, preallocation); see REDISPY_PREALLOCATES")
     bad = [reply(b"*2147483647\r\n" + b":1\r\n" * 100, then=CLOSE),
            reply(b"$9999999999\r\n" + b"y" * 4096, then=CLOSE),
-           reply(nested(10)),
+           reply(nested(600)),
            reply(b"@garbage\r\n")]
     behaviours = [bad[i % len(bad)] for i in range(200)]
     with FakeServer(*behaviours) as srv:

@@ -18,7 +18,9 @@ from redis_native import _native
 from redis_native import exceptions as exc
 
 Reader = _native.Reader
-MAX_DEPTH = 8          # array nesting hiredis 0.14 accepts (its 9-task stack)
+MAX_DEPTH = 512        # arrays a reply may nest (src/reader.c RN_MAX_DEPTH)
+HIREDIS_LEVELS = 8     # arrays one hiredis 0.14 reader holds (its 9-task stack);
+                       # src/reader.c chains readers beyond that
 
 
 def read_all(data, **kwargs):
@@ -105,14 +107,14 @@ def test_max_nesting():
     assert read_one(data) == expected
 
 
-def test_nesting_limit_counts_empty_and_nil_arrays():
+def test_nesting_limit_counts_empty_arrays_not_nil_arrays():
+    # "*0" is one more array level; "*-1" is a nil (None), like "$-1"
     assert read_one(b"*1\r\n" * (MAX_DEPTH - 1) + b"*0\r\n") is not None
-    assert read_one(b"*1\r\n" * (MAX_DEPTH - 1) + b"*-1\r\n") is not None
-    for tail in (b"*0\r\n", b"*-1\r\n"):
-        r = Reader()
-        r.feed(b"*1\r\n" * MAX_DEPTH + tail)
-        with pytest.raises(exc.InvalidResponse):
-            r.gets()
+    assert read_one(b"*1\r\n" * MAX_DEPTH + b"*-1\r\n") == nest_value(MAX_DEPTH, None)
+    r = Reader()
+    r.feed(b"*1\r\n" * MAX_DEPTH + b"*0\r\n")
+    with pytest.raises(exc.InvalidResponse):
+        r.gets()
 
 
 def test_multiple_replies_in_one_feed():
@@ -490,10 +492,20 @@ def test_huge_array_header_does_not_preallocate():
         assert r.gets() is False
         r.feed(b":1\r\n" * 100)
         assert r.gets() is False
-        r.feed(b"*2147483647\r\n" * (MAX_DEPTH - 1))
+        r.feed(b"*2147483647\r\n" * (HIREDIS_LEVELS - 1))
         assert r.gets() is False
         r.reset()
     assert traced_peak(run) < 2 * 1024 * 1024
+
+
+def test_huge_array_headers_at_every_level_do_not_preallocate():
+    # 1024 preallocated slots a level at most: 4 MiB for 511 levels, not 2**31 each
+    def run():
+        r = Reader()
+        r.feed(b"*2147483647\r\n" * (MAX_DEPTH - 1))
+        assert r.gets() is False
+        r.reset()
+    assert traced_peak(run) < 8 * 1024 * 1024
 
 
 def test_huge_bulk_header_waits():
@@ -724,7 +736,8 @@ def trees(max_depth):
     )
 
 
-reply_trees = trees(MAX_DEPTH)
+# Deep enough to cross two chained-reader boundaries (src/reader.c).
+reply_trees = trees(2 * HIREDIS_LEVELS + 2)
 
 
 def encode(node):
@@ -851,3 +864,191 @@ def test_fuzz_random_bytes(stream, chunk, codec):
     r.reset()
     r.feed(b"+ok\r\n")
     assert r.gets() in (b"ok", "ok")
+
+
+# ---------------------------------------------------------------------------
+# deep replies: hiredis 0.14 holds 8 levels of arrays per reader, src/reader.c
+# chains readers ("Deep replies"); these pin down the hand-over points.
+
+
+def nest(depth, leaf=b":1\r\n"):
+    return b"*1\r\n" * depth + leaf
+
+
+def nest_value(depth, leaf=1):
+    for _ in range(depth):
+        leaf = [leaf]
+    return leaf
+
+
+def feed_bytewise(r, data):
+    got = []
+    for i in range(len(data)):
+        r.feed(data[i:i + 1])
+        while (reply := r.gets()) is not False:
+            got.append(reply)
+    return got
+
+
+@pytest.mark.parametrize("depth", [7, 8, 9, 15, 16, 17, 24, 100, MAX_DEPTH])
+def test_deep_single_chain(depth):
+    assert read_one(nest(depth)) == nest_value(depth)
+    assert read_one(nest(depth - 1, b"*0\r\n")) == nest_value(depth - 1, [])
+    assert read_one(nest(depth - 1, b"*-1\r\n")) == nest_value(depth - 1, None)
+
+
+def test_deep_limit():
+    for tail, value in ((b":1\r\n", 1), (b"*-1\r\n", None)):
+        assert read_one(nest(MAX_DEPTH, tail)) == nest_value(MAX_DEPTH, value)
+    for tail in (b"*0\r\n", b"*1\r\n:1\r\n", b"*2\r\n:1\r\n*1\r\n:1\r\n"):
+        r = Reader()
+        r.feed(nest(MAX_DEPTH, tail))
+        with pytest.raises(exc.InvalidResponse, match="nested deeper than 512 levels"):
+            r.gets()
+        with pytest.raises(exc.InvalidResponse):      # stuck until reset
+            r.gets()
+        assert not r.has_data()
+        r.reset()
+        r.feed(b"+ok\r\n")
+        assert r.gets() == b"ok"
+
+
+def test_deep_wide_levels_around_the_boundary():
+    # siblings before and after the deep child at every level, several
+    # children in the arrays a chained reader parses, and more replies after
+    def build(depth):
+        if depth == 0:
+            return b"$3\r\nend\r\n", b"end"
+        inner, value = build(depth - 1)
+        wire = b"*4\r\n:%d\r\n" % depth + inner + b"*2\r\n+a\r\n$-1\r\n" + b"*0\r\n"
+        return wire, [depth, value, [b"a", None], []]
+    for depth in (6, 7, 8, 9, 10, 17, 30):
+        wire, value = build(depth)
+        stream = b"+before\r\n" + wire + b":42\r\n" + wire + b"-ERR after\r\n"
+        for got in (read_all(stream), feed_bytewise(Reader(), stream)):
+            assert got[:4] == [b"before", value, 42, value]
+            assert same_error(got[4], exc.ResponseError("after"))
+            assert len(got) == 5
+
+
+def test_deep_level7_array_with_many_array_children():
+    # a level-7 array (the last one hiredis holds) with 3000 array children:
+    # more than the preallocated slots, each child parsed by a chained reader
+    child = b"*2\r\n*1\r\n:5\r\n$1\r\nz\r\n"
+    wire = nest(7, b"*3000\r\n" + child * 3000) + b"+next\r\n"
+    got = read_all(wire)
+    assert got == [nest_value(7, [[[5], b"z"]] * 3000), b"next"]
+
+
+def test_deep_pending_and_has_data():
+    r = Reader()
+    wire = nest(20)
+    r.feed(wire[:-2])
+    assert r.gets() is False
+    assert r.has_data() and r.pending() == len(wire) - 2
+    r.feed(wire[-2:] + b"+x\r\n")
+    assert r.gets() == nest_value(20)
+    assert r.pending() == 4
+    assert r.gets() == b"x"
+    assert not r.has_data()
+
+
+def test_deep_error_replies_are_instances():
+    wire = nest(12, b"*2\r\n-WRONGTYPE bad\r\n-NOSCRIPT gone\r\n")
+    got = read_one(wire)
+    for _ in range(12):
+        (got,) = got
+    assert same_error(got[0], exc.parse_error_reply("WRONGTYPE bad"))
+    assert type(got[1]) is exc.NoScriptError
+
+
+def test_deep_decode_error_keeps_stream_in_step():
+    r = Reader(encoding="utf-8")
+    wire = nest(11, b"*3\r\n$1\r\n\xff\r\n" + nest(9) + b"$2\r\nok\r\n") + b"+after\r\n"
+    r.feed(wire)
+    with pytest.raises(UnicodeDecodeError):
+        r.gets()
+    assert r.gets() == "after"
+    # byte by byte, too
+    r = Reader(encoding="utf-8")
+    with pytest.raises(UnicodeDecodeError):
+        feed_bytewise(r, wire[:-8])
+    r.feed(wire[-8:])
+    assert r.gets() == "after"
+
+
+@pytest.mark.parametrize("depth", [8, 9, 20])
+def test_deep_protocol_error_inside_chained_reader(depth):
+    r = Reader()
+    r.feed(nest(depth, b"?garbage\r\n"))
+    with pytest.raises(exc.InvalidResponse, match="reply type byte"):
+        r.gets()
+    with pytest.raises(exc.InvalidResponse):
+        r.feed(b"+x\r\n")
+    assert not r.has_data()
+    r.reset()
+    r.feed(b"+fresh\r\n")
+    assert r.gets() == b"fresh"
+
+
+def test_deep_reset_with_chained_readers_pending():
+    r = Reader()
+    r.feed(nest(30)[:-3])
+    assert r.gets() is False
+    r.reset()
+    assert not r.has_data()
+    r.feed(nest(30) + b"+fresh\r\n")
+    assert r.gets() == nest_value(30)
+    assert r.gets() == b"fresh"
+
+
+def test_no_leak_deep_replies():
+    r = Reader()
+
+    def once():
+        r.feed(nest(40, b"$%d\r\n%s\r\n" % (len(BIG), BIG)))
+        assert r.gets() == nest_value(40, BIG)
+        r.feed(nest(40)[:-2])                 # abandoned mid-reply
+        assert r.gets() is False
+        r.reset()
+        r.feed(nest(20, b"?\r\n"))
+        with pytest.raises(exc.InvalidResponse):
+            r.gets()
+        r.reset()
+    assert _leak_rounds(once, 200) < 200_000
+
+
+# Random spines: a chain of `depth` arrays with random siblings at each level.
+def spines(max_depth):
+    small = trees(2)
+    return st.integers(1, max_depth).flatmap(lambda depth: st.tuples(
+        st.lists(st.tuples(st.lists(small, max_size=2), st.lists(small, max_size=2)),
+                 min_size=depth, max_size=depth),
+        small))
+
+
+def spine_tree(spine):
+    levels, leaf = spine
+    node = leaf
+    for before, after in reversed(levels):
+        node = ("array", before + [node] + after)
+    return node
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(spine=spines(40), codec=st.sampled_from(CODECS), data=st.data())
+def test_random_deep_spines_random_splits(spine, codec, data):
+    encoding, errors = codec
+    tree = spine_tree(spine)
+    wire = encode(tree) + b":7\r\n"
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(wire)), max_size=12)))
+    r = Reader(encoding=encoding, errors=errors)
+    got = []
+    start = 0
+    for cut in cuts + [len(wire)]:
+        r.feed(wire[start:cut])
+        start = cut
+        while (reply := r.gets()) is not False:
+            got.append(reply)
+    assert normalize(got) == normalize([expected(tree, encoding, errors), 7])
+    assert not r.has_data()
