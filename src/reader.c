@@ -436,7 +436,7 @@ push_frame(rn_reader *r, PyObject *list, int elements)
     redisReader *hr = NULL;
 
     if (r->chain_err || r->nframes >= RN_MAX_FRAMES) {
-        /* cb_array's depth check keeps nframes below the bound */
+        /* not reached: cb_array's depth check fails the reply first */
         chain_fail(r, REDIS_ERR_PROTOCOL, "Protocol error: reply nested too deeply");
         return;
     }

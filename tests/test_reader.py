@@ -711,8 +711,7 @@ def test_reader_gc_cycle():
 line_bytes = st.binary(max_size=30).map(lambda b: b.replace(b"\r", b"").replace(b"\n", b""))
 int64 = st.integers(min_value=-(2**63), max_value=2**63 - 1)
 
-# "*-1" and "*0" count as a nesting level for hiredis, so below the deepest
-# array only scalars may appear.
+# Leaves of the random trees (trees() adds arrays and nil arrays above them).
 scalars = st.one_of(
     st.tuples(st.just("bulk"), st.binary(max_size=40)),
     st.tuples(st.just("status"), line_bytes),
