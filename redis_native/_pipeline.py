@@ -229,6 +229,7 @@ class Pipeline(Redis):
         # so it is only used when nothing along that path was replaced
         return (
             type(connection) in _FAST_CONNECTIONS
+            and not connection._overridden
             and getattr(self.parse_response, "__func__", None) is _PIPELINE_PARSE_RESPONSE
             and Redis.parse_response is _REDIS_PARSE_RESPONSE
         )

@@ -490,7 +490,7 @@ class ConnectionPool(_native.ConnectionPool, ConnectionPoolInterface):
     more raises :class:`~redis_native.exceptions.MaxConnectionsError`.
     """
 
-    SENSITIVE_REPR_KEYS = frozenset({"password", "username", "credential_provider"})
+    SENSITIVE_REPR_KEYS = frozenset({"password", "username", "ssl_password", "credential_provider"})
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> "ConnectionPool":

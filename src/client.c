@@ -30,10 +30,24 @@ type_in(PyObject *tuple, PyObject *obj)
     return 0;
 }
 
+/* The pool or connection is one of redis_native's own classes and no method
+ * of it was replaced on the instance: C may stand in for its methods. */
+static int
+pool_is_fast(rn_state *st, PyObject *pool)
+{
+    return type_in(st->fast_pool_types, pool) && !((rn_pool *)pool)->overridden;
+}
+
+static int
+conn_is_fast(rn_state *st, PyObject *conn)
+{
+    return type_in(st->fast_conn_types, conn) && !((rn_conn *)conn)->overridden;
+}
+
 static PyObject *
 get_connection(rn_client *self, PyObject *pool)
 {
-    if (type_in(self->st->fast_pool_types, pool))
+    if (pool_is_fast(self->st, pool))
         return rn_pool_get((rn_pool *)pool);
     return PyObject_CallMethodNoArgs(pool, self->st->s_get_connection);
 }
@@ -41,7 +55,7 @@ get_connection(rn_client *self, PyObject *pool)
 static void
 release_connection(rn_client *self, PyObject *pool, PyObject *conn)
 {
-    if (type_in(self->st->fast_pool_types, pool)) {
+    if (pool_is_fast(self->st, pool)) {
         rn_pool_release((rn_pool *)pool, conn);
         return;
     }
@@ -349,11 +363,12 @@ client_execute_command(rn_client *self, PyObject *const *args, size_t nargsf,
             goto done;
     }
 
-    int fast = type_in(st->fast_conn_types, conn);
+    int fast = conn_is_fast(st, conn);
     /* borrowed; CPython's method cache makes this lookup cheap */
     PyObject *parse = _PyType_Lookup(Py_TYPE(self), st->s_parse_response);
-    int custom_parse = parse != NULL && st->default_parse_response != NULL &&
-                       parse != st->default_parse_response;
+    int custom_parse = (parse != NULL && st->default_parse_response != NULL &&
+                        parse != st->default_parse_response)
+                       || self->overridden;     /* maybe r.parse_response = f */
     PyObject *retry = NULL;
     if (fast)
         retry = Py_NewRef(((rn_conn *)conn)->retry);
@@ -512,10 +527,19 @@ static PyMemberDef client_members[] = {
     {"connection", T_OBJECT, offsetof(rn_client, connection), 0, NULL},
     {"response_callbacks", T_OBJECT, offsetof(rn_client, response_callbacks), 0, NULL},
     {"__weaklistoffset__", T_PYSSIZET, offsetof(rn_client, weakreflist), READONLY, NULL},
+    {"_overridden", T_INT, offsetof(rn_client, overridden), READONLY,
+     "an instance attribute replaces a method: dispatch goes through Python"},
     {NULL, 0, 0, 0, NULL}
 };
 
+static int
+client_setattro(rn_client *self, PyObject *name, PyObject *value)
+{
+    return rn_setattro_tracking((PyObject *)self, name, value, &self->overridden);
+}
+
 static PyType_Slot client_slots[] = {
+    {Py_tp_setattro, client_setattro},
     {Py_tp_new, client_new},
     {Py_tp_dealloc, client_dealloc},
     {Py_tp_traverse, client_traverse},

@@ -15,6 +15,7 @@ typedef struct rn_client {
     PyObject *connection;          /* None unless single_connection_client */
     PyObject *response_callbacks;  /* dict-like: command name -> callable */
     PyThread_type_lock single_lock;  /* serialises use of `connection` */
+    int overridden;                /* see rn_setattro_tracking */
     PyObject *weakreflist;
 } rn_client;
 

@@ -1390,10 +1390,19 @@ static PyGetSetDef conn_getset[] = {
 
 static PyMemberDef conn_members[] = {
     {"__weaklistoffset__", T_PYSSIZET, offsetof(rn_conn, weakreflist), READONLY, NULL},
+    {"_overridden", T_INT, offsetof(rn_conn, overridden), READONLY,
+     "an instance attribute replaces a method: callers go through Python"},
     {NULL, 0, 0, 0, NULL}
 };
 
+static int
+conn_setattro(rn_conn *self, PyObject *name, PyObject *value)
+{
+    return rn_setattro_tracking((PyObject *)self, name, value, &self->overridden);
+}
+
 static PyType_Slot conn_slots[] = {
+    {Py_tp_setattro, conn_setattro},
     {Py_tp_new, conn_new},
     {Py_tp_dealloc, conn_dealloc},
     {Py_tp_traverse, conn_traverse},

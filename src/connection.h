@@ -42,6 +42,7 @@ typedef struct rn_conn {
     int io_active;
     int deferred_fds[4];
     int n_deferred;
+    int overridden;              /* see rn_setattro_tracking */
     PyObject *weakreflist;
 } rn_conn;
 

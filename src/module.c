@@ -25,6 +25,45 @@ rn_state_from_type(PyTypeObject *tp)
     return (rn_state *)PyModule_GetState(m);
 }
 
+/* `name` is found on the type as a non-data descriptor: a function, a C
+ * method, a classmethod or staticmethod (not a property or a plain value). */
+static int
+shadows_method(PyTypeObject *tp, PyObject *name)
+{
+    if (!PyUnicode_Check(name))
+        return 0;
+    PyObject *attr = _PyType_Lookup(tp, name);     /* borrowed */
+    return attr != NULL && Py_TYPE(attr)->tp_descr_get != NULL
+        && Py_TYPE(attr)->tp_descr_set == NULL;
+}
+
+int
+rn_setattro_tracking(PyObject *self, PyObject *name, PyObject *value, int *overridden)
+{
+    if (PyObject_GenericSetAttr(self, name, value) < 0)
+        return -1;
+    if (!shadows_method(Py_TYPE(self), name))
+        return 0;
+    if (value != NULL) {
+        *overridden = 1;
+        return 0;
+    }
+    /* A replacement was deleted (mock.patch restoring): any other left? */
+    PyObject *dict = PyObject_GenericGetDict(self, NULL);
+    if (dict == NULL) {
+        PyErr_Clear();              /* keep the flag: the slow path is safe */
+        return 0;
+    }
+    int any = 0;
+    Py_ssize_t pos = 0;
+    PyObject *key, *val;
+    while (!any && PyDict_Next(dict, &pos, &key, &val))
+        any = shadows_method(Py_TYPE(self), key);
+    Py_DECREF(dict);
+    *overridden = any;
+    return 0;
+}
+
 PyObject *
 rn_module_from_type(PyTypeObject *tp)
 {

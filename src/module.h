@@ -78,6 +78,14 @@ PyObject *rn_module_from_type(PyTypeObject *tp);
  * or connection created under another generation belongs to the parent. */
 unsigned long rn_fork_generation(void);
 
+/* tp_setattro of the C bases (Connection, ConnectionPool, ClientBase):
+ * PyObject_GenericSetAttr, and *overridden kept equal to "an instance
+ * attribute shadows a method of the class" (r.parse_response = f,
+ * mock.patch.object(pool, "get_connection"), ...).  The fast paths run only
+ * when it is 0, so such per-instance replacements are honoured as redis-py
+ * honours them.  Attributes stored straight into __dict__ are not seen. */
+int rn_setattro_tracking(PyObject *self, PyObject *name, PyObject *value, int *overridden);
+
 #define RN_UNUSED(x) (void)(x)
 
 #endif

@@ -55,7 +55,7 @@ conn_is_fast(rn_state *st, PyObject *conn)
     PyObject *fast = st->fast_conn_types;
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(fast); i++)
         if (PyTuple_GET_ITEM(fast, i) == t)
-            return 1;
+            return !((rn_conn *)conn)->overridden;
     return 0;
 }
 
@@ -513,10 +513,19 @@ static PyMemberDef pool_members[] = {
     {"_available_connections", T_OBJECT, offsetof(rn_pool, available), READONLY, NULL},
     {"_in_use_connections", T_OBJECT, offsetof(rn_pool, in_use), READONLY, NULL},
     {"__weaklistoffset__", T_PYSSIZET, offsetof(rn_pool, weakreflist), READONLY, NULL},
+    {"_overridden", T_INT, offsetof(rn_pool, overridden), READONLY,
+     "an instance attribute replaces a method: callers go through Python"},
     {NULL, 0, 0, 0, NULL}
 };
 
+static int
+pool_setattro(rn_pool *self, PyObject *name, PyObject *value)
+{
+    return rn_setattro_tracking((PyObject *)self, name, value, &self->overridden);
+}
+
 static PyType_Slot pool_slots[] = {
+    {Py_tp_setattro, pool_setattro},
     {Py_tp_new, pool_new},
     {Py_tp_dealloc, pool_dealloc},
     {Py_tp_traverse, pool_traverse},

@@ -30,6 +30,7 @@ typedef struct rn_pool {
     PyThread_type_lock wake;      /* released to wake one waiter */
     int waiters;
     int wake_pending;             /* `wake` is currently released */
+    int overridden;               /* see rn_setattro_tracking */
     PyObject *weakreflist;
 } rn_pool;
 

@@ -5,6 +5,8 @@ import pickle
 import socket
 from unittest import mock
 
+import pytest
+
 import redis_native
 from redis_native.client import Redis
 from redis_native.connection import Connection, ConnectionPool
@@ -144,3 +146,148 @@ def test_patch_command_method_on_class(redis_server):
     r.set("seam:real", "1")
     assert r.get("seam:real") == b"1"
     r.close()
+
+
+# ---------------------------------------------------------------------------
+# Methods replaced on one *instance* (r.parse_response = f,
+# mock.patch.object(pool, "get_connection"), conn.send_command = f...): the C
+# fast paths step aside for that object only.  Each scenario runs through
+# redis_native and redis-py, which must agree.
+
+
+@pytest.fixture(params=["native", "redis-py"])
+def mod(request, impl, redis_py):
+    return impl if request.param == "native" else redis_py
+
+
+def make(mod, redis_server, **kw):
+    return mod.Redis(host=redis_server.host, port=redis_server.port, **kw)
+
+
+def test_instance_parse_response_is_called_and_restored(mod, redis_server):
+    r = make(mod, redis_server)
+    original = r.parse_response
+    seen = []
+
+    def parse_response(connection, command_name, **options):
+        seen.append(command_name)
+        return ("wrapped", original(connection, command_name, **options))
+
+    r.parse_response = parse_response
+    assert r.set("seam:i", "v") == ("wrapped", True)
+    assert r.get("seam:i") == ("wrapped", b"v")
+    assert seen == ["SET", "GET"]
+    del r.parse_response
+    assert r.get("seam:i") == b"v"
+    assert seen == ["SET", "GET"]
+    other = make(mod, redis_server)          # other clients were never affected
+    assert other.get("seam:i") == b"v"
+    r.close()
+    other.close()
+
+
+def test_mock_patch_object_on_client_instance(mod, redis_server):
+    r = make(mod, redis_server)
+    with mock.patch.object(r, "parse_response", wraps=r.parse_response) as patched:
+        assert r.ping() is True
+        assert r.echo("x") == b"x"
+    assert patched.call_count == 2
+    assert r.ping() is True
+    assert patched.call_count == 2
+    r.close()
+
+
+def test_mock_patch_object_on_pool_instance(mod, redis_server):
+    r = make(mod, redis_server)
+    pool = r.connection_pool
+    with mock.patch.object(pool, "get_connection", wraps=pool.get_connection) as get, \
+            mock.patch.object(pool, "release", wraps=pool.release) as release:
+        assert r.ping() is True
+        with r.pipeline() as p:
+            p.ping().echo("y")
+            assert p.execute() == [True, b"y"]
+    assert get.call_count == 2 and release.call_count == 2
+    assert r.ping() is True
+    assert get.call_count == 2
+    r.close()
+
+
+def test_instance_read_response_on_connection(mod, redis_server):
+    r = make(mod, redis_server)
+    conn = r.connection_pool.get_connection()
+    r.connection_pool.release(conn)          # the pool hands it out next
+    original = conn.read_response
+    calls = []
+
+    def read_response(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    conn.read_response = read_response
+    assert r.set("seam:c", "1") is True
+    with r.pipeline(transaction=False) as p:
+        p.get("seam:c").incr("seam:c")
+        assert p.execute() == [b"1", 2]
+    assert len(calls) == 3                   # SET, then each pipelined command
+    del conn.read_response
+    assert r.get("seam:c") == b"2"
+    assert len(calls) == 3
+    r.close()
+
+
+def test_instance_send_command_failure_from_pool_connection(mod, redis_server):
+    # a replacement that fails: the failure reaches the caller, as in redis-py
+    r = make(mod, redis_server, retry=None)
+    conn = r.connection_pool.get_connection()
+    r.connection_pool.release(conn)
+
+    def send_command(*args, **kwargs):
+        raise mod.exceptions.ConnectionError("patched send")
+
+    conn.send_command = send_command
+    with pytest.raises(mod.exceptions.ConnectionError, match="patched send"):
+        r.ping()
+    del conn.send_command
+    assert r.ping() is True
+    r.close()
+
+
+def test_plain_objects_keep_the_fast_path(impl, redis_server):
+    if impl.__name__ != "redis_native":
+        pytest.skip("redis_native internals")
+    r = make(impl, redis_server)
+    conn = r.connection_pool.get_connection()
+    r.connection_pool.release(conn)
+    r.foo = 1                                  # not a method: no effect
+    conn.bar = 2
+    assert (r._overridden, r.connection_pool._overridden, conn._overridden) == (0, 0, 0)
+    r.get = lambda *a: None                    # a command method counts
+    assert r._overridden == 1
+    del r.get
+    assert r._overridden == 0
+    r.close()
+
+
+@pytest.mark.parametrize("pool_class", ["ConnectionPool", "BlockingConnectionPool"])
+def test_pool_and_connection_repr_hide_secrets(mod, pool_class):
+    provider = mod.credentials.UsernamePasswordCredentialProvider("provuser", "provpass")
+    cls = getattr(mod, pool_class)
+    with_ssl_password = cls(host="localhost", port=6379, db=0, password="pw_secret_1",
+                            username="user_secret_2", ssl_password="ssl_secret_3")
+    plain = cls(host="localhost", port=6379, password="pw_secret_1", username="user_secret_2")
+    with_provider = cls(host="localhost", port=6379, credential_provider=provider)
+    texts = [repr(with_ssl_password), repr(plain), repr(plain.make_connection()),
+             repr(with_provider), repr(with_provider.make_connection())]
+    for text in texts:
+        for secret in ("pw_secret_1", "user_secret_2", "ssl_secret_3", "provuser", "provpass"):
+            assert secret not in text
+    assert "host=localhost" in texts[0] and "port=6379" in texts[0]
+    assert "<REDACTED>" in texts[0]
+
+
+def test_pool_repr_matches_redis_py(impl, redis_py):
+    def text(m):
+        pool = m.ConnectionPool(host="h", port=1, db=2, password="p", username="u",
+                                ssl_password="s", client_name="c")
+        return repr(pool).replace(m.__name__ + ".", "")
+    assert text(impl) == text(redis_py)
