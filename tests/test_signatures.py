@@ -75,6 +75,14 @@ EXCEPTIONS = {
     "redis.client.Monitor.command_re": "Monitor parses MONITOR lines with its own code, not regexes",
     "redis.client.Monitor.monitor_re": "Monitor parses MONITOR lines with its own code, not regexes",
     # ---------------------------------------------------------------- async API
+    "redis._parsers.BaseParser": "replies are parsed by the C reader (src/reader.c), not parser classes",
+    "redis._parsers.PushNotificationsParser": "RESP3 push notifications; the reader is RESP2-only",
+    "redis._parsers.AsyncPushNotificationsParser": "async API; RESP3 push notifications",
+    "redis._parsers.AsyncCommandsParser": "async API; cluster key routing",
+    "redis._parsers.CommandsParser": "cluster key routing (COMMAND GETKEYS); comes with the Cluster client",
+    **{"redis._parsers." + name: "redis-py's parser classes: the C reader (src/reader.c) replaces them"
+       for name in ("_RESP2Parser", "_RESP3Parser", "_HiredisParser", "_AsyncRESPBase",
+                    "_AsyncRESP2Parser", "_AsyncRESP3Parser", "_AsyncHiredisParser")},
     "redis.asyncio": "async API (redis.asyncio) is out of scope for the C extension",
     "redis.commands.AsyncCoreCommands": "async API",
     "redis.commands.AsyncRedisClusterCommands": "async API",
@@ -174,6 +182,9 @@ MODULES = [
     "redis.utils",
     "redis.typing",
     "redis.commands",
+    "redis.commands.helpers",
+    "redis._parsers",          # libraries import Encoder from here
+    "redis._parsers.encoders",
 ]
 
 # Classes whose attributes (class level + instance level) are compared.

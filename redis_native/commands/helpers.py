@@ -171,3 +171,16 @@ def decode_dict_keys(obj: dict) -> dict:
         if isinstance(key, bytes):
             result[key.decode("utf-8")] = result.pop(key)
     return result
+
+
+def get_protocol_version(client: Any) -> Any:
+    """The ``protocol`` a client was configured with (``None`` when it was not
+    given): read from its pool's connection_kwargs, or from a cluster client's
+    nodes manager."""
+    pool = getattr(client, "connection_pool", None)
+    if pool is not None:
+        return pool.connection_kwargs.get("protocol")
+    nodes = getattr(client, "nodes_manager", None)
+    if nodes is not None:
+        return nodes.connection_kwargs.get("protocol")
+    return None
