@@ -21,14 +21,12 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from .client import Redis
 from .commands.helpers import EMPTY_RESPONSE, NEVER_DECODE
-from .connection import Connection, UnixDomainSocketConnection
+from . import _native
 from .exceptions import ConnectionError, ExecAbortError, RedisError, ResponseError, WatchError
 from .utils import safe_str, truncate_text
 
 __all__ = ["Pipeline"]
 
-# exact classes whose C pipeline primitive may be used (never subclasses)
-_FAST_CONNECTIONS = (Connection, UnixDomainSocketConnection)
 # options that steer reading, not the response callbacks
 _READ_OPTIONS = (NEVER_DECODE, EMPTY_RESPONSE, "keys")
 
@@ -227,12 +225,7 @@ class Pipeline(Redis):
     def _use_fast_path(self, connection: Any) -> bool:
         # the C primitive stands in for the per-reply parse_response calls,
         # so it is only used when nothing along that path was replaced
-        return (
-            type(connection) in _FAST_CONNECTIONS
-            and not connection._overridden
-            and getattr(self.parse_response, "__func__", None) is _PIPELINE_PARSE_RESPONSE
-            and Redis.parse_response is _REDIS_PARSE_RESPONSE
-        )
+        return _native._stands_in(connection) and _native._stands_in(self)
 
     def annotate_exception(self, exception: Exception, number: int, command: Sequence[Any]) -> None:
         """Prefix ``exception``'s message with the command's position (1-based)
@@ -441,5 +434,4 @@ class Pipeline(Redis):
         return self.watching and self.execute_command("UNWATCH") or True
 
 
-_PIPELINE_PARSE_RESPONSE = Pipeline.parse_response
-_REDIS_PARSE_RESPONSE = Redis.parse_response
+_native._declare_builtin(Pipeline)

@@ -438,7 +438,7 @@ StrictRedis = Redis
 
 # The C dispatcher reads replies itself unless a client's type resolves
 # parse_response to something else (a subclass override, a mock.patch).
-_native._register_parse_response(Redis.__dict__["parse_response"])
+_native._declare_builtin(Redis)
 
 
 

@@ -7,9 +7,11 @@ timeouts and the per-command path; this module holds what runs once per
 connection (argument handling, the connect handshake, repr, health checks) and
 URL parsing.
 
-Instances of exactly these classes take the C fast path.  A subclass that
-overrides a method (``on_connect``, ``_connect``, ``get_connection``,
-``send_command``...) is honoured: the dispatcher then calls its Python methods.
+C stands in for a connection's or pool's methods only while the ones Python
+would find are redis_native's own (the stand-in rule, docs/architecture.md):
+a subclass override or a ``mock.patch`` of ``send_command``, ``read_response``,
+``get_connection``... is honoured, and a subclass that overrides nothing keeps
+the fast path.
 """
 import copy
 import os
@@ -564,7 +566,6 @@ def _rebuild_pool(cls: type, settings: Dict[str, Any]) -> ConnectionPool:
     return cls(**settings)
 
 
-_native._register_fast_types(
-    (Connection, UnixDomainSocketConnection),
-    (ConnectionPool, BlockingConnectionPool),
-)
+# connect() here is redis_native's own: the pool may skip calling it for a
+# live connection (the stand-in rule, docs/architecture.md).
+_native._declare_builtin(AbstractConnection)

@@ -20,28 +20,17 @@
 
 #include "structmember.h"
 
-static int
-type_in(PyObject *tuple, PyObject *obj)
-{
-    PyObject *t = (PyObject *)Py_TYPE(obj);
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(tuple); i++)
-        if (PyTuple_GET_ITEM(tuple, i) == t)
-            return 1;
-    return 0;
-}
-
-/* The pool or connection is one of redis_native's own classes and no method
- * of it was replaced on the instance: C may stand in for its methods. */
-static int
+/* C may stand in for the pool's or connection's methods (module.h). */
+static inline int
 pool_is_fast(rn_state *st, PyObject *pool)
 {
-    return type_in(st->fast_pool_types, pool) && !((rn_pool *)pool)->overridden;
+    return rn_stands_in(st, pool, RN_KIND_POOL);
 }
 
-static int
+static inline int
 conn_is_fast(rn_state *st, PyObject *conn)
 {
-    return type_in(st->fast_conn_types, conn) && !((rn_conn *)conn)->overridden;
+    return rn_stands_in(st, conn, RN_KIND_CONN);
 }
 
 static PyObject *
@@ -364,11 +353,8 @@ client_execute_command(rn_client *self, PyObject *const *args, size_t nargsf,
     }
 
     int fast = conn_is_fast(st, conn);
-    /* borrowed; CPython's method cache makes this lookup cheap */
-    PyObject *parse = _PyType_Lookup(Py_TYPE(self), st->s_parse_response);
-    int custom_parse = (parse != NULL && st->default_parse_response != NULL &&
-                        parse != st->default_parse_response)
-                       || self->overridden;     /* maybe r.parse_response = f */
+    /* parse_response replaced anywhere Python would look: read through it */
+    int custom_parse = !rn_stands_in(st, (PyObject *)self, RN_KIND_CLIENT);
     PyObject *retry = NULL;
     if (fast)
         retry = Py_NewRef(((rn_conn *)conn)->retry);
@@ -535,7 +521,8 @@ static PyMemberDef client_members[] = {
 static int
 client_setattro(rn_client *self, PyObject *name, PyObject *value)
 {
-    return rn_setattro_tracking((PyObject *)self, name, value, &self->overridden);
+    return rn_setattro_tracking((PyObject *)self, name, value, &self->overridden,
+                                RN_KIND_CLIENT);
 }
 
 static PyType_Slot client_slots[] = {

@@ -1398,7 +1398,8 @@ static PyMemberDef conn_members[] = {
 static int
 conn_setattro(rn_conn *self, PyObject *name, PyObject *value)
 {
-    return rn_setattro_tracking((PyObject *)self, name, value, &self->overridden);
+    return rn_setattro_tracking((PyObject *)self, name, value, &self->overridden,
+                                RN_KIND_CONN);
 }
 
 static PyType_Slot conn_slots[] = {

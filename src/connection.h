@@ -43,6 +43,11 @@ typedef struct rn_conn {
     int deferred_fds[4];
     int n_deferred;
     int overridden;              /* see rn_setattro_tracking */
+    /* Replies the server still owes us: commands sent on this socket whose
+     * replies were not read yet.  Any path that leaves one unread (an
+     * exception between send and read, C or Python) makes the connection
+     * disconnect before it serves another request or goes back to a pool. */
+    Py_ssize_t owed;
     PyObject *weakreflist;
 } rn_conn;
 

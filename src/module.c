@@ -13,6 +13,8 @@
 #include "callbacks.h"
 
 #include <pthread.h>
+#include <stdint.h>
+#include <string.h>
 
 static struct PyModuleDef rn_moduledef;
 
@@ -25,24 +27,153 @@ rn_state_from_type(PyTypeObject *tp)
     return (rn_state *)PyModule_GetState(m);
 }
 
-/* `name` is found on the type as a non-data descriptor: a function, a C
- * method, a classmethod or staticmethod (not a property or a plain value). */
-static int
-shadows_method(PyTypeObject *tp, PyObject *name)
+/* ---------------------------------------------------------------------
+ * The stand-in rule (module.h).  Which names each kind covers: the methods
+ * whose work the C fast paths do without calling them.
+ */
+static const char *const rn_covered_names[3][9] = {
+    [RN_KIND_CONN] = {"connect", "disconnect", "send_command", "send_packed_command",
+                      "read_response", "can_read", "pack_command", "pack_commands", NULL},
+    [RN_KIND_POOL] = {"get_connection", "release", NULL},
+    [RN_KIND_CLIENT] = {"parse_response", NULL},
+};
+
+static PyTypeObject *
+kind_base(rn_state *st, int kind)
 {
-    if (!PyUnicode_Check(name))
+    return kind == RN_KIND_CONN ? st->ConnectionType
+         : kind == RN_KIND_POOL ? st->PoolType : st->ClientType;
+}
+
+static int *
+kind_flag(PyObject *obj, int kind)
+{
+    return kind == RN_KIND_CONN ? &((rn_conn *)obj)->overridden
+         : kind == RN_KIND_POOL ? &((rn_pool *)obj)->overridden
+         : &((rn_client *)obj)->overridden;
+}
+
+/* `v` is one of the declared built-in implementations of `name`. */
+static int
+is_builtin_impl(rn_state *st, PyObject *name, PyObject *v)
+{
+    PyObject *impls = PyDict_GetItemWithError(st->builtins, name);   /* borrowed list */
+    if (impls == NULL)
         return 0;
-    PyObject *attr = _PyType_Lookup(tp, name);     /* borrowed */
-    return attr != NULL && Py_TYPE(attr)->tp_descr_get != NULL
-        && Py_TYPE(attr)->tp_descr_set == NULL;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(impls); i++)
+        if (PyList_GET_ITEM(impls, i) == v)
+            return 1;
+    return 0;
+}
+
+/* The type-level half of the rule, uncached: `tp` is a subtype of the kind's
+ * C base and no class of its MRO defines a covered name with anything but a
+ * built-in implementation.  Never leaves an exception set. */
+static int
+type_stands_in(rn_state *st, PyTypeObject *tp, int kind)
+{
+    if (!PyType_IsSubtype(tp, kind_base(st, kind)))
+        return 0;
+    PyObject *mro = tp->tp_mro;
+    PyObject *names = st->covered[kind];
+    if (mro == NULL || names == NULL)
+        return 0;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(mro); i++) {
+        PyObject *cls = PyTuple_GET_ITEM(mro, i);
+        PyObject *dict = ((PyTypeObject *)cls)->tp_dict;
+        if (dict == NULL)
+            continue;
+        for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(names); j++) {
+            PyObject *name = PyTuple_GET_ITEM(names, j);
+            PyObject *v = PyDict_GetItemWithError(dict, name);   /* borrowed */
+            if (v == NULL) {
+                if (PyErr_Occurred()) {
+                    PyErr_Clear();
+                    return 0;
+                }
+                continue;
+            }
+            if (!is_builtin_impl(st, name, v)) {
+                PyErr_Clear();
+                return 0;
+            }
+        }
+    }
+    return 1;
+}
+
+static inline int
+type_tag_valid(PyTypeObject *tp)
+{
+#ifdef Py_TPFLAGS_VALID_VERSION_TAG
+    return PyType_HasFeature(tp, Py_TPFLAGS_VALID_VERSION_TAG) && tp->tp_version_tag != 0;
+#else
+    return tp->tp_version_tag != 0;
+#endif
 }
 
 int
-rn_setattro_tracking(PyObject *self, PyObject *name, PyObject *value, int *overridden)
+rn_stands_in(rn_state *st, PyObject *obj, int kind)
+{
+    PyTypeObject *tp = Py_TYPE(obj);
+    struct rn_stand_in_cache *e =
+        &st->stand_in_cache[kind][((uintptr_t)tp >> 6) & 15];
+    int ok;
+    if (e->type == tp && e->tag == tp->tp_version_tag && type_tag_valid(tp)) {
+        ok = e->ok;
+    }
+    else {
+        /* A lookup through the method cache gives the type a version tag;
+         * any later change to the type or a base (a patch, a new method)
+         * invalidates it, so the cached answer cannot go stale. */
+        PyObject *first = PyTuple_GET_ITEM(st->covered[kind], 0);
+        (void)_PyType_Lookup(tp, first);
+        ok = type_stands_in(st, tp, kind);
+        if (type_tag_valid(tp)) {
+            e->type = tp;
+            e->tag = tp->tp_version_tag;
+            e->ok = ok;
+        }
+    }
+    /* only now is obj known to be an instance of the kind's C base */
+    return ok && !*kind_flag(obj, kind);
+}
+
+/* Is `name` one of the names covered for `kind`? */
+static int
+is_covered(rn_state *st, PyObject *name, int kind)
+{
+    PyObject *names = st->covered[kind];
+    if (names == NULL || !PyUnicode_Check(name))
+        return 0;
+    for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(names); j++) {
+        PyObject *n = PyTuple_GET_ITEM(names, j);
+        if (n == name)
+            return 1;
+    }
+    for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(names); j++) {
+        int eq = PyUnicode_Compare(PyTuple_GET_ITEM(names, j), name);
+        if (eq == 0)
+            return 1;
+        if (eq == -1 && PyErr_Occurred())
+            PyErr_Clear();
+    }
+    return 0;
+}
+
+int
+rn_setattro_tracking(PyObject *self, PyObject *name, PyObject *value, int *overridden,
+                     int kind)
 {
     if (PyObject_GenericSetAttr(self, name, value) < 0)
         return -1;
-    if (!shadows_method(Py_TYPE(self), name))
+    rn_state *st = rn_state_from_type(Py_TYPE(self));
+    if (st == NULL) {
+        PyErr_Clear();
+        *overridden = 1;            /* cannot tell: the slow path is safe */
+        return 0;
+    }
+    if (!is_covered(st, name, kind))
         return 0;
     if (value != NULL) {
         *overridden = 1;
@@ -58,9 +189,45 @@ rn_setattro_tracking(PyObject *self, PyObject *name, PyObject *value, int *overr
     Py_ssize_t pos = 0;
     PyObject *key, *val;
     while (!any && PyDict_Next(dict, &pos, &key, &val))
-        any = shadows_method(Py_TYPE(self), key);
+        any = is_covered(st, key, kind);
     Py_DECREF(dict);
     *overridden = any;
+    return 0;
+}
+
+/* Add the C base's own method descriptors for the covered names to the
+ * built-in implementations, and build the covered-name tuples. */
+static int
+init_stand_in(rn_state *st)
+{
+    if ((st->builtins = PyDict_New()) == NULL)
+        return -1;
+    for (int kind = 0; kind < 3; kind++) {
+        Py_ssize_t n = 0;
+        while (rn_covered_names[kind][n] != NULL)
+            n++;
+        PyObject *names = PyTuple_New(n);
+        if (names == NULL)
+            return -1;
+        st->covered[kind] = names;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyObject *name = PyUnicode_InternFromString(rn_covered_names[kind][i]);
+            if (name == NULL)
+                return -1;
+            PyTuple_SET_ITEM(names, i, name);
+            PyObject *impls = PyList_New(0);
+            if (impls == NULL || PyDict_SetItem(st->builtins, name, impls) < 0) {
+                Py_XDECREF(impls);
+                return -1;
+            }
+            Py_DECREF(impls);
+            PyObject *v = PyDict_GetItemWithError(kind_base(st, kind)->tp_dict, name);
+            if (v != NULL && PyList_Append(impls, v) < 0)
+                return -1;
+            if (v == NULL && PyErr_Occurred())
+                return -1;
+        }
+    }
     return 0;
 }
 
@@ -119,47 +286,59 @@ mod_pack_command(PyObject *module, PyObject *args, PyObject *kwargs)
                             encoding, errors);
 }
 
-/* _register_fast_types(connection_types, pool_types): the exact Python
- * classes that redis_native ships on top of the C types.  Instances of exactly
- * these classes take the C fast path; any other class (a user subclass that may
- * override methods) is driven through its Python methods. */
+/* _declare_builtin(cls): the covered methods that `cls` (a redis_native
+ * class over one of the C bases) defines in its own body are built-in
+ * implementations: C may stand in for them.  Called by redis_native's own
+ * modules at import, never by users. */
 static PyObject *
-mod_register_fast_types(PyObject *module, PyObject *args)
+mod_declare_builtin(PyObject *module, PyObject *cls)
 {
     rn_state *st = (rn_state *)PyModule_GetState(module);
-    PyObject *conns, *pools;
-    if (!PyArg_ParseTuple(args, "O!O!:_register_fast_types", &PyTuple_Type, &conns,
-                          &PyTuple_Type, &pools))
+    if (!PyType_Check(cls)) {
+        PyErr_SetString(PyExc_TypeError, "_declare_builtin() takes a class");
         return NULL;
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(conns); i++) {
-        PyObject *t = PyTuple_GET_ITEM(conns, i);
-        if (!PyType_Check(t) || !PyType_IsSubtype((PyTypeObject *)t, st->ConnectionType)) {
-            PyErr_SetString(PyExc_TypeError, "connection types must subclass _native.Connection");
-            return NULL;
+    }
+    PyTypeObject *tp = (PyTypeObject *)cls;
+    int found = 0;
+    for (int kind = 0; kind < 3; kind++) {
+        if (!PyType_IsSubtype(tp, kind_base(st, kind)))
+            continue;
+        found = 1;
+        PyObject *names = st->covered[kind];
+        for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(names); j++) {
+            PyObject *name = PyTuple_GET_ITEM(names, j);
+            PyObject *v = PyDict_GetItemWithError(tp->tp_dict, name);
+            if (v == NULL) {
+                if (PyErr_Occurred())
+                    return NULL;
+                continue;
+            }
+            PyObject *impls = PyDict_GetItemWithError(st->builtins, name);
+            if (impls == NULL)
+                return PyErr_Occurred() ? NULL : PyErr_Format(PyExc_KeyError, "%R", name);
+            if (PyList_Append(impls, v) < 0)
+                return NULL;
         }
     }
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(pools); i++) {
-        PyObject *t = PyTuple_GET_ITEM(pools, i);
-        if (!PyType_Check(t) || !PyType_IsSubtype((PyTypeObject *)t, st->PoolType)) {
-            PyErr_SetString(PyExc_TypeError, "pool types must subclass _native.ConnectionPool");
-            return NULL;
-        }
+    if (!found) {
+        PyErr_SetString(PyExc_TypeError,
+                        "_declare_builtin() takes a subclass of a _native base type");
+        return NULL;
     }
-    Py_INCREF(conns);
-    Py_XSETREF(st->fast_conn_types, conns);
-    Py_INCREF(pools);
-    Py_XSETREF(st->fast_pool_types, pools);
+    /* answers cached before this declaration may be wrong now */
+    memset(st->stand_in_cache, 0, sizeof st->stand_in_cache);
     Py_RETURN_NONE;
 }
 
-/* _register_parse_response(func): the default Redis.parse_response. */
+/* _stands_in(obj): the stand-in rule for obj (for the Python pipeline). */
 static PyObject *
-mod_register_parse_response(PyObject *module, PyObject *func)
+mod_stands_in(PyObject *module, PyObject *obj)
 {
     rn_state *st = (rn_state *)PyModule_GetState(module);
-    Py_INCREF(func);
-    Py_XSETREF(st->default_parse_response, func);
-    Py_RETURN_NONE;
+    for (int kind = 0; kind < 3; kind++)
+        if (PyObject_TypeCheck(obj, kind_base(st, kind)))
+            return PyBool_FromLong(rn_stands_in(st, obj, kind));
+    Py_RETURN_FALSE;
 }
 
 static PyMethodDef rn_module_methods[] = {
@@ -167,10 +346,10 @@ static PyMethodDef rn_module_methods[] = {
      METH_VARARGS | METH_KEYWORDS,
      "pack_command(*args, encoding='utf-8', errors='strict') -> bytes\n\n"
      "RESP encoding of one command, with redis-py's argument encoding rules."},
-    {"_register_fast_types", mod_register_fast_types, METH_VARARGS,
-     "Declare the exact connection and pool classes allowed on the C fast path."},
-    {"_register_parse_response", mod_register_parse_response, METH_O,
-     "Declare Redis.parse_response; other resolutions of it are called."},
+    {"_declare_builtin", mod_declare_builtin, METH_O,
+     "Declare the covered methods a redis_native class defines as built-in."},
+    {"_stands_in", mod_stands_in, METH_O,
+     "True when C may stand in for the covered methods of obj (the stand-in rule)."},
     {NULL, NULL, 0, NULL}
 };
 
@@ -258,10 +437,6 @@ rn_exec(PyObject *module)
         goto error;
     Py_CLEAR(time_mod);
 
-    if ((st->fast_conn_types = PyTuple_New(0)) == NULL)
-        goto error;
-    if ((st->fast_pool_types = PyTuple_New(0)) == NULL)
-        goto error;
 
     if (add_type(module, &rn_reader_type_spec, NULL, &st->ReaderType) < 0)
         goto error;
@@ -270,6 +445,8 @@ rn_exec(PyObject *module)
     if (add_type(module, &rn_pool_type_spec, NULL, &st->PoolType) < 0)
         goto error;
     if (add_type(module, &rn_client_type_spec, NULL, &st->ClientType) < 0)
+        goto error;
+    if (init_stand_in(st) < 0)
         goto error;
     if (PyModule_AddFunctions(module, rn_callback_methods) < 0)
         goto error;
@@ -301,9 +478,9 @@ rn_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->MaxConnectionsError);
     Py_VISIT(st->ChildDeadlockedError);
     Py_VISIT(st->parse_error_reply);
-    Py_VISIT(st->fast_conn_types);
-    Py_VISIT(st->fast_pool_types);
-    Py_VISIT(st->default_parse_response);
+    for (int k = 0; k < 3; k++)
+        Py_VISIT(st->covered[k]);
+    Py_VISIT(st->builtins);
     Py_VISIT(st->s_sleep);
     return 0;
 }
@@ -328,9 +505,9 @@ rn_clear(PyObject *module)
     Py_CLEAR(st->MaxConnectionsError);
     Py_CLEAR(st->ChildDeadlockedError);
     Py_CLEAR(st->parse_error_reply);
-    Py_CLEAR(st->fast_conn_types);
-    Py_CLEAR(st->fast_pool_types);
-    Py_CLEAR(st->default_parse_response);
+    for (int k = 0; k < 3; k++)
+        Py_CLEAR(st->covered[k]);
+    Py_CLEAR(st->builtins);
     Py_CLEAR(st->s_sleep);
     Py_CLEAR(st->s_connect);
     Py_CLEAR(st->s_disconnect);

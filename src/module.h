@@ -32,14 +32,17 @@ typedef struct rn_state {
     /* redis_native.exceptions.parse_error_reply: str -> exception instance */
     PyObject *parse_error_reply;
 
-    /* Exact Python classes that may take the C fast path.  Set once by
-     * redis_native.connection through _native._register_fast_types(). */
-    PyObject *fast_conn_types;      /* tuple of types */
-    PyObject *fast_pool_types;      /* tuple of types */
-    /* redis_native.client.Redis.parse_response (registered by client.py):
-     * a client whose type resolves parse_response to anything else (a
-     * subclass override, a mock.patch) has its replies read through it. */
-    PyObject *default_parse_response;
+    /* The stand-in rule (see rn_stands_in below): for each kind of object,
+     * the method names C may stand in for, and for each name the set of
+     * built-in implementations (C method descriptors of the C bases, plus
+     * the Python functions redis_native declares with _declare_builtin). */
+    PyObject *covered[3];           /* tuple of interned names, per kind */
+    PyObject *builtins;             /* dict: name -> set of built-in objects */
+    struct rn_stand_in_cache {
+        PyTypeObject *type;         /* borrowed; valid with tag only */
+        unsigned int tag;           /* tp_version_tag when computed */
+        int ok;
+    } stand_in_cache[3][16];
 
     /* interned strings */
     PyObject *s_connect;
@@ -78,13 +81,27 @@ PyObject *rn_module_from_type(PyTypeObject *tp);
  * or connection created under another generation belongs to the parent. */
 unsigned long rn_fork_generation(void);
 
+/* The stand-in rule.  C may run a covered method natively (send_command,
+ * read_response, get_connection, release, parse_response, ...) only while
+ * the attribute Python would find for every covered name is a built-in
+ * implementation: no instance attribute replaces it (the object's
+ * `overridden` flag, kept by rn_setattro_tracking) and no class of the
+ * type's MRO defines it with anything else.  The per-type answer is cached
+ * under the type's version tag, so a class-level patch (mock.patch.object on
+ * the class or a base), a subclass override and an instance patch are all
+ * honoured, and a subclass that overrides nothing keeps the fast path.
+ * Never fails: 0 when in doubt.  GIL held. */
+enum { RN_KIND_CONN = 0, RN_KIND_POOL = 1, RN_KIND_CLIENT = 2 };
+int rn_stands_in(rn_state *st, PyObject *obj, int kind);
+
 /* tp_setattro of the C bases (Connection, ConnectionPool, ClientBase):
  * PyObject_GenericSetAttr, and *overridden kept equal to "an instance
- * attribute shadows a method of the class" (r.parse_response = f,
+ * attribute replaces a covered method of `kind`" (r.parse_response = f,
  * mock.patch.object(pool, "get_connection"), ...).  The fast paths run only
  * when it is 0, so such per-instance replacements are honoured as redis-py
  * honours them.  Attributes stored straight into __dict__ are not seen. */
-int rn_setattro_tracking(PyObject *self, PyObject *name, PyObject *value, int *overridden);
+int rn_setattro_tracking(PyObject *self, PyObject *name, PyObject *value, int *overridden,
+                         int kind);
 
 #define RN_UNUSED(x) (void)(x)
 

@@ -48,24 +48,13 @@ pool_check_fork(rn_pool *p)
     return 0;
 }
 
-static int
-conn_is_fast(rn_state *st, PyObject *conn)
-{
-    PyObject *t = (PyObject *)Py_TYPE(conn);
-    PyObject *fast = st->fast_conn_types;
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(fast); i++)
-        if (PyTuple_GET_ITEM(fast, i) == t)
-            return !((rn_conn *)conn)->overridden;
-    return 0;
-}
-
 /* Ensure the connection is connected: for the built-in classes only when the
  * socket is closed (no syscall otherwise); for other classes through their
  * connect() method, as redis-py does. */
 static int
 pool_connect(rn_pool *p, PyObject *conn)
 {
-    if (conn_is_fast(p->st, conn) && rn_conn_is_live((rn_conn *)conn))
+    if (rn_stands_in(p->st, conn, RN_KIND_CONN) && rn_conn_is_live((rn_conn *)conn))
         return 0;
     PyObject *r = PyObject_CallMethodNoArgs(conn, p->st->s_connect);
     if (r == NULL)
@@ -521,7 +510,8 @@ static PyMemberDef pool_members[] = {
 static int
 pool_setattro(rn_pool *self, PyObject *name, PyObject *value)
 {
-    return rn_setattro_tracking((PyObject *)self, name, value, &self->overridden);
+    return rn_setattro_tracking((PyObject *)self, name, value, &self->overridden,
+                                RN_KIND_POOL);
 }
 
 static PyType_Slot pool_slots[] = {
