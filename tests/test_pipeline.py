@@ -787,6 +787,7 @@ def test_fast_path_is_taken_for_builtin_connections(impl, r, monkeypatch):
     c = impl.Redis(connection_pool=pool)
     try:
         assert c.pipeline().set("a", 3).get("a").execute() == [True, b"3"]
-        assert calls == [2, 4]      # a subclass is driven through its Python methods
+        # a subclass that overrides nothing keeps the C primitive (the stand-in rule)
+        assert calls == [2, 4, 4]
     finally:
         pool.disconnect()

@@ -261,10 +261,13 @@ def test_plain_objects_keep_the_fast_path(impl, redis_server):
     r.foo = 1                                  # not a method: no effect
     conn.bar = 2
     assert (r._overridden, r.connection_pool._overridden, conn._overridden) == (0, 0, 0)
-    r.get = lambda *a: None                    # a command method counts
-    assert r._overridden == 1
-    del r.get
+    r.get = lambda *a: None                    # a command method: C never stands in for it
     assert r._overridden == 0
+    r.parse_response = lambda *a, **k: None    # a method C stands in for counts
+    assert r._overridden == 1
+    del r.parse_response
+    assert r._overridden == 0
+    del r.get
     r.close()
 
 
