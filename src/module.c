@@ -29,11 +29,13 @@ rn_state_from_type(PyTypeObject *tp)
 
 /* ---------------------------------------------------------------------
  * The stand-in rule (module.h).  Which names each kind covers: the methods
- * whose work the C fast paths do without calling them.
+ * redis-py calls on the way of a command, a pipeline or a pub/sub read whose
+ * work the C fast paths do without calling them.  (pack_command is not here:
+ * redis-py's send_command packs without calling it.)
  */
 static const char *const rn_covered_names[3][9] = {
-    [RN_KIND_CONN] = {"connect", "disconnect", "send_command", "send_packed_command",
-                      "read_response", "can_read", "pack_command", "pack_commands", NULL},
+    [RN_KIND_CONN] = {"connect", "disconnect", "can_read", "send_command",
+                      "send_packed_command", "read_response", "pack_commands", NULL},
     [RN_KIND_POOL] = {"get_connection", "release", NULL},
     [RN_KIND_CLIENT] = {"parse_response", NULL},
 };
