@@ -72,11 +72,12 @@
 #include <hiredis/sds.h>
 #include <string.h>
 
-/* hiredis 1.x grows its task stack itself; only 0.x needs chained readers. */
-#if HIREDIS_MAJOR == 0
-#define RN_CHAIN_READERS 1
-#else
-#define RN_CHAIN_READERS 0
+/* Built and tested against the hiredis Debian ships (0.14): the chained
+ * readers below depend on its fixed task stack and its struct layout.  A
+ * hiredis 1.x grows its stack itself and would need a different (untested)
+ * path, so refuse to build against it rather than guess. */
+#if !defined(HIREDIS_MAJOR) || HIREDIS_MAJOR != 0
+#error "redis_native's reader.c supports hiredis 0.x only (Debian's libhiredis-dev 0.14)"
 #endif
 
 /* Level of the deepest array one hiredis 0.x reader can hold (root = 0). */
@@ -116,8 +117,8 @@ struct rn_reader {
     PyObject *root;           /* strong: reply under construction, or NULL */
 
     /* First exception raised by a callback for the reply in progress
-     * (strong references, as from PyErr_Fetch). */
-    PyObject *exc_type, *exc_value, *exc_tb;
+     * (strong reference to the exception instance, see exc_take). */
+    PyObject *exc;
 
     /* Byte accounting for rn_reader_pending: bytes fed since the last reset,
      * and bytes belonging to replies already handed out. */
@@ -157,6 +158,40 @@ top_reader(rn_reader *r)
  * Callbacks (called by hiredis inside redisReaderGetReply, GIL held)
  */
 
+/* The exception being raised, taken out of the thread state as one object
+ * (its traceback attached), or NULL when none is set.  PyErr_Fetch and
+ * PyErr_Restore are deprecated from Python 3.12 on; 3.11 (our oldest
+ * target) lacks their replacements, so the older pair is used there only. */
+static PyObject *
+exc_take(void)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    return PyErr_GetRaisedException();
+#else
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    if (type == NULL)
+        return NULL;
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (tb != NULL && value != NULL)
+        PyException_SetTraceback(value, tb);
+    Py_XDECREF(tb);
+    Py_DECREF(type);
+    return value;
+#endif
+}
+
+/* Raise `exc` again (a reference taken from exc_take; stolen). */
+static void
+exc_give(PyObject *exc)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    PyErr_SetRaisedException(exc);
+#else
+    PyErr_Restore(Py_NewRef((PyObject *)Py_TYPE(exc)), exc, PyException_GetTraceback(exc));
+#endif
+}
+
 /* Record the exception currently set (the first one wins) and return the
  * dummy pointer that keeps hiredis parsing.  The dummy is the rn_reader
  * itself: never dereferenced as a PyObject, because once an exception is
@@ -164,16 +199,15 @@ top_reader(rn_reader *r)
 static void *
 reply_fail(rn_reader *r)
 {
-    if (r->exc_type != NULL) {
+    if (r->exc != NULL) {
         PyErr_Clear();
         return r;
     }
-#if PY_VERSION_HEX >= 0x030C0000
-    r->exc_value = PyErr_GetRaisedException();
-    r->exc_type = Py_NewRef((PyObject *)Py_TYPE(r->exc_value));
-#else
-    PyErr_Fetch(&r->exc_type, &r->exc_value, &r->exc_tb);
-#endif
+    if (!PyErr_Occurred())
+        PyErr_SetString(PyExc_SystemError, "reply callback failed without an exception");
+    r->exc = exc_take();
+    if (r->exc == NULL)         /* not reached; None marks "failed" anyway */
+        r->exc = Py_NewRef(Py_None);
     return r;
 }
 
@@ -243,7 +277,7 @@ cb_string(const redisReadTask *task, char *s, size_t len)
     rn_reader *r = (rn_reader *)task->privdata;
     PyObject *obj;
 
-    if (r->exc_type != NULL)
+    if (r->exc != NULL)
         return r;
     if (len > (size_t)PY_SSIZE_T_MAX) {
         PyErr_NoMemory();
@@ -260,17 +294,14 @@ cb_string(const redisReadTask *task, char *s, size_t len)
     return reply_attach(r, task, obj);
 }
 
-#if RN_CHAIN_READERS
 static void push_frame(rn_reader *r, PyObject *list, int elements);
 static void chain_fail(rn_reader *r, int err, const char *errstr);
-#endif
 
 static void *
 cb_array(const redisReadTask *task, int elements)
 {
     rn_reader *r = (rn_reader *)task->privdata;
     void *result = r;
-#if RN_CHAIN_READERS
     int level = 0;
 
     if (elements > 0 || r->nframes > 0) {
@@ -282,9 +313,8 @@ cb_array(const redisReadTask *task, int elements)
             return r;
         }
     }
-#endif
 
-    if (r->exc_type == NULL) {
+    if (r->exc == NULL) {
         if (elements < 0) {
             /* hiredis rejects these itself; keep a clean error if it ever
              * stops doing so (it would then parse the array as empty). */
@@ -301,11 +331,9 @@ cb_array(const redisReadTask *task, int elements)
             return reply_fail(r);
         result = reply_attach(r, task, list);
     }
-#if RN_CHAIN_READERS
     /* Also after a recorded exception: the bytes must still be parsed. */
     if (elements > 0 && level == RN_HIREDIS_LAST_LEVEL)
-        push_frame(r, r->exc_type == NULL ? (PyObject *)result : NULL, elements);
-#endif
+        push_frame(r, r->exc == NULL ? (PyObject *)result : NULL, elements);
     return result;
 }
 
@@ -319,7 +347,7 @@ cb_integer(const redisReadTask *task, long long value)
         r->placeholder = 0;
         return r;
     }
-    if (r->exc_type != NULL)
+    if (r->exc != NULL)
         return r;
     PyObject *obj = PyLong_FromLongLong(value);
     if (obj == NULL)
@@ -333,7 +361,7 @@ cb_nil(const redisReadTask *task)
 {
     rn_reader *r = (rn_reader *)task->privdata;
 
-    if (r->exc_type != NULL)
+    if (r->exc != NULL)
         return r;
     Py_INCREF(Py_None);
     return reply_attach(r, task, Py_None);
@@ -402,7 +430,6 @@ set_stuck(rn_reader *r, int err, const char *errstr)
     snprintf(r->hr->errstr, sizeof(r->hr->errstr), "%s", errstr);
 }
 
-#if RN_CHAIN_READERS
 /* Cut the current reader's buffer to what it has parsed, so that it parses
  * nothing more in this call: it stops where it is, inside the reply. */
 static void
@@ -498,23 +525,13 @@ pop_frame(rn_reader *r)
     r->nframes--;
     return 0;
 }
-#else
-static int
-pop_frame(rn_reader *r)
-{
-    RN_UNUSED(r);
-    return 0;
-}
-#endif
 
 /* Forget the reply under construction and any recorded exception. */
 static void
 drop_partial(rn_reader *r)
 {
     Py_CLEAR(r->root);
-    Py_CLEAR(r->exc_type);
-    Py_CLEAR(r->exc_value);
-    Py_CLEAR(r->exc_tb);
+    Py_CLEAR(r->exc);
 }
 
 /* Raise the error a hiredis reader is stuck in. */
@@ -712,15 +729,17 @@ rn_reader_get(rn_reader *r, int decode, const char *encoding,
 
     /* A complete reply: every byte before hiredis' cursor is consumed. */
     r->consumed = r->fed - (unsigned long long)(r->hr->len - r->hr->pos);
-    if (r->exc_type != NULL) {
+    if (r->exc != NULL) {
+        PyObject *exc = r->exc;
+        r->exc = NULL;
         Py_CLEAR(r->root);
-#if PY_VERSION_HEX >= 0x030C0000
-        Py_CLEAR(r->exc_type);
-        PyErr_SetRaisedException(r->exc_value);                 /* steals */
-#else
-        PyErr_Restore(r->exc_type, r->exc_value, r->exc_tb);   /* steals */
-#endif
-        r->exc_type = r->exc_value = r->exc_tb = NULL;
+        if (PyExceptionInstance_Check(exc)) {
+            exc_give(exc);                          /* steals */
+        }
+        else {
+            Py_DECREF(exc);
+            PyErr_SetString(PyExc_SystemError, "reply callback failed without an exception");
+        }
         return -1;
     }
     /* The root callback stored the same object hiredis hands back. */
@@ -734,16 +753,15 @@ rn_reader_get(rn_reader *r, int decode, const char *encoding,
     return 1;
 }
 
-/* Python objects a reader holds, for the GC of its owner. */
-static int
-reader_traverse_internal(rn_reader *r, visitproc visit, void *arg)
+int
+rn_reader_traverse(rn_reader *r, visitproc visit, void *arg)
 {
     if (r == NULL)
         return 0;
+    /* The root owns every list of the reply under construction, including
+     * those the chained readers' frames point to (borrowed). */
     Py_VISIT(r->root);
-    Py_VISIT(r->exc_type);
-    Py_VISIT(r->exc_value);
-    Py_VISIT(r->exc_tb);
+    Py_VISIT(r->exc);
     return 0;
 }
 
@@ -830,7 +848,7 @@ Reader_traverse(ReaderObject *self, visitproc visit, void *arg)
     Py_VISIT(Py_TYPE(self));
     Py_VISIT(self->encoding);
     Py_VISIT(self->errors);
-    return reader_traverse_internal(self->reader, visit, arg);
+    return rn_reader_traverse(self->reader, visit, arg);
 }
 
 static int

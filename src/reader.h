@@ -47,6 +47,10 @@ int rn_reader_in_sync(rn_reader *r);
 int rn_reader_get(rn_reader *r, int decode, const char *encoding,
                   const char *errors, PyObject **out);
 
+/* Visit the Python objects the reader holds (a half-built reply, a recorded
+ * exception), for the tp_traverse of its owner.  `r` may be NULL. */
+int rn_reader_traverse(rn_reader *r, visitproc visit, void *arg);
+
 /* Python type _native.Reader(encoding=None, errors=None): feed(data) and
  * gets() -> reply or False, for byte-level tests and fuzzing.  Added to the
  * module by module.c. */
