@@ -1,77 +1,350 @@
 /* Command dispatch: ClientBase.execute_command.
  *
- * Fast path: when the pool and the connection are instances of exactly the
- * classes redis_native ships (registered with _register_fast_types), the
- * whole command runs in C: pool checkout without a syscall, packing into the
- * connection's buffer, one send()+recv() with the GIL released, the reply built
- * by the hiredis reader callbacks.  Any other class (a user subclass that may
- * override get_connection, send_command, read_response...) is driven through
- * its Python methods, so overrides are honoured.
+ * One command is: parse the keyword options (cmd_parse), take a connection
+ * (checkout: the client's own under its reentrant lock, or one from the
+ * pool), run attempts until one succeeds or the connection's Retry gives up
+ * (run_with_retry; an attempt is send + read + response callback, as redis-py
+ * retries its whole _send_command_parse_response), then give the connection
+ * back (release_connection).
+ *
+ * C stands in for the pool's, the connection's and the client's Python
+ * methods only under the stand-in rule (module.h): rn_pool_get/rn_pool_release
+ * for get_connection/release, rn_conn_command for send_command+read_response,
+ * the C read + callback for parse_response.  Otherwise those methods are
+ * called, so overrides, patches and test doubles are honoured.
+ *
+ * Exceptions from anything Python (a pool's release(), a callback, a
+ * parse_response override, the backoff, time.sleep) propagate unchanged.
+ * When one is raised while the command's own error is in flight (release in
+ * redis-py's `finally:`, the retry machinery in its `except` clause), the new
+ * one wins and carries the command's error as __context__, as in Python.
  *
  * Retry: the connection's Retry object is read through its attributes
- * _retries, _supported_errors and _backoff (redis_native.retry.Retry).  The
- * backoff's reset() runs on the first failure of a command rather than before
- * every command: nothing uses the backoff in between, so the delays are the
- * same and the common path saves a Python call.
+ * _retries, _supported_errors and _backoff (redis_native.retry.Retry), at the
+ * first failure of a command.  The backoff's reset() runs on that first
+ * failure rather than before every command: nothing uses the backoff in
+ * between, so the delays are the same and the common path saves a call.
  */
 #include "client.h"
 #include "connection.h"
 #include "pool.h"
 
+#include <limits.h>
+#include <string.h>
 #include "structmember.h"
 
-/* C may stand in for the pool's or connection's methods (module.h). */
+/* "'X' object has no attribute 'name'", as for a deleted plain attribute. */
+static void
+no_attr(PyObject *self, const char *name)
+{
+    PyErr_Format(PyExc_AttributeError, "'%.100s' object has no attribute '%s'",
+                 Py_TYPE(self)->tp_name, name);
+}
+
+/* ---------------- the single-connection lock (client.h) ----------------
+ * The lock's state is guarded by the GIL.  `wake` is a wake-up token, not a
+ * mutual-exclusion lock: the releasing thread posts it when threads wait, a
+ * waiter takes it with the GIL released and then re-checks the state with
+ * the GIL held.  Nothing ever waits for `wake` while holding the GIL, so a
+ * waiter that holds the token while it waits for the GIL blocks no one. */
+
+static int
+rlock_init(rn_rlock *l)
+{
+    l->wake = PyThread_allocate_lock();
+    if (l->wake == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    PyThread_acquire_lock(l->wake, WAIT_LOCK);    /* held: no token */
+    l->fork_gen = rn_fork_generation();
+    return 0;
+}
+
+static void
+rlock_free(rn_rlock *l)
+{
+    if (l->wake != NULL) {
+        if (!l->wake_pending)
+            PyThread_release_lock(l->wake);
+        PyThread_free_lock(l->wake);
+        l->wake = NULL;
+    }
+}
+
+/* In a forked child only the forking thread exists: a lock held or waited
+ * for by another thread of the parent would never be released. */
+static int
+rlock_after_fork(rn_rlock *l, unsigned long me)
+{
+    PyThread_type_lock fresh = PyThread_allocate_lock();
+    if (fresh == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    PyThread_acquire_lock(fresh, WAIT_LOCK);
+    if (l->wake != NULL)
+        PyThread_free_lock(l->wake);
+    l->wake = fresh;
+    l->waiters = 0;
+    l->wake_pending = 0;
+    if (l->owner != me) {           /* held by a thread that is gone */
+        l->owner = 0;
+        l->count = 0;
+    }
+    l->fork_gen = rn_fork_generation();
+    return 0;
+}
+
+/* Take the lock (GIL held), re-entering it if this thread holds it.  0, or -1
+ * with an exception set: a signal handler raised while this thread waited. */
+static int
+rlock_acquire(rn_rlock *l)
+{
+    unsigned long me = PyThread_get_thread_ident();
+    if (l->fork_gen != rn_fork_generation() && rlock_after_fork(l, me) < 0)
+        return -1;
+    if (l->count > 0 && l->owner == me) {
+        if (l->count == LONG_MAX) {
+            PyErr_SetString(PyExc_OverflowError, "single connection lock re-entered too often");
+            return -1;
+        }
+        l->count++;
+        return 0;
+    }
+    while (l->count > 0) {
+        PyThread_type_lock wake = l->wake;
+        PyLockStatus r;
+        l->waiters++;
+        Py_BEGIN_ALLOW_THREADS
+        r = PyThread_acquire_lock_timed(wake, -1, 1);
+        Py_END_ALLOW_THREADS
+        l->waiters--;
+        if (r == PY_LOCK_ACQUIRED)
+            l->wake_pending = 0;
+        else if (PyErr_CheckSignals() < 0)       /* interrupted: run the handlers */
+            return -1;
+    }
+    l->owner = me;
+    l->count = 1;
+    return 0;
+}
+
+static void
+rlock_release(rn_rlock *l)
+{
+    if (l->count <= 0 || --l->count > 0)
+        return;
+    l->owner = 0;
+    if (l->waiters > 0 && !l->wake_pending && l->wake != NULL) {
+        l->wake_pending = 1;
+        PyThread_release_lock(l->wake);
+    }
+}
+
+/* ---------------- one command's arguments ---------------- */
+
+typedef struct rn_cmd {
+    PyObject *const *args;         /* args[0] is the command name */
+    Py_ssize_t nargs;
+    PyObject *kwnames;             /* vectorcall keyword names, NULL if none */
+    PyObject *options;             /* every keyword as a dict, built on demand */
+    PyObject *cb_kwargs;           /* keywords for the response callback, or NULL */
+    PyObject *empty_response;      /* borrowed: EMPTY_RESPONSE's value, or NULL */
+    int never_decode;
+} rn_cmd;
+
+static inline int
+is_name(PyObject *k, PyObject *interned)
+{
+    /* keyword names from Python calls are interned: identity first */
+    return k == interned || PyUnicode_Compare(k, interned) == 0;
+}
+
+/* The option-parsing step.  0, or -1 with an exception set. */
+static int
+cmd_parse(rn_state *st, rn_cmd *cmd, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    memset(cmd, 0, sizeof *cmd);
+    cmd->args = args;
+    cmd->nargs = PyVectorcall_NARGS(nargsf);
+    if (cmd->nargs == 0) {
+        PyErr_SetString(PyExc_TypeError, "execute_command() needs a command name");
+        return -1;
+    }
+    Py_ssize_t nkw = kwnames != NULL ? PyTuple_GET_SIZE(kwnames) : 0;
+    if (nkw == 0)
+        return 0;
+    cmd->kwnames = kwnames;
+    for (Py_ssize_t i = 0; i < nkw; i++) {
+        PyObject *k = PyTuple_GET_ITEM(kwnames, i), *v = args[cmd->nargs + i];
+        if (is_name(k, st->s_keys))
+            continue;                 /* only for client-side caching */
+        if (is_name(k, st->s_never_decode)) {
+            cmd->never_decode = 1;
+            continue;
+        }
+        if (is_name(k, st->s_empty_response)) {
+            cmd->empty_response = v;
+            continue;
+        }
+        if (cmd->cb_kwargs == NULL && (cmd->cb_kwargs = PyDict_New()) == NULL)
+            return -1;
+        if (PyDict_SetItem(cmd->cb_kwargs, k, v) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void
+cmd_clear(rn_cmd *cmd)
+{
+    Py_CLEAR(cmd->options);
+    Py_CLEAR(cmd->cb_kwargs);
+}
+
+/* Every keyword as a dict, for send_command(**options) and
+ * parse_response(**options): *out is borrowed, NULL without keywords.
+ * The C path never needs it.  0, or -1 with an exception set. */
+static int
+cmd_options(rn_cmd *cmd, PyObject **out)
+{
+    *out = NULL;
+    if (cmd->kwnames == NULL)
+        return 0;
+    if (cmd->options == NULL) {
+        PyObject *d = PyDict_New();
+        if (d == NULL)
+            return -1;
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(cmd->kwnames); i++) {
+            if (PyDict_SetItem(d, PyTuple_GET_ITEM(cmd->kwnames, i), cmd->args[cmd->nargs + i]) < 0) {
+                Py_DECREF(d);
+                return -1;
+            }
+        }
+        cmd->options = d;
+    }
+    *out = cmd->options;
+    return 0;
+}
+
+/* ---------------- the callback step ---------------- */
+
+/* Could str.upper() change `name`?  Command methods pass upper-case names,
+ * so for a command without a callback (GET, LRANGE...) this spares an
+ * upper() call and a second lookup on every call. */
+static int
+may_have_lower(PyObject *name)
+{
+    if (!PyUnicode_IS_ASCII(name))
+        return 1;
+    const char *p = (const char *)PyUnicode_DATA(name);
+    for (Py_ssize_t i = 0, n = PyUnicode_GET_LENGTH(name); i < n; i++)
+        if (p[i] >= 'a' && p[i] <= 'z')
+            return 1;
+    return 0;
+}
+
+/* response_callbacks' entry for `name`: *cb is a new reference, or NULL when
+ * there is none.  As redis-py's `name in callbacks` and `callbacks[name]`:
+ * a deleted attribute is AttributeError, a non-container TypeError.
+ * 0, or -1 with an exception set. */
+static int
+lookup_callback(rn_client *self, PyObject *name, PyObject **cb)
+{
+    *cb = NULL;
+    if (self->response_callbacks == NULL) {
+        no_attr((PyObject *)self, "response_callbacks");
+        return -1;
+    }
+    /* held: a user __contains__/__eq__ may replace the attribute */
+    PyObject *cbs = Py_NewRef(self->response_callbacks);
+    int rc = 0;
+    if (PyDict_Check(cbs)) {
+        PyObject *found = PyDict_GetItemWithError(cbs, name);   /* borrowed */
+        if (found == NULL && !PyErr_Occurred() && PyUnicode_CheckExact(name) &&
+            may_have_lower(name)) {
+            PyObject *upper = PyObject_CallMethodNoArgs(name, self->st->s_upper);
+            if (upper != NULL) {
+                found = PyDict_GetItemWithError(cbs, upper);
+                Py_DECREF(upper);
+            }
+        }
+        *cb = Py_XNewRef(found);
+        rc = PyErr_Occurred() ? -1 : 0;
+    }
+    else {
+        int has = PySequence_Contains(cbs, name);
+        if (has < 0)
+            rc = -1;
+        else if (has > 0 && (*cb = PyObject_GetItem(cbs, name)) == NULL)
+            rc = -1;
+    }
+    Py_DECREF(cbs);
+    if (rc < 0)
+        Py_CLEAR(*cb);
+    return rc;
+}
+
+/* response_callbacks[args[0]](reply, **options), or the reply itself when no
+ * callback is registered.  Steals `reply`. */
+static PyObject *
+apply_callback(rn_client *self, const rn_cmd *cmd, PyObject *reply)
+{
+    PyObject *cb, *result = NULL;
+    if (lookup_callback(self, cmd->args[0], &cb) < 0) {
+        Py_DECREF(reply);
+        return NULL;
+    }
+    if (cb == NULL)
+        return reply;
+    if (cmd->cb_kwargs == NULL) {
+        result = PyObject_CallOneArg(cb, reply);
+    }
+    else {
+        PyObject *t = PyTuple_Pack(1, reply);
+        if (t != NULL)
+            result = PyObject_Call(cb, t, cmd->cb_kwargs);
+        Py_XDECREF(t);
+    }
+    Py_DECREF(cb);
+    Py_DECREF(reply);
+    return result;
+}
+
+/* ---------------- one attempt ---------------- */
+
 static inline int
 pool_is_fast(rn_state *st, PyObject *pool)
 {
     return rn_stands_in(st, pool, RN_KIND_POOL);
 }
 
-static inline int
-conn_is_fast(rn_state *st, PyObject *conn)
-{
-    return rn_stands_in(st, conn, RN_KIND_CONN);
-}
-
+/* The read failed (exception set): with EMPTY_RESPONSE, an error reply
+ * becomes that value (no callback), as in redis-py's parse_response. */
 static PyObject *
-get_connection(rn_client *self, PyObject *pool)
+read_failed(rn_state *st, const rn_cmd *cmd)
 {
-    if (pool_is_fast(self->st, pool))
-        return rn_pool_get((rn_pool *)pool);
-    return PyObject_CallMethodNoArgs(pool, self->st->s_get_connection);
-}
-
-static void
-release_connection(rn_client *self, PyObject *pool, PyObject *conn)
-{
-    if (pool_is_fast(self->st, pool)) {
-        rn_pool_release((rn_pool *)pool, conn);
-        return;
+    if (cmd->empty_response != NULL && PyErr_ExceptionMatches(st->ResponseError)) {
+        PyErr_Clear();
+        return Py_NewRef(cmd->empty_response);
     }
-    PyObject *et, *ev, *etb;
-    PyErr_Fetch(&et, &ev, &etb);
-    PyObject *r = PyObject_CallMethodOneArg(pool, self->st->s_release, conn);
-    if (r == NULL) {
-        if (et != NULL)
-            PyErr_WriteUnraisable(pool);   /* keep the command's own error */
-        else
-            return;                        /* report the release failure */
-    }
-    Py_XDECREF(r);
-    PyErr_Restore(et, ev, etb);
+    return NULL;
 }
 
 /* Send through the connection's Python send_command(*args, **options), for
- * connection classes off the fast path.  0 or -1. */
+ * connection classes C does not stand in for.  0 or -1. */
 static int
-generic_send(rn_state *st, PyObject *conn, PyObject *const *args, Py_ssize_t nargs,
-             PyObject *options)
+generic_send(rn_state *st, PyObject *conn, rn_cmd *cmd)
 {
-    PyObject *argtuple = PyTuple_New(nargs);
+    PyObject *options;
+    if (cmd_options(cmd, &options) < 0)
+        return -1;
+    PyObject *argtuple = PyTuple_New(cmd->nargs);
     if (argtuple == NULL)
         return -1;
-    for (Py_ssize_t i = 0; i < nargs; i++)
-        PyTuple_SET_ITEM(argtuple, i, Py_NewRef(args[i]));
+    for (Py_ssize_t i = 0; i < cmd->nargs; i++)
+        PyTuple_SET_ITEM(argtuple, i, Py_NewRef(cmd->args[i]));
     PyObject *send = PyObject_GetAttr(conn, st->s_send_command);
     PyObject *r = send != NULL ? PyObject_Call(send, argtuple, options) : NULL;
     Py_XDECREF(send);
@@ -82,27 +355,23 @@ generic_send(rn_state *st, PyObject *conn, PyObject *const *args, Py_ssize_t nar
     return 0;
 }
 
-/* One attempt through the connection's Python methods (generic path). */
+/* Send and read through the connection's Python methods.  The raw reply, or
+ * NULL. */
 static PyObject *
-generic_attempt(rn_state *st, PyObject *conn, PyObject *const *args, Py_ssize_t nargs,
-                PyObject *options, int never_decode)
+generic_send_read(rn_state *st, PyObject *conn, rn_cmd *cmd)
 {
-    if (generic_send(st, conn, args, nargs, options) < 0)
+    if (generic_send(st, conn, cmd) < 0)
         return NULL;
     PyObject *read = PyObject_GetAttr(conn, st->s_read_response);
     if (read == NULL)
         return NULL;
     PyObject *r;
-    if (never_decode) {
+    if (cmd->never_decode) {
         PyObject *kw = Py_BuildValue("{O:O}", st->s_disable_decoding, Py_True);
-        if (kw == NULL) {
-            Py_DECREF(read);
-            return NULL;
-        }
-        PyObject *empty = PyTuple_New(0);
-        r = empty ? PyObject_Call(read, empty, kw) : NULL;
+        PyObject *empty = kw != NULL ? PyTuple_New(0) : NULL;
+        r = empty != NULL ? PyObject_Call(read, empty, kw) : NULL;
         Py_XDECREF(empty);
-        Py_DECREF(kw);
+        Py_XDECREF(kw);
     }
     else {
         r = PyObject_CallNoArgs(read);
@@ -112,22 +381,25 @@ generic_attempt(rn_state *st, PyObject *conn, PyObject *const *args, Py_ssize_t 
 }
 
 /* One attempt when the client's parse_response is not redis_native's own:
- * send, then let parse_response(conn, command_name, **options) read the
- * reply and apply callbacks, as redis-py does. */
+ * send, then parse_response(conn, command_name, **options) reads the reply
+ * and applies callbacks, as in redis-py. */
 static PyObject *
-custom_parse_attempt(rn_client *self, PyObject *conn, int fast,
-                     PyObject *const *args, Py_ssize_t nargs, PyObject *options)
+custom_parse_attempt(rn_client *self, PyObject *conn, int fast, rn_cmd *cmd)
 {
     rn_state *st = self->st;
-    if (fast ? rn_conn_send((rn_conn *)conn, args, nargs)
-             : generic_send(st, conn, args, nargs, options) < 0)
+    int sent = fast ? rn_conn_send((rn_conn *)conn, cmd->args, cmd->nargs)
+                    : generic_send(st, conn, cmd);
+    if (sent < 0)
+        return NULL;
+    PyObject *options;
+    if (cmd_options(cmd, &options) < 0)
         return NULL;
     /* Bound through the descriptor protocol: parse_response may be a
      * function, a mock, or any callable class attribute. */
     PyObject *bound = PyObject_GetAttr((PyObject *)self, st->s_parse_response);
     if (bound == NULL)
         return NULL;
-    PyObject *pargs = PyTuple_Pack(2, conn, args[0]);
+    PyObject *pargs = PyTuple_Pack(2, conn, cmd->args[0]);
     /* a copy: parse_response pops entries, and a retry needs them again */
     PyObject *opts = options != NULL ? PyDict_Copy(options) : NULL;
     PyObject *r = NULL;
@@ -136,6 +408,44 @@ custom_parse_attempt(rn_client *self, PyObject *conn, int fast,
     Py_XDECREF(pargs);
     Py_XDECREF(opts);
     Py_DECREF(bound);
+    return r;
+}
+
+/* One attempt: send, read, apply the response callback.  New reference or
+ * NULL. */
+static PyObject *
+attempt(rn_client *self, PyObject *conn, int fast, int custom_parse, rn_cmd *cmd)
+{
+    PyObject *reply;
+    if (custom_parse)
+        return custom_parse_attempt(self, conn, fast, cmd);
+    if (fast) {
+        rn_conn *c = (rn_conn *)conn;
+        reply = rn_conn_command(c, cmd->args, cmd->nargs, c->decode_responses && !cmd->never_decode);
+    }
+    else {
+        reply = generic_send_read(self->st, conn, cmd);
+    }
+    if (reply == NULL)
+        return read_failed(self->st, cmd);   /* EMPTY_RESPONSE: no callback */
+    return apply_callback(self, cmd, reply);
+}
+
+/* ---------------- the retry loop ---------------- */
+
+/* The connection's Retry (new reference); None when it has none. */
+static PyObject *
+conn_retry(rn_state *st, PyObject *conn, int fast)
+{
+    if (fast) {
+        PyObject *r = ((rn_conn *)conn)->retry;
+        return Py_NewRef(r != NULL ? r : Py_None);
+    }
+    PyObject *r = PyObject_GetAttr(conn, st->s_retry);
+    if (r == NULL && PyErr_ExceptionMatches(PyExc_AttributeError)) {
+        PyErr_Clear();              /* a test double without one: no retries */
+        r = Py_NewRef(Py_None);
+    }
     return r;
 }
 
@@ -153,145 +463,173 @@ conn_disconnect_any(rn_state *st, PyObject *conn, int fast)
     return 0;
 }
 
-/* After a failed attempt (exception set): decide whether to retry.
- * Returns 1 to retry (exception cleared, backoff slept), 0 to give up
- * (exception still set). */
+/* After a failed attempt (exception set): decide whether to retry, as
+ * redis-py's Retry.call_with_retry does.  1: retry (the error is cleared, the
+ * connection disconnected, the backoff slept).  0: give up, with either the
+ * attempt's error or, if the retry machinery itself raised (a failing
+ * disconnect, backoff or Retry attribute, KeyboardInterrupt in the sleep),
+ * that error with the attempt's as __context__. */
 static int
-should_retry(rn_state *st, PyObject *conn, int fast, PyObject *retry, int *failures)
+should_retry(rn_state *st, PyObject *conn, int fast, PyObject **retry, int *failures)
 {
-    if (retry == NULL || retry == Py_None)
-        return 0;
-    /* Take the error out first: no Python API may run with it pending. */
-    PyObject *et, *ev, *etb;
-    PyErr_Fetch(&et, &ev, &etb);
-    PyObject *supported = PyObject_GetAttr(retry, st->s_supported_errors);
-    if (supported == NULL) {
-        PyErr_Clear();
-        PyErr_Restore(et, ev, etb);
-        return 0;
-    }
-    int match = PyErr_GivenExceptionMatches(et, supported);
-    Py_DECREF(supported);
-    if (!match) {
-        PyErr_Restore(et, ev, etb);
-        return 0;
-    }
+    PyObject *err = rn_err_take();   /* no Python API may run with it pending */
+    PyObject *supported = NULL, *backoff = NULL, *delay = NULL;
+
+    if (*retry == NULL && (*retry = conn_retry(st, conn, fast)) == NULL)
+        goto failed;
+    if (*retry == Py_None)
+        goto give_up;
+    if ((supported = PyObject_GetAttr(*retry, st->s_supported_errors)) == NULL)
+        goto failed;
+    if (!PyErr_GivenExceptionMatches(err, supported))
+        goto give_up;
 
     (*failures)++;
     if (conn_disconnect_any(st, conn, fast) < 0)
-        goto fail_new_error;
+        goto failed;
 
-    PyObject *retries_obj = PyObject_GetAttr(retry, st->s_retries);
+    PyObject *retries_obj = PyObject_GetAttr(*retry, st->s_retries);
     if (retries_obj == NULL)
-        goto fail_new_error;
+        goto failed;
     long retries = PyLong_AsLong(retries_obj);
     Py_DECREF(retries_obj);
     if (retries == -1 && PyErr_Occurred())
-        goto fail_new_error;
-    if (retries >= 0 && *failures > retries) {
-        PyErr_Restore(et, ev, etb);
-        return 0;
-    }
+        goto failed;
+    if (retries >= 0 && *failures > retries)
+        goto give_up;
 
-    PyObject *backoff = PyObject_GetAttr(retry, st->s_backoff);
-    if (backoff == NULL)
-        goto fail_new_error;
+    if ((backoff = PyObject_GetAttr(*retry, st->s_backoff)) == NULL)
+        goto failed;
     if (*failures == 1) {
         PyObject *r = PyObject_CallMethodNoArgs(backoff, st->s_reset);
-        if (r == NULL) {
-            Py_DECREF(backoff);
-            goto fail_new_error;
-        }
+        if (r == NULL)
+            goto failed;
         Py_DECREF(r);
     }
     PyObject *n = PyLong_FromLong(*failures);
-    PyObject *delay = n ? PyObject_CallMethodOneArg(backoff, st->s_compute, n) : NULL;
-    Py_XDECREF(n);
-    Py_DECREF(backoff);
+    if (n == NULL)
+        goto failed;
+    delay = PyObject_CallMethodOneArg(backoff, st->s_compute, n);
+    Py_DECREF(n);
     if (delay == NULL)
-        goto fail_new_error;
+        goto failed;
     double seconds = PyFloat_AsDouble(delay);
-    if (seconds == -1 && PyErr_Occurred()) {
-        Py_DECREF(delay);
-        goto fail_new_error;
-    }
+    if (seconds == -1 && PyErr_Occurred())
+        goto failed;
     if (seconds > 0) {
         PyObject *r = PyObject_CallOneArg(st->s_sleep, delay);   /* releases the GIL */
-        if (r == NULL) {
-            Py_DECREF(delay);
-            goto fail_new_error;
-        }
+        if (r == NULL)
+            goto failed;
         Py_DECREF(r);
     }
-    Py_DECREF(delay);
-    Py_XDECREF(et);
-    Py_XDECREF(ev);
-    Py_XDECREF(etb);
+    Py_XDECREF(supported);
+    Py_XDECREF(backoff);
+    Py_XDECREF(delay);
+    Py_XDECREF(err);
     return 1;
 
-fail_new_error:
-    /* a failure inside the retry machinery (or KeyboardInterrupt during the
-     * sleep) replaces the original error, chained to it */
-    Py_XDECREF(et);
-    Py_XDECREF(ev);
-    Py_XDECREF(etb);
+give_up:
+    Py_XDECREF(supported);
+    Py_XDECREF(backoff);
+    Py_XDECREF(delay);
+    rn_err_give(err);
+    return 0;
+
+failed:
+    Py_XDECREF(supported);
+    Py_XDECREF(backoff);
+    Py_XDECREF(delay);
+    rn_err_chain(err);
     return 0;
 }
 
-/* Could str.upper() change `name`?  Command methods pass upper-case names,
- * so for a command without a callback (GET, LRANGE...) this spares an
- * upper() call and a second lookup on every call. */
-static int
-may_have_lower(PyObject *name)
-{
-    if (!PyUnicode_IS_ASCII(name))
-        return 1;
-    const char *p = (const char *)PyUnicode_DATA(name);
-    for (Py_ssize_t i = 0, n = PyUnicode_GET_LENGTH(name); i < n; i++)
-        if (p[i] >= 'a' && p[i] <= 'z')
-            return 1;
-    return 0;
-}
-
+/* Attempts until one succeeds or the retry policy gives up.  The result, or
+ * NULL with the error to report. */
 static PyObject *
-lookup_callback(rn_client *self, PyObject *name)
+run_with_retry(rn_client *self, PyObject *conn, int fast, int custom_parse, rn_cmd *cmd)
 {
-    PyObject *cbs = self->response_callbacks;
-    if (cbs == NULL || cbs == Py_None)
-        return NULL;
-    if (PyDict_Check(cbs)) {
-        PyObject *cb = PyDict_GetItemWithError(cbs, name);   /* borrowed */
-        if (cb != NULL || PyErr_Occurred())
-            return Py_XNewRef(cb);
-        if (!PyUnicode_Check(name) || !may_have_lower(name))
-            return NULL;          /* already upper-case: the miss is final */
-        PyObject *upper = PyObject_CallMethodNoArgs(name, self->st->s_upper);
-        if (upper == NULL)
-            return NULL;
-        cb = PyDict_GetItemWithError(cbs, upper);
-        Py_DECREF(upper);
-        return Py_XNewRef(cb);
+    PyObject *retry = NULL;          /* read at the first failure */
+    int failures = 0;
+    PyObject *result;
+    for (;;) {
+        result = attempt(self, conn, fast, custom_parse, cmd);
+        if (result != NULL || !should_retry(self->st, conn, fast, &retry, &failures))
+            break;
     }
-    int has = PySequence_Contains(cbs, name);
-    if (has <= 0)
-        return NULL;
-    return PyObject_GetItem(cbs, name);
+    Py_XDECREF(retry);
+    return result;
 }
 
-/* {name: value} of vectorcall keywords; new reference or NULL. */
-static PyObject *
-kwargs_dict(PyObject *kwnames, PyObject *const *values)
+/* ---------------- taking and giving back the connection ---------------- */
+
+/* The connection for one command: the client's own (single_connection_client)
+ * under its lock (*locked set), or one from the pool (*pool set: give it back
+ * with release_connection).  As in redis-py, connection_pool is read first
+ * and `connection or pool.get_connection()` decides.  0, or -1 with an
+ * exception set. */
+static int
+checkout(rn_client *self, PyObject **pool, PyObject **conn, int *locked)
 {
-    PyObject *d = PyDict_New();
-    if (d == NULL)
-        return NULL;
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(kwnames); i++) {
-        if (PyDict_SetItem(d, PyTuple_GET_ITEM(kwnames, i), values[i]) < 0) {
-            Py_DECREF(d);
-            return NULL;
+    rn_state *st = self->st;
+    if (self->connection_pool == NULL) {
+        no_attr((PyObject *)self, "connection_pool");
+        return -1;
+    }
+    if (self->connection == NULL) {
+        no_attr((PyObject *)self, "connection");
+        return -1;
+    }
+    if (self->connection != Py_None) {
+        PyObject *own = Py_NewRef(self->connection);
+        int use = PyObject_TypeCheck(own, st->ConnectionType) ? 1 : PyObject_IsTrue(own);
+        if (use > 0 && rlock_acquire(&self->single_lock) == 0) {
+            *locked = 1;
+            *conn = own;
+            return 0;
+        }
+        Py_DECREF(own);
+        if (use != 0)
+            return -1;                /* __bool__ failed, or interrupted while waiting */
+        if (self->connection_pool == NULL) {    /* __bool__ is Python */
+            no_attr((PyObject *)self, "connection_pool");
+            return -1;
         }
     }
-    return d;
+    PyObject *p = Py_NewRef(self->connection_pool);
+    PyObject *c = pool_is_fast(st, p) ? rn_pool_get((rn_pool *)p)
+                                      : PyObject_CallMethodNoArgs(p, st->s_get_connection);
+    if (c == NULL) {
+        Py_DECREF(p);
+        return -1;
+    }
+    *pool = p;
+    *conn = c;
+    return 0;
+}
+
+/* Give the connection back, as redis-py's `finally: pool.release(conn)`: the
+ * command's error (if any) stays in flight unless release raises; then the
+ * release error propagates with the command's as its __context__.  0, or -1
+ * when release itself failed (its exception set). */
+static int
+release_connection(rn_client *self, PyObject *pool, PyObject *conn)
+{
+    PyObject *err = rn_err_take();
+    int rc;
+    if (pool_is_fast(self->st, pool)) {
+        rc = rn_pool_release((rn_pool *)pool, conn);
+    }
+    else {
+        PyObject *r = PyObject_CallMethodOneArg(pool, self->st->s_release, conn);
+        rc = r != NULL ? 0 : -1;
+        Py_XDECREF(r);
+    }
+    if (rc < 0) {
+        rn_err_chain(err);
+        return -1;
+    }
+    rn_err_give(err);
+    return 0;
 }
 
 /* execute_command(*args, **options) */
@@ -300,140 +638,33 @@ client_execute_command(rn_client *self, PyObject *const *args, size_t nargsf,
                        PyObject *kwnames)
 {
     rn_state *st = self->st;
-    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
-    PyObject *options = NULL;        /* every keyword, for send_command (generic) */
-    PyObject *cb_kwargs = NULL;      /* keywords meant for the callback */
-    PyObject *empty_response = NULL; /* borrowed */
-    int never_decode = 0;
-    PyObject *conn = NULL, *pool = NULL, *reply = NULL, *result = NULL;
+    rn_cmd cmd;
+    PyObject *pool = NULL, *conn = NULL, *result = NULL;
     int locked = 0;
 
-    if (nargs == 0) {
-        PyErr_SetString(PyExc_TypeError, "execute_command() needs a command name");
-        return NULL;
-    }
-    Py_ssize_t nkw = kwnames != NULL ? PyTuple_GET_SIZE(kwnames) : 0;
-    for (Py_ssize_t i = 0; i < nkw; i++) {
-        PyObject *k = PyTuple_GET_ITEM(kwnames, i), *v = args[nargs + i];
-        /* keyword names from Python calls are interned: identity first */
-        if (k == st->s_keys || PyUnicode_Compare(k, st->s_keys) == 0)
-            continue;                 /* only for client-side caching */
-        if (k == st->s_never_decode || PyUnicode_Compare(k, st->s_never_decode) == 0) {
-            never_decode = 1;
-            continue;
-        }
-        if (k == st->s_empty_response || PyUnicode_Compare(k, st->s_empty_response) == 0) {
-            empty_response = v;
-            continue;
-        }
-        if (cb_kwargs == NULL && (cb_kwargs = PyDict_New()) == NULL)
-            goto done;
-        if (PyDict_SetItem(cb_kwargs, k, v) < 0)
-            goto done;
-    }
+    if (cmd_parse(st, &cmd, args, nargsf, kwnames) < 0)
+        goto done;
+    if (checkout(self, &pool, &conn, &locked) < 0)
+        goto done;
 
-    if (self->connection != NULL && self->connection != Py_None) {
-        conn = Py_NewRef(self->connection);
-        if (!PyThread_acquire_lock(self->single_lock, NOWAIT_LOCK)) {
-            Py_BEGIN_ALLOW_THREADS
-            PyThread_acquire_lock(self->single_lock, WAIT_LOCK);
-            Py_END_ALLOW_THREADS
-        }
-        locked = 1;
-    }
-    else {
-        pool = Py_XNewRef(self->connection_pool);
-        if (pool == NULL || pool == Py_None) {
-            PyErr_SetString(st->ConnectionError, "client has no connection pool");
-            goto done;
-        }
-        conn = get_connection(self, pool);
-        if (conn == NULL)
-            goto done;
-    }
-
-    int fast = conn_is_fast(st, conn);
+    int fast = rn_stands_in(st, conn, RN_KIND_CONN);
     /* parse_response replaced anywhere Python would look: read through it */
     int custom_parse = !rn_stands_in(st, (PyObject *)self, RN_KIND_CLIENT);
-    PyObject *retry = NULL;
-    if (fast)
-        retry = Py_NewRef(((rn_conn *)conn)->retry);
-    else {
-        retry = PyObject_GetAttr(conn, st->s_retry);
-        if (retry == NULL)
-            PyErr_Clear();
-    }
-    /* send_command(**options) / parse_response(**options) see every keyword;
-     * the C path does not need the dict.  On failure no attempt runs and the
-     * connection goes back below with the error set. */
-    int failures = 0;
-    if (nkw > 0 && (!fast || custom_parse) &&
-        (options = kwargs_dict(kwnames, args + nargs)) == NULL)
-        reply = NULL;
-    else for (;;) {
-        if (custom_parse) {
-            reply = custom_parse_attempt(self, conn, fast, args, nargs, options);
-        }
-        else if (fast) {
-            rn_conn *c = (rn_conn *)conn;
-            reply = rn_conn_command(c, args, nargs, c->decode_responses && !never_decode);
-        }
-        else {
-            reply = generic_attempt(st, conn, args, nargs, options, never_decode);
-        }
-        if (reply != NULL || !should_retry(st, conn, fast, retry, &failures))
-            break;
-    }
-    Py_XDECREF(retry);
+    result = run_with_retry(self, conn, fast, custom_parse, &cmd);
 
     if (locked) {
-        PyThread_release_lock(self->single_lock);
+        rlock_release(&self->single_lock);
         locked = 0;
     }
-    if (pool != NULL)
-        release_connection(self, pool, conn);
-
-    if (reply != NULL && custom_parse) {
-        result = reply;          /* parse_response applied the callbacks */
-        reply = NULL;
-        goto done;
-    }
-    if (reply == NULL) {
-        if (empty_response != NULL && !custom_parse &&
-            PyErr_ExceptionMatches(st->ResponseError)) {
-            PyErr_Clear();
-            result = Py_NewRef(empty_response);
-        }
-        goto done;
-    }
-
-    PyObject *cb = lookup_callback(self, args[0]);
-    if (cb == NULL) {
-        if (PyErr_Occurred())
-            goto done;
-        result = reply;
-        reply = NULL;
-        goto done;
-    }
-    if (cb_kwargs == NULL) {
-        result = PyObject_CallOneArg(cb, reply);
-    }
-    else {
-        PyObject *t = PyTuple_Pack(1, reply);
-        if (t != NULL)
-            result = PyObject_Call(cb, t, cb_kwargs);
-        Py_XDECREF(t);
-    }
-    Py_DECREF(cb);
+    if (pool != NULL && release_connection(self, pool, conn) < 0)
+        Py_CLEAR(result);
 
 done:
     if (locked)
-        PyThread_release_lock(self->single_lock);
-    Py_XDECREF(reply);
+        rlock_release(&self->single_lock);
     Py_XDECREF(conn);
     Py_XDECREF(pool);
-    Py_XDECREF(options);
-    Py_XDECREF(cb_kwargs);
+    cmd_clear(&cmd);
     return result;
 }
 
@@ -447,18 +678,16 @@ client_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     rn_state *st = rn_state_from_type(type);
     if (st == NULL)
         return NULL;
+    /* zero-filled: dealloc is safe at every step below */
     rn_client *self = (rn_client *)type->tp_alloc(type, 0);
     if (self == NULL)
         return NULL;
-    self->module = Py_NewRef(rn_module_from_type(type));
+    self->module = Py_XNewRef(rn_module_from_type(type));
     self->st = st;
     self->connection_pool = Py_NewRef(Py_None);
     self->connection = Py_NewRef(Py_None);
-    self->response_callbacks = PyDict_New();
-    self->single_lock = PyThread_allocate_lock();
-    if (self->response_callbacks == NULL || self->single_lock == NULL) {
-        if (self->single_lock == NULL)
-            PyErr_NoMemory();
+    if ((self->response_callbacks = PyDict_New()) == NULL ||
+        rlock_init(&self->single_lock) < 0) {
         Py_DECREF(self);
         return NULL;
     }
@@ -493,8 +722,7 @@ client_dealloc(rn_client *self)
     if (self->weakreflist != NULL)
         PyObject_ClearWeakRefs((PyObject *)self);
     client_clear(self);
-    if (self->single_lock != NULL)
-        PyThread_free_lock(self->single_lock);
+    rlock_free(&self->single_lock);
     Py_CLEAR(self->module);
     tp->tp_free((PyObject *)self);
     Py_DECREF(tp);
@@ -508,10 +736,48 @@ static PyMethodDef client_methods[] = {
     {NULL, NULL, 0, NULL}
 };
 
+/* connection_pool, connection, response_callbacks: any object may be set (as
+ * on redis-py's plain attributes) and is checked where it is used; deleting
+ * makes reading them, and commands, raise AttributeError. */
+static PyObject *
+client_get_field(rn_client *self, void *closure)
+{
+    size_t off = (size_t)closure;
+    PyObject *v = *(PyObject **)((char *)self + off);
+    if (v == NULL) {
+        no_attr((PyObject *)self,
+                off == offsetof(rn_client, connection_pool) ? "connection_pool"
+                : off == offsetof(rn_client, connection) ? "connection" : "response_callbacks");
+        return NULL;
+    }
+    return Py_NewRef(v);
+}
+
+static int
+client_set_field(rn_client *self, PyObject *value, void *closure)
+{
+    size_t off = (size_t)closure;
+    PyObject **slot = (PyObject **)((char *)self + off);
+    if (value == NULL && *slot == NULL) {
+        PyObject *dummy = client_get_field(self, closure);   /* sets AttributeError */
+        Py_XDECREF(dummy);
+        return -1;
+    }
+    Py_XSETREF(*slot, Py_XNewRef(value));
+    return 0;
+}
+
+static PyGetSetDef client_getset[] = {
+    {"connection_pool", (getter)client_get_field, (setter)client_set_field, NULL,
+     (void *)offsetof(rn_client, connection_pool)},
+    {"connection", (getter)client_get_field, (setter)client_set_field, NULL,
+     (void *)offsetof(rn_client, connection)},
+    {"response_callbacks", (getter)client_get_field, (setter)client_set_field, NULL,
+     (void *)offsetof(rn_client, response_callbacks)},
+    {NULL, NULL, NULL, NULL, NULL}
+};
+
 static PyMemberDef client_members[] = {
-    {"connection_pool", T_OBJECT, offsetof(rn_client, connection_pool), 0, NULL},
-    {"connection", T_OBJECT, offsetof(rn_client, connection), 0, NULL},
-    {"response_callbacks", T_OBJECT, offsetof(rn_client, response_callbacks), 0, NULL},
     {"__weaklistoffset__", T_PYSSIZET, offsetof(rn_client, weakreflist), READONLY, NULL},
     {"_overridden", T_INT, offsetof(rn_client, overridden), READONLY,
      "an instance attribute replaces a method: dispatch goes through Python"},
@@ -532,6 +798,7 @@ static PyType_Slot client_slots[] = {
     {Py_tp_traverse, client_traverse},
     {Py_tp_clear, client_clear},
     {Py_tp_methods, client_methods},
+    {Py_tp_getset, client_getset},
     {Py_tp_members, client_members},
     {Py_tp_doc, "C base of redis_native.Redis: command dispatch."},
     {0, NULL}

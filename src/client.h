@@ -7,14 +7,31 @@
 #include "module.h"
 #include "pythread.h"
 
+/* The lock of a single_connection_client, reentrant per thread like the
+ * threading.RLock redis-py uses (a signal handler running during a command
+ * may use the same client).  Its state is only touched with the GIL held, so
+ * taking a free lock costs no syscall; a thread that must wait does so on
+ * `wake` with the GIL released, interruptibly (Ctrl-C, signal handlers). */
+typedef struct rn_rlock {
+    unsigned long owner;           /* thread ident of the holder, if count > 0 */
+    long count;                    /* recursion depth; 0: free */
+    int waiters;                   /* threads blocked on `wake` */
+    int wake_pending;              /* `wake` released and not yet taken */
+    unsigned long fork_gen;        /* rn_fork_generation() the state belongs to */
+    PyThread_type_lock wake;       /* held unless wake_pending */
+} rn_rlock;
+
 typedef struct rn_client {
     PyObject_HEAD
     PyObject *module;              /* strong */
     rn_state *st;
+    /* Attributes Python reads and writes (typed getters/setters; any object
+     * may be set, as on redis-py's plain attributes).  NULL once deleted:
+     * a command then raises AttributeError, as redis-py would. */
     PyObject *connection_pool;
     PyObject *connection;          /* None unless single_connection_client */
     PyObject *response_callbacks;  /* dict-like: command name -> callable */
-    PyThread_type_lock single_lock;  /* serialises use of `connection` */
+    rn_rlock single_lock;          /* serialises use of `connection` */
     int overridden;                /* see rn_setattro_tracking */
     PyObject *weakreflist;
 } rn_client;

@@ -3,8 +3,63 @@
 #include "pool.h"
 #include "connection.h"
 
+#include <math.h>
 #include <unistd.h>
 #include "structmember.h"
+
+/* ---------------- exceptions in flight (pool.h) ---------------- */
+
+/* Does following __context__ from `from` reach `target` (within a bound:
+ * users can build cycles by hand)? */
+static int
+context_chain_contains(PyObject *from, PyObject *target)
+{
+    PyObject *o = from;
+    for (int depth = 0; o != NULL && depth < 1000; depth++) {
+        if (o == target)
+            return 1;
+        PyObject *ctx = PyException_GetContext(o);
+        Py_XDECREF(ctx);                /* still owned by `o` */
+        o = ctx;
+    }
+    return o != NULL;                   /* too deep: treat as present */
+}
+
+void
+rn_err_chain(PyObject *earlier)
+{
+    if (earlier == NULL)
+        return;
+    PyObject *exc = rn_err_take();
+    if (exc == NULL) {
+        rn_err_give(earlier);
+        return;
+    }
+    /* Python links an exception raised in a `finally:` block to the one in
+     * flight: every exception raised during the block that would have had
+     * the exception handled around the call (`outer`, usually none) as its
+     * __context__ has `earlier` instead, and `earlier` keeps its own. */
+    PyObject *outer = PyErr_GetHandledException();   /* new reference or NULL */
+    PyObject *link = NULL;                           /* borrowed */
+    PyObject *o = exc;
+    for (int depth = 0; o != NULL && o != earlier && depth < 1000; depth++) {
+        PyObject *ctx = PyException_GetContext(o);
+        Py_XDECREF(ctx);                /* still owned by `o` */
+        if (ctx == NULL || ctx == outer) {
+            link = o;
+            break;
+        }
+        o = ctx;
+    }
+    Py_XDECREF(outer);
+    if (link != NULL && !context_chain_contains(earlier, link))
+        PyException_SetContext(link, earlier);      /* steals */
+    else
+        Py_DECREF(earlier);             /* already part of the chain */
+    rn_err_give(exc);
+}
+
+/* ---------------- pool state ---------------- */
 
 static int
 pool_reset_state(rn_pool *p)
@@ -27,9 +82,14 @@ pool_reset_state(rn_pool *p)
     return 0;
 }
 
+/* Before any use of the pool's state: reset it in a forked child, and
+ * recreate the lists if the GC cleared them (tp_clear) while something still
+ * holds the pool.  0, or -1 with an exception set. */
 static inline int
 pool_check_fork(rn_pool *p)
 {
+    if (p->available == NULL || p->in_use == NULL)
+        return pool_reset_state(p);
     if (p->fork_gen != rn_fork_generation()) {
         /* A child process: the waiter lock may have been held by a parent
          * thread at fork time, so it is recreated too. */
@@ -66,7 +126,7 @@ pool_connect(rn_pool *p, PyObject *conn)
 static void
 pool_wake_one(rn_pool *p)
 {
-    if (p->blocking && p->waiters > 0 && !p->wake_pending) {
+    if (p->blocking && p->waiters > 0 && !p->wake_pending && p->wake != NULL) {
         p->wake_pending = 1;
         PyThread_release_lock(p->wake);
     }
@@ -80,12 +140,12 @@ pool_wait(rn_pool *p, double deadline)
     for (;;) {
         PY_TIMEOUT_T us = -1;
         if (deadline >= 0) {
-            double left = deadline - rn_monotonic();
-            if (left <= 0)
+            double left = (deadline - rn_monotonic()) * 1e6;
+            if (!(left > 0))
                 return 0;
-            us = (PY_TIMEOUT_T)(left * 1e6);
-            if (us > PY_TIMEOUT_MAX)
-                us = PY_TIMEOUT_MAX;
+            /* compared as doubles: an infinite or huge timeout must not
+             * overflow the conversion */
+            us = left >= (double)PY_TIMEOUT_MAX ? PY_TIMEOUT_MAX : (PY_TIMEOUT_T)left;
         }
         PyLockStatus st;
         PyThread_type_lock lock = p->wake;
@@ -107,11 +167,35 @@ pool_wait(rn_pool *p, double deadline)
     }
 }
 
+/* Give back a connection whose connect() failed, through the pool's own
+ * release() when a subclass or an instance attribute replaces it (as
+ * redis-py's get_connection calls self.release).  The connect error stays in
+ * flight unless release raises, then it becomes that error's __context__. */
+static void
+pool_give_back(rn_pool *p, PyObject *conn)
+{
+    PyObject *err = rn_err_take();
+    int rc;
+    if (rn_stands_in(p->st, (PyObject *)p, RN_KIND_POOL)) {
+        rc = rn_pool_release(p, conn);
+    }
+    else {
+        PyObject *r = PyObject_CallMethodOneArg((PyObject *)p, p->st->s_release, conn);
+        rc = r == NULL ? -1 : 0;
+        Py_XDECREF(r);
+    }
+    if (rc < 0)
+        rn_err_chain(err);
+    else
+        rn_err_give(err);
+}
+
 PyObject *
 rn_pool_get(rn_pool *p)
 {
     rn_state *st = p->st;
     PyObject *conn = NULL;
+    int made = 0;
     double deadline = -1;
     if (pool_check_fork(p) < 0)
         return NULL;
@@ -135,6 +219,12 @@ rn_pool_get(rn_pool *p)
                 pool_wake_one(p);
                 return NULL;
             }
+            made = 1;
+            /* make_connection() is Python: it may have reset the pool */
+            if (pool_check_fork(p) < 0) {
+                Py_DECREF(conn);
+                return NULL;
+            }
             break;
         }
         if (!p->blocking) {
@@ -151,7 +241,10 @@ rn_pool_get(rn_pool *p)
         if (pool_check_fork(p) < 0)
             return NULL;
     }
-    if (PySet_Add(p->in_use, conn) < 0) {
+    if (PySet_Add(p->in_use, conn) < 0) {     /* an unhashable connection */
+        if (made && p->created > 0)
+            p->created--;
+        pool_wake_one(p);
         Py_DECREF(conn);
         return NULL;
     }
@@ -159,16 +252,15 @@ rn_pool_get(rn_pool *p)
     if (PyList_GET_SIZE(p->available) > 0)
         pool_wake_one(p);
     if (pool_connect(p, conn) < 0) {
-        PyObject *et, *ev, *etb;
-        PyErr_Fetch(&et, &ev, &etb);
-        rn_pool_release(p, conn);
+        pool_give_back(p, conn);
         Py_DECREF(conn);
-        PyErr_Restore(et, ev, etb);
         return NULL;
     }
     return conn;
 }
 
+/* 1 if `conn` was opened by this process (the pool keeps it), 0 if not, -1
+ * with an exception set (its `pid` failed, as owns_connection() would). */
 static int
 pool_owns(rn_pool *p, PyObject *conn)
 {
@@ -176,49 +268,49 @@ pool_owns(rn_pool *p, PyObject *conn)
         return ((rn_conn *)conn)->fork_gen == p->fork_gen ||
                ((rn_conn *)conn)->fd < 0;
     PyObject *pid = PyObject_GetAttrString(conn, "pid");
-    if (pid == NULL) {
-        PyErr_Clear();
-        return 1;
-    }
-    long v = PyLong_AsLong(pid);
+    if (pid == NULL)
+        return -1;
+    PyObject *mine = PyLong_FromLong(p->pid);
+    int eq = mine != NULL ? PyObject_RichCompareBool(pid, mine, Py_EQ) : -1;
+    Py_XDECREF(mine);
     Py_DECREF(pid);
-    if (v == -1 && PyErr_Occurred()) {
-        PyErr_Clear();
-        return 1;
-    }
-    return v == p->pid;
+    return eq;
 }
 
-void
+int
 rn_pool_release(rn_pool *p, PyObject *conn)
 {
-    PyObject *et, *ev, *etb;
-    PyErr_Fetch(&et, &ev, &etb);   /* release may run while an error is in flight */
     if (p->fork_gen != rn_fork_generation())
-        goto done;      /* a child returning a connection of the parent's pool */
-    int had = PySet_Discard(p->in_use, conn);
-    if (had < 0) {
-        PyErr_WriteUnraisable((PyObject *)p);
-        goto done;
+        return 0;       /* a child returning a connection of the parent's pool */
+    if (pool_check_fork(p) < 0)
+        return -1;
+    int had = PySet_Discard(p->in_use, conn);   /* may run conn's __hash__/__eq__ */
+    if (had <= 0)
+        return had;     /* -1: unhashable; 0: not ours (reset pool, a stranger) */
+    int owned = pool_owns(p, conn);
+    if (owned > 0) {
+        /* Replies still owed (sent, never read): the next user would read
+         * them as its own.  Drop the socket; the connection reconnects. */
+        if (PyObject_TypeCheck(conn, p->st->ConnectionType) && ((rn_conn *)conn)->owed > 0)
+            rn_conn_close((rn_conn *)conn);
+        if (PyList_Append(p->available, conn) == 0) {
+            pool_wake_one(p);
+            return 0;
+        }
+        owned = -1;     /* out of memory: the connection is dropped */
     }
-    if (had == 0) {
-        /* not ours (pool was reset, or a stranger): leave it alone */
-        goto done;
-    }
-    if (pool_owns(p, conn)) {
-        if (PyList_Append(p->available, conn) < 0)
-            PyErr_WriteUnraisable((PyObject *)p);
-    }
-    else {
+    /* Not kept: its slot is free again.  The bookkeeping is done before
+     * calling Python. */
+    if (p->created > 0)
         p->created--;
-        PyObject *r = PyObject_CallMethodNoArgs(conn, p->st->s_disconnect);
-        if (r == NULL)
-            PyErr_WriteUnraisable(conn);
-        Py_XDECREF(r);
-    }
     pool_wake_one(p);
-done:
-    PyErr_Restore(et, ev, etb);
+    if (owned < 0)
+        return -1;
+    PyObject *r = PyObject_CallMethodNoArgs(conn, p->st->s_disconnect);
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return 0;
 }
 
 /* ---------------- Python type ---------------- */
@@ -231,25 +323,31 @@ pool_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     rn_state *st = rn_state_from_type(type);
     if (st == NULL)
         return NULL;
+    /* tp_alloc zero-fills: every field dealloc looks at starts NULL/0, so a
+     * failure below can simply drop the half-built object. */
     rn_pool *p = (rn_pool *)type->tp_alloc(type, 0);
     if (p == NULL)
         return NULL;
-    p->module = Py_NewRef(rn_module_from_type(type));
+    p->module = Py_XNewRef(rn_module_from_type(type));
     p->st = st;
-    p->connection_class = Py_NewRef(Py_None);
-    p->connection_kwargs = PyDict_New();
     p->max_connections = PY_SSIZE_T_MAX;
     p->timeout = -1;
+    /* `wake` is held from the start (dealloc relies on it): releasing it is
+     * the wake-up signal. */
     p->wake = PyThread_allocate_lock();
-    if (p->connection_kwargs == NULL || p->wake == NULL || pool_reset_state(p) < 0) {
-        if (p->wake == NULL)
-            PyErr_NoMemory();
-        Py_DECREF(p);
-        return NULL;
+    if (p->wake == NULL) {
+        PyErr_NoMemory();
+        goto error;
     }
-    /* `wake` starts held: releasing it is the wake-up signal. */
     PyThread_acquire_lock(p->wake, WAIT_LOCK);
+    p->connection_class = Py_NewRef(Py_None);
+    if ((p->connection_kwargs = PyDict_New()) == NULL || pool_reset_state(p) < 0)
+        goto error;
     return (PyObject *)p;
+
+error:
+    Py_DECREF(p);
+    return NULL;
 }
 
 static int
@@ -306,23 +404,63 @@ pool_get_connection(rn_pool *p, PyObject *const *args, Py_ssize_t nargs, PyObjec
 static PyObject *
 pool_release_meth(rn_pool *p, PyObject *conn)
 {
-    rn_pool_release(p, conn);
+    if (rn_pool_release(p, conn) < 0)
+        return NULL;
     Py_RETURN_NONE;
 }
 
+/* "'X' object has no attribute 'name'", as for a deleted plain attribute. */
+static void
+pool_no_attr(rn_pool *p, const char *name)
+{
+    PyErr_Format(PyExc_AttributeError, "'%.100s' object has no attribute '%s'",
+                 Py_TYPE(p)->tp_name, name);
+}
+
+/* connection_class(**connection_kwargs).  Both are read once and held for the
+ * call: the constructor is Python and may replace either attribute. */
 static PyObject *
 pool_make_connection(rn_pool *p, PyObject *unused)
 {
     (void)unused;
-    if (p->connection_class == Py_None) {
-        PyErr_SetString(PyExc_TypeError, "pool has no connection_class");
+    PyObject *cls = NULL, *kw = NULL, *empty = NULL, *conn = NULL;
+    if (p->connection_class == NULL) {
+        pool_no_attr(p, "connection_class");
         return NULL;
     }
-    PyObject *empty = PyTuple_New(0);
-    if (empty == NULL)
+    if (p->connection_kwargs == NULL) {
+        pool_no_attr(p, "connection_kwargs");
         return NULL;
-    PyObject *conn = PyObject_Call(p->connection_class, empty, p->connection_kwargs);
-    Py_DECREF(empty);
+    }
+    cls = Py_NewRef(p->connection_class);
+    if (PyDict_CheckExact(p->connection_kwargs)) {
+        kw = Py_NewRef(p->connection_kwargs);
+    }
+    else {
+        /* any mapping, copied as `**kwargs` would; anything else is the
+         * TypeError Python gives for `**` of a non-mapping */
+        PyObject *src = p->connection_kwargs;
+        int mapping = PyDict_Check(src);
+        if (!mapping && (mapping = PyObject_HasAttrString(src, "keys")) == 0) {
+            PyErr_Format(PyExc_TypeError,
+                         "connection_class() argument after ** must be a mapping, not %.100s",
+                         Py_TYPE(src)->tp_name);
+            goto done;
+        }
+        Py_INCREF(src);
+        kw = PyDict_New();
+        int rc = kw != NULL ? PyDict_Merge(kw, src, 1) : -1;
+        Py_DECREF(src);
+        if (rc < 0)
+            goto done;
+    }
+    if ((empty = PyTuple_New(0)) == NULL)
+        goto done;
+    conn = PyObject_Call(cls, empty, kw);
+done:
+    Py_XDECREF(empty);
+    Py_XDECREF(kw);
+    Py_XDECREF(cls);
     return conn;
 }
 
@@ -382,7 +520,10 @@ pool_checkpid(rn_pool *p, PyObject *unused)
 static PyObject *
 pool_owns_connection(rn_pool *p, PyObject *conn)
 {
-    return PyBool_FromLong(pool_owns(p, conn));
+    int owned = pool_owns(p, conn);
+    if (owned < 0)
+        return NULL;
+    return PyBool_FromLong(owned);
 }
 
 static PyMethodDef pool_methods[] = {
@@ -408,11 +549,23 @@ get_max(rn_pool *p, void *c)
     return PyLong_FromSsize_t(p->max_connections);
 }
 
+/* Deleting a typed setting: refused, as for a property without a deleter
+ * (the C fields have no "unset" state). */
+static int
+pool_no_delete(rn_pool *p, const char *name)
+{
+    PyErr_Format(PyExc_AttributeError, "property '%s' of '%.100s' object has no deleter",
+                 name, Py_TYPE(p)->tp_name);
+    return -1;
+}
+
 static int
 set_max(rn_pool *p, PyObject *v, void *c)
 {
     (void)c;
-    if (v == NULL || !PyLong_Check(v) || PyBool_Check(v)) {
+    if (v == NULL)
+        return pool_no_delete(p, "max_connections");
+    if (!PyLong_Check(v) || PyBool_Check(v)) {
         PyErr_SetString(PyExc_ValueError, "\"max_connections\" must be a positive integer");
         return -1;
     }
@@ -444,13 +597,19 @@ static int
 set_timeout(rn_pool *p, PyObject *v, void *c)
 {
     (void)c;
-    if (v == NULL || v == Py_None) {
+    if (v == NULL)
+        return pool_no_delete(p, "timeout");
+    if (v == Py_None) {
         p->timeout = -1;
         return 0;
     }
     double d = PyFloat_AsDouble(v);
     if (d == -1 && PyErr_Occurred())
         return -1;
+    if (isnan(d)) {
+        PyErr_SetString(PyExc_ValueError, "timeout must be a number or None, not NaN");
+        return -1;
+    }
     p->timeout = d < 0 ? 0 : d;
     return 0;
 }
@@ -466,7 +625,9 @@ static int
 set_blocking(rn_pool *p, PyObject *v, void *c)
 {
     (void)c;
-    int t = v == NULL ? 0 : PyObject_IsTrue(v);
+    if (v == NULL)
+        return pool_no_delete(p, "_blocking");
+    int t = PyObject_IsTrue(v);
     if (t < 0)
         return -1;
     p->blocking = t;
@@ -487,7 +648,81 @@ get_created(rn_pool *p, void *c)
     return PyLong_FromSsize_t(p->created);
 }
 
+/* connection_class: any object may be set, as on redis-py's plain attribute;
+ * once deleted, reading it or making a connection raises AttributeError. */
+static PyObject *
+get_connection_class(rn_pool *p, void *c)
+{
+    (void)c;
+    if (p->connection_class == NULL) {
+        pool_no_attr(p, "connection_class");
+        return NULL;
+    }
+    return Py_NewRef(p->connection_class);
+}
+
+static int
+set_connection_class(rn_pool *p, PyObject *v, void *c)
+{
+    (void)c;
+    if (v == NULL && p->connection_class == NULL) {
+        pool_no_attr(p, "connection_class");
+        return -1;
+    }
+    Py_XSETREF(p->connection_class, Py_XNewRef(v));
+    return 0;
+}
+
+/* connection_kwargs: a property in redis-py 7.4 (any value, no deleter);
+ * a non-mapping fails at make_connection with TypeError. */
+static PyObject *
+get_connection_kwargs(rn_pool *p, void *c)
+{
+    (void)c;
+    if (p->connection_kwargs == NULL) {      /* only after the GC cleared the pool */
+        pool_no_attr(p, "connection_kwargs");
+        return NULL;
+    }
+    return Py_NewRef(p->connection_kwargs);
+}
+
+static int
+set_connection_kwargs(rn_pool *p, PyObject *v, void *c)
+{
+    (void)c;
+    if (v == NULL)
+        return pool_no_delete(p, "connection_kwargs");
+    Py_XSETREF(p->connection_kwargs, Py_NewRef(v));
+    return 0;
+}
+
+/* The idle list and in-use set themselves (read-only attributes): users may
+ * call list/set methods on them; C only uses them through the list and set
+ * APIs, with their real types. */
+static PyObject *
+get_available(rn_pool *p, void *c)
+{
+    (void)c;
+    if (p->available == NULL && pool_reset_state(p) < 0)
+        return NULL;
+    return Py_NewRef(p->available);
+}
+
+static PyObject *
+get_in_use(rn_pool *p, void *c)
+{
+    (void)c;
+    if (p->in_use == NULL && pool_reset_state(p) < 0)
+        return NULL;
+    return Py_NewRef(p->in_use);
+}
+
 static PyGetSetDef pool_getset[] = {
+    {"connection_class", (getter)get_connection_class, (setter)set_connection_class, NULL, NULL},
+    {"connection_kwargs", (getter)get_connection_kwargs, (setter)set_connection_kwargs, NULL,
+     NULL},
+    {"_available_connections", (getter)get_available, NULL, NULL, NULL},
+    {"_in_use_connections", (getter)get_in_use, NULL, NULL, NULL},
     {"max_connections", (getter)get_max, (setter)set_max, NULL, NULL},
     {"timeout", (getter)get_timeout, (setter)set_timeout, NULL, NULL},
     {"_blocking", (getter)get_blocking, (setter)set_blocking, NULL, NULL},
@@ -497,10 +732,6 @@ static PyGetSetDef pool_getset[] = {
 };
 
 static PyMemberDef pool_members[] = {
-    {"connection_class", T_OBJECT, offsetof(rn_pool, connection_class), 0, NULL},
-    {"connection_kwargs", T_OBJECT, offsetof(rn_pool, connection_kwargs), 0, NULL},
-    {"_available_connections", T_OBJECT, offsetof(rn_pool, available), READONLY, NULL},
-    {"_in_use_connections", T_OBJECT, offsetof(rn_pool, in_use), READONLY, NULL},
     {"__weaklistoffset__", T_PYSSIZET, offsetof(rn_pool, weakreflist), READONLY, NULL},
     {"_overridden", T_INT, offsetof(rn_pool, overridden), READONLY,
      "an instance attribute replaces a method: callers go through Python"},
