@@ -15,26 +15,32 @@ the fast path.
 """
 import copy
 import os
+import secrets
 import socket
 import time
 import weakref
 from abc import ABC
 from queue import LifoQueue
 from ssl import VerifyFlags  # noqa: F401  (importable from redis.connection too)
-from typing import Any, Dict, Iterable, List, Optional, Tuple, Type, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Type, Union
+from urllib.parse import parse_qs, unquote, urlparse
 
 from . import _native
+from ._parsers import DefaultParser
 from ._parsers.encoders import Encoder  # noqa: F401  (redis.connection.Encoder too)
-from ._url import (  # re-exported: importable from redis.connection too
-    FALSE_STRINGS,
-    URL_QUERY_ARGUMENT_PARSERS,
-    parse_ssl_verify_flags,
-    parse_url,
-    to_bool,
-)
 from .backoff import NoBackoff
+from .cache import (  # noqa: F401  (re-exported, as in redis-py)
+    CacheEntry,
+    CacheEntryStatus,
+    CacheFactory,
+    CacheFactoryInterface,
+    CacheInterface,
+    CacheKey,
+    CacheProxy,
+)
 from .credentials import CredentialProvider, UsernamePasswordCredentialProvider
 from .driver_info import DriverInfo, resolve_driver_info
+from .event import AfterConnectionReleasedEvent, EventDispatcher
 from .exceptions import (  # noqa: F401  (several re-exported, as in redis-py)
     AuthenticationError,
     AuthenticationWrongNumberOfArgsError,
@@ -57,10 +63,12 @@ from .utils import (  # noqa: F401  (several re-exported, as in redis-py)
     deprecated_args,
     ensure_string,
     format_error_message,
+    get_lib_version,
     str_if_bytes,
 )
 
 __all__ = [
+    "DefaultParser",
     "Encoder",
     "Connection",
     "UnixDomainSocketConnection",
@@ -126,7 +134,7 @@ class AbstractConnection(_native.Connection, ConnectionInterface):
         encoding: str = "utf-8",
         encoding_errors: str = "strict",
         decode_responses: bool = False,
-        parser_class: Any = None,
+        parser_class: Any = DefaultParser,
         socket_read_size: int = 65536,
         health_check_interval: int = 0,
         client_name: Optional[str] = None,
@@ -185,7 +193,10 @@ class AbstractConnection(_native.Connection, ConnectionInterface):
         self.socket_read_size = socket_read_size
         self._connect_callbacks: List[weakref.WeakMethod] = []
         self.protocol = _check_protocol(protocol)
+        if event_dispatcher is None:
+            event_dispatcher = EventDispatcher()
         self._event_dispatcher = event_dispatcher
+        self.event_dispatcher = event_dispatcher
 
     # -- description --------------------------------------------------------
     def repr_pieces(self) -> List[Tuple[str, Any]]:
@@ -206,6 +217,54 @@ class AbstractConnection(_native.Connection, ConnectionInterface):
 
     def set_parser(self, parser_class: Any) -> None:
         """Accepted for compatibility: replies are always read by the C reader."""
+
+    @property
+    def host(self) -> Optional[str]:
+        """The server's host name (None for a unix socket connection)."""
+        return self.__dict__.get("_host")
+
+    @host.setter
+    def host(self, value: str) -> None:
+        self._host = value
+
+    # -- the peer --------------------------------------------------------------
+    def _peer_address(self) -> Any:
+        """``getpeername()`` of the connected socket (a ``(host, port, ...)``
+        tuple, or a path for a unix socket), or None when not connected."""
+        fd = self._sock
+        if fd is None:
+            return None
+        # fromfd() works on a duplicate: the connection keeps its descriptor
+        try:
+            with socket.fromfd(fd, socket.AF_INET, socket.SOCK_STREAM) as sock:
+                return sock.getpeername()
+        except OSError:
+            return None
+
+    def getpeername(self) -> Optional[str]:
+        """The address of the server this connection is connected to (the IP
+        for TCP, the socket path for a unix socket), or None when not
+        connected."""
+        peer = self._peer_address()
+        if isinstance(peer, tuple):
+            return peer[0]
+        return peer or None
+
+    def get_resolved_ip(self) -> Optional[str]:
+        """The server's IP address: the connected peer's when connected, else
+        the first address ``host`` resolves to; None when neither is known."""
+        peer = self.getpeername()
+        if peer is not None:
+            return peer
+        host = getattr(self, "host", None)
+        if not host:
+            return None
+        try:
+            infos = socket.getaddrinfo(host, getattr(self, "port", 6379),
+                                       socket.AF_UNSPEC, socket.SOCK_STREAM)
+        except (OSError, UnicodeError):
+            return None
+        return str(infos[0][4][0]) if infos else None
 
     # -- connect callbacks (pubsub resubscription etc.) ----------------------
     def register_connect_callback(self, callback: Any) -> None:
@@ -443,10 +502,128 @@ def _reject_unsupported(where: str, extra: Dict[str, Any]) -> None:
         raise TypeError(f"{where}.__init__() got an unexpected keyword argument '{name}'")
 
 
-_URL_CLASSES = {"UnixDomainSocketConnection": UnixDomainSocketConnection,
-                "SSLConnection": SSLConnection}
+# ---------------------------------------------------------------------------- URLs
+#: Strings (compared case-insensitively) that :func:`to_bool` reads as false.
+FALSE_STRINGS = ("0", "F", "FALSE", "N", "NO")
+
+_URL_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
+def to_bool(value: Any) -> Optional[bool]:
+    """Read a URL option as a boolean.
+
+    ``None`` and ``""`` give ``None``; one of :data:`FALSE_STRINGS` (any case)
+    gives ``False``; anything else gives its truth value, so every other
+    non-empty string is ``True``.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and value.upper() in FALSE_STRINGS:
+        return False
+    return bool(value)
+
+
+def parse_ssl_verify_flags(value: str) -> List[VerifyFlags]:
+    """Read a list of :class:`ssl.VerifyFlags` names, e.g. ``[VERIFY_X509_STRICT]``.
+
+    Brackets are optional and names are separated by commas.  An unknown name
+    raises ``ValueError``.
+    """
+    flags: List[VerifyFlags] = []
+    for raw in value.replace("[", "").replace("]", "").split(","):
+        name = raw.strip()
+        if not hasattr(VerifyFlags, name):
+            raise ValueError(f"Invalid ssl verify flag: {name}")
+        flags.append(getattr(VerifyFlags, name))
+    return flags
+
+
+#: Converters applied to known query-string options.
+URL_QUERY_ARGUMENT_PARSERS: Dict[str, Callable[[str], Any]] = {
+    "db": int,
+    "socket_timeout": float,
+    "socket_connect_timeout": float,
+    "socket_keepalive": to_bool,
+    "retry_on_timeout": to_bool,
+    "retry_on_error": list,
+    "max_connections": int,
+    "health_check_interval": int,
+    "ssl_check_hostname": to_bool,
+    "ssl_include_verify_flags": parse_ssl_verify_flags,
+    "ssl_exclude_verify_flags": parse_ssl_verify_flags,
+    "timeout": float,
+}
+
+
+def parse_url(url: str) -> Dict[str, Any]:
+    """Turn a ``redis://``, ``rediss://`` or ``unix://`` URL into the keyword
+    arguments of a connection pool.
+
+    * Any other scheme raises ``ValueError``.
+    * Query options: only the first value of a repeated key counts, empty
+      values are skipped, values are percent-decoded once more after the
+      query-string decoding, known keys are converted by
+      :data:`URL_QUERY_ARGUMENT_PARSERS` (a failed conversion raises
+      ``ValueError("Invalid value for '<key>' in connection URL.")``) and
+      unknown keys are passed on as strings.
+    * ``username`` and ``password`` come from the userinfo, percent-decoded.
+    * ``unix://``: ``path`` from the URL path and ``connection_class``
+      :class:`UnixDomainSocketConnection`.
+    * ``redis://`` / ``rediss://``: ``host``, ``port`` (an invalid port
+      raises the ``ValueError`` of :mod:`urllib.parse`) and ``db`` from the
+      path (``/3``) unless the query gives ``db``; a path that is not a
+      number is ignored.  ``rediss://`` adds ``connection_class``
+      :class:`SSLConnection`.
+    """
+    if not url.startswith(_URL_SCHEMES):
+        raise ValueError(
+            "Redis URL must specify one of the following "
+            "schemes (redis://, rediss://, unix://)"
+        )
+    parts = urlparse(url)
+    kwargs: Dict[str, Any] = {}
+
+    for name, values in parse_qs(parts.query).items():
+        if not values:
+            continue
+        value = unquote(values[0])
+        convert = URL_QUERY_ARGUMENT_PARSERS.get(name)
+        if convert is None:
+            kwargs[name] = value
+            continue
+        try:
+            kwargs[name] = convert(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"Invalid value for '{name}' in connection URL.")
+
+    if parts.username:
+        kwargs["username"] = unquote(parts.username)
+    if parts.password:
+        kwargs["password"] = unquote(parts.password)
+
+    if parts.scheme == "unix":
+        if parts.path:
+            kwargs["path"] = unquote(parts.path)
+        kwargs["connection_class"] = UnixDomainSocketConnection
+        return kwargs
+
+    if parts.hostname:
+        kwargs["host"] = unquote(parts.hostname)
+    port = parts.port  # raises ValueError for a malformed or out-of-range port
+    if port:
+        kwargs["port"] = int(port)
+    # the path selects the database unless the query string already did
+    if parts.path and "db" not in kwargs:
+        try:
+            kwargs["db"] = int(unquote(parts.path).replace("/", ""))
+        except (AttributeError, ValueError):
+            pass
+    if parts.scheme == "rediss":
+        kwargs["connection_class"] = SSLConnection
+    return kwargs
+
+
+# ---------------------------------------------------------------------------- pools
 class ConnectionPool(_native.ConnectionPool, ConnectionPoolInterface):
     """A thread-safe, fork-safe pool of connections, in C.
 
@@ -466,9 +643,6 @@ class ConnectionPool(_native.ConnectionPool, ConnectionPoolInterface):
         if "connection_class" in kwargs:
             url_options["connection_class"] = kwargs["connection_class"]
         kwargs.update(url_options)
-        marker = kwargs.get("connection_class")
-        if isinstance(marker, str):
-            kwargs["connection_class"] = _URL_CLASSES[marker]
         return cls(**kwargs)
 
     def __init__(
@@ -491,6 +665,17 @@ class ConnectionPool(_native.ConnectionPool, ConnectionPoolInterface):
         self.connection_kwargs = connection_kwargs
         self.max_connections = max_connections
         self._maint_notifications_config = maint_notifications_config
+        # identifies the pool in get_connection_count()'s attributes
+        self._pool_id = secrets.token_hex(4)
+        dispatcher = connection_kwargs.get("event_dispatcher")
+        self._event_dispatcher = dispatcher if dispatcher is not None else EventDispatcher()
+        if dispatcher is not None:
+            # A pool given a dispatcher announces every release to it
+            # (AfterConnectionReleasedEvent).  C releases connections without
+            # calling Python, so this pool's release is replaced on the
+            # instance: C then steps aside for it (the stand-in rule).  Pools
+            # without a dispatcher of their own have nobody to tell.
+            self.release = self._release_and_announce
 
     def __repr__(self) -> str:
         args = ",".join(
@@ -525,6 +710,43 @@ class ConnectionPool(_native.ConnectionPool, ConnectionPoolInterface):
 
     def close(self) -> None:
         self.disconnect()
+
+    def _release_and_announce(self, connection: AbstractConnection) -> None:
+        """``release()``, then AfterConnectionReleasedEvent if the pool kept
+        the connection (not for a connection of another pool)."""
+        owned = connection in self._in_use_connections
+        type(self).release(self, connection)
+        if owned and connection in self._available_connections:
+            self._event_dispatcher.dispatch(AfterConnectionReleasedEvent(connection))
+
+    def update_connection_kwargs(self, **kwargs: Any) -> None:
+        """Use these keyword arguments (on top of the current ones) for the
+        connections made from now on; existing connections keep theirs."""
+        self.connection_kwargs.update(kwargs)
+
+    def disconnect_free_connections(self, moving_address_src: Optional[str] = None) -> None:
+        """Disconnect the idle connections (only those connected to
+        ``moving_address_src`` when it is given); they reconnect when next
+        used."""
+        for conn in list(self._available_connections):
+            if moving_address_src is None or conn.getpeername() == moving_address_src:
+                conn.disconnect()
+
+    def get_connection_count(self) -> List[Tuple[int, Dict[str, Any]]]:
+        """``[(idle, attributes), (in_use, attributes)]``: the number of idle
+        and of in-use connections, each with the OpenTelemetry attributes that
+        describe it (pool name ``host:port_id``, state ``idle``/``used``)."""
+        kw = self.connection_kwargs
+        base = {
+            "db.system": "redis",
+            "redis.client.library": f"redis_native:v{get_lib_version()}",
+            "db.client.connection.pool.name":
+                f"{kw.get('host', 'unknown')}:{kw.get('port', 6379)}_{self._pool_id}",
+        }
+        return [
+            (len(self._available_connections), {**base, "db.client.connection.state": "idle"}),
+            (len(self._in_use_connections), {**base, "db.client.connection.state": "used"}),
+        ]
 
     def set_retry(self, retry: Retry) -> None:
         self.connection_kwargs.update({"retry": retry})

@@ -13,13 +13,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import redis_native.client
-from redis_native import _pubsub
 from servers import RedisServer
-
-# Until client.py imports them itself, make Redis.monitor() find the class.
-for _name in ("PubSub", "PubSubWorkerThread", "Monitor"):
-    if getattr(redis_native.client, _name, None) is None:
-        setattr(redis_native.client, _name, getattr(_pubsub, _name))
 
 WAIT = 15.0
 

@@ -10,14 +10,6 @@ import pytest
 
 import diffutil
 
-import redis_native.client
-from redis_native._pipeline import Pipeline as _NativePipeline
-
-# Until redis_native.client imports the class itself, make Redis.pipeline()
-# (and Script's pipeline detection) find it.
-if getattr(redis_native.client, "Pipeline", None) is not _NativePipeline:
-    redis_native.client.Pipeline = _NativePipeline
-
 
 # --------------------------------------------------------------------------- helpers
 def norm(x):
@@ -729,7 +721,14 @@ def test_pipeline_subclass_parse_response_is_honoured(r):
     del calls[:]
     pipe = MyPipeline(r.connection_pool, r.response_callbacks, True, None)
     assert pipe.set("a", 2).get("a").execute() == [True, b"2"]
-    assert calls == ["_", "_", "_", "_"]
+    if type(r).__module__.startswith("redis_native"):
+        # a transaction reads the replies of MULTI and EXEC through
+        # parse_response, under their names; the "QUEUED" acknowledgements are
+        # no command's result (docs/architecture.md, deliberate differences)
+        assert calls == ["MULTI", "EXEC"]
+    else:
+        # redis-py reads all four replies under the placeholder name "_"
+        assert calls == ["_", "_", "_", "_"]
 
 
 def test_custom_response_callback(r, oracle):

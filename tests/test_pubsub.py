@@ -17,14 +17,6 @@ import time
 
 import pytest
 
-import redis_native.client
-from redis_native import _pubsub
-
-# Until client.py imports them itself, make Redis.pubsub()/monitor() find them.
-for _name in ("PubSub", "PubSubWorkerThread", "Monitor"):
-    if getattr(redis_native.client, _name, None) is None:
-        setattr(redis_native.client, _name, getattr(_pubsub, _name))
-
 WAIT = 15.0  # generous upper bound for anything that should happen "soon"
 
 

@@ -1,12 +1,40 @@
-"""Reply parsing helpers.
+"""Reply parsing.
 
-The RESP2 reader itself is written in C (``redis_native._native``); this
-package holds the pure-Python response callbacks in :mod:`.helpers` and the
+The RESP2 reader itself is written in C (``redis_native._native``, src/reader.c);
+this package holds the pure-Python response callbacks in :mod:`.helpers` and the
 :class:`Encoder` in :mod:`.encoders`, under the module paths redis-py uses
-(``redis._parsers.helpers``, ``redis._parsers.encoders``).  redis-py's parser
-classes (``_RESP2Parser``, ``_HiredisParser``...) have no counterpart: the C
-reader replaces them.
+(``redis._parsers.helpers``, ``redis._parsers.encoders``).
+
+redis-py's parser classes (``_RESP2Parser``, ``_HiredisParser``...) have no
+counterpart: the C reader replaces them.  Where redis-py's API names a parser
+class -- ``redis.connection.DefaultParser``, the ``parser_class`` argument of
+connections and pools -- redis_native has :class:`NativeParser`, which stands
+for the C reader.
 """
+from ..exceptions import parse_error_reply
 from .encoders import Encoder
 
-__all__ = ["Encoder"]
+__all__ = ["DefaultParser", "Encoder", "NativeParser"]
+
+
+class NativeParser:
+    """The reply parser of every redis_native connection: the C reader.
+
+    It is what ``parser_class`` defaults to and what ``DefaultParser`` names.
+    Connections read replies with the C reader whatever ``parser_class`` they
+    are given (there is no parser object to plug in or patch), so this class
+    carries no reading logic; :meth:`parse_error` maps an error reply to its
+    exception exactly as the reader does.
+    """
+
+    def __init__(self, socket_read_size: int) -> None:
+        self.socket_read_size = socket_read_size
+
+    @classmethod
+    def parse_error(cls, response: str) -> Exception:
+        """The exception (not raised) for the error reply text ``response``."""
+        return parse_error_reply(response)
+
+
+#: The parser class connections use by default (redis-py: hiredis or pure Python).
+DefaultParser = NativeParser

@@ -11,14 +11,6 @@ from .helpers import NEVER_DECODE
 __all__ = ["Script", "ScriptCommands", "FunctionCommands"]
 
 
-def _is_pipeline(client: Any) -> bool:
-    try:
-        from ..client import Pipeline
-    except ImportError:  # client module not importable (partial install)
-        return False
-    return isinstance(client, Pipeline)
-
-
 class Script:
     """A Lua script bound to a client, returned by
     :meth:`ScriptCommands.register_script`.
@@ -49,9 +41,12 @@ class Script:
         if client is None:
             client = self.registered_client
         arguments = tuple(keys) + tuple(args)
-        if _is_pipeline(client):
-            # the pipeline loads its scripts before running the commands
-            client.scripts.add(self)
+        # A pipeline (the client type with a ``scripts`` set) loads the
+        # scripts queued on it before it runs its commands.  Duck-typed: this
+        # module sits below redis_native.client and does not import it.
+        scripts = getattr(client, "scripts", None)
+        if isinstance(scripts, set):
+            scripts.add(self)
         try:
             return client.evalsha(self.sha, len(keys), *arguments)
         except NoScriptError:
