@@ -339,7 +339,7 @@ class Redis(_native.ClientBase, CoreCommands, SentinelCommands, AbstractRedis):
         return self._command_result(reply, command_name, options)
 
     def _command_result(self, reply: Any, command_name: Union[str, bytes],
-                        options: Dict[str, Any]) -> Any:
+                        options: Dict[str, Any], callbacks: Any = None) -> Any:
         """The result of a command from its raw reply.
 
         An error reply is raised, unless the command's options hold
@@ -347,12 +347,17 @@ class Redis(_native.ClientBase, CoreCommands, SentinelCommands, AbstractRedis):
         goes through the command's response callback, with the options that
         are meant for it.  Pipelines turn every reply into a result here, on
         both of their paths.
+
+        ``callbacks`` is where the callback is looked up with ``.get(name)``:
+        ``response_callbacks`` unless a pipeline passes its per-execute memo.
         """
         if isinstance(reply, Exception):
             if EMPTY_RESPONSE in options and isinstance(reply, ResponseError):
                 return options[EMPTY_RESPONSE]
             raise reply
-        callback = self.response_callbacks.get(command_name)
+        if callbacks is None:
+            callbacks = self.response_callbacks
+        callback = callbacks.get(command_name)
         if callback is None:
             return reply
         if options:
@@ -500,6 +505,25 @@ def _pipeline_roundtrip(connection: Any, commands: "CommandStack") -> List[Any]:
 
 
 CommandStack = List[Tuple[Tuple[Any, ...], Dict[str, Any]]]
+
+
+class _CallbackMemo(dict):
+    """``callbacks.get(name)`` remembered per command name, for the replies
+    of one ``execute()``: the client's case-insensitive mapping costs a
+    Python call per lookup, this one a dict lookup.  ``get`` is the dict's
+    own subscript, which calls ``__missing__`` on a name's first use."""
+
+    __slots__ = ("callbacks",)
+
+    def __init__(self, callbacks: Any) -> None:
+        super().__init__()
+        self.callbacks = callbacks
+
+    get = dict.__getitem__
+
+    def __missing__(self, name: Any) -> Any:
+        callback = self[name] = self.callbacks.get(name)
+        return callback
 
 _MULTI = (("MULTI",), {})
 _EXEC = (("EXEC",), {})
@@ -660,15 +684,20 @@ class Pipeline(Redis):
         )
 
     # -- replies -------------------------------------------------------------------
-    def _command_result(self, reply: Any, command_name: Any, options: Dict[str, Any]) -> Any:
-        """The client's reply-to-result step, plus the WATCH state: a WATCH
-        that succeeded starts it, one of :attr:`UNWATCH_COMMANDS` ends it."""
-        result = Redis._command_result(self, reply, command_name, options)
+    def parse_response(self, connection: Any, command_name: Any, **options: Any) -> Any:
+        """Read one reply and return the command's result (as
+        ``Redis.parse_response``), keeping the WATCH state."""
+        result = Redis.parse_response(self, connection, command_name, **options)
+        self._update_watch_state(command_name)
+        return result
+
+    def _update_watch_state(self, command_name: Any) -> None:
+        """After ``command_name`` succeeded: WATCH starts watching, one of
+        :attr:`UNWATCH_COMMANDS` ends it."""
         if command_name in self.UNWATCH_COMMANDS:
             self.watching = False
         elif command_name == "WATCH":
             self.watching = True
-        return result
 
     def _use_fast_path(self, connection: Any) -> bool:
         # the C primitive stands in for the per-reply parse_response calls,
@@ -704,13 +733,18 @@ class Pipeline(Redis):
         if self._use_fast_path(connection):
             replies = _pipeline_roundtrip(connection, commands)
             result = self._command_result
+            update_watch_state = self._update_watch_state
+            callbacks = _CallbackMemo(self.response_callbacks)
             results = []
             append = results.append
+            # what parse_response does per reply, minus the reading
             for reply, (args, options) in zip(replies, commands):
                 try:
-                    append(result(reply, args[0], options))
+                    append(result(reply, args[0], options, callbacks))
                 except ResponseError as error:
                     append(error)
+                else:
+                    update_watch_state(args[0])
         else:
             connection.send_packed_command(
                 connection.pack_commands([args for args, _ in commands]))
@@ -753,10 +787,13 @@ class Pipeline(Redis):
                                         raise_on_error)
 
     def _result_or_error(self, reply: Any, command_name: str) -> Any:
+        """What ``_parse_or_error`` gives for an already read reply."""
         try:
-            return self._command_result(reply, command_name, {})
+            result = self._command_result(reply, command_name, {})
         except ResponseError as error:
             return error
+        self._update_watch_state(command_name)
+        return result
 
     @staticmethod
     def _read_queued(connection: Any) -> Any:
@@ -809,7 +846,8 @@ class Pipeline(Redis):
         # errors inside EXEC's reply are results already; the rest go
         # through the command's callback
         result = self._command_result
-        return [r if isinstance(r, Exception) else result(r, args[0], options)
+        callbacks = _CallbackMemo(self.response_callbacks)
+        return [r if isinstance(r, Exception) else result(r, args[0], options, callbacks)
                 for r, (args, options) in zip(response, commands)]
 
     def load_scripts(self) -> None:
@@ -1469,3 +1507,5 @@ class Monitor:
 # parse_response to something else (a subclass override, a mock.patch): the
 # stand-in rule, docs/architecture.md.
 _native._declare_builtin(Redis)
+# Pipeline.parse_response too: the pipeline's C path stands in for it
+_native._declare_builtin(Pipeline)
