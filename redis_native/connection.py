@@ -189,7 +189,7 @@ class AbstractConnection(_native.Connection, ConnectionInterface):
         self.encoding_errors = encoding_errors
         self.decode_responses = decode_responses
         self.encoder = Encoder(encoding, encoding_errors, decode_responses)
-        self.handshake_metadata = None
+        self._handshake_metadata = None
         self.socket_read_size = socket_read_size
         self._connect_callbacks: List[weakref.WeakMethod] = []
         self.protocol = _check_protocol(protocol)
@@ -217,6 +217,16 @@ class AbstractConnection(_native.Connection, ConnectionInterface):
 
     def set_parser(self, parser_class: Any) -> None:
         """Accepted for compatibility: replies are always read by the C reader."""
+
+    @property
+    def handshake_metadata(self) -> Any:
+        """What the server said about itself at connect time (HELLO's reply
+        with RESP3); None here: the RESP2 handshake does not ask."""
+        return self._handshake_metadata
+
+    @handshake_metadata.setter
+    def handshake_metadata(self, value: Any) -> None:
+        self._handshake_metadata = value
 
     @property
     def host(self) -> Optional[str]:

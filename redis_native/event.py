@@ -25,7 +25,8 @@ from abc import ABC, abstractmethod
 from enum import Enum
 from typing import Any, Dict, List, Optional, Type, Union
 
-from .credentials import CredentialProvider
+from .credentials import CredentialProvider, StreamingCredentialProvider  # noqa: F401
+from .utils import check_protocol_version, deprecated_function  # noqa: F401  (as in redis-py)
 
 __all__ = [
     "AfterAsyncClusterInstantiationEvent",

@@ -7,6 +7,37 @@ redis-py's base order, so that methods defined by two mixins (``command``,
 ``command_info``, ``command_count``) resolve to the same implementation.
 """
 
+import importlib.util
+
+from ..exceptions import ConnectionError, DataError, NoScriptError, RedisError  # noqa: F401
+from ..typing import (  # noqa: F401  (importable from redis.commands.core too)
+    AbsExpiryT,
+    AnyKeyT,
+    BitfieldOffsetT,
+    ChannelT,
+    CommandsProtocol,
+    ConsumerT,
+    EncodableT,
+    ExpiryT,
+    FieldT,
+    GroupT,
+    KeysT,
+    KeyT,
+    Number,
+    PatternT,
+    ResponseT,
+    ScriptTextT,
+    StreamIdT,
+    TimeoutSecT,
+    ZScoreBoundT,
+)
+from ..utils import (  # noqa: F401  (importable from redis.commands.core too)
+    deprecated_function,
+    experimental_args,
+    experimental_method,
+    extract_expire_flags,
+    str_if_bytes,
+)
 from .acl import ACLCommands
 from .geo import GeoCommands
 from .hashes import HashCommands, HashDataPersistOptions
@@ -25,6 +56,10 @@ from .server import (
 from .sets import SetCommands
 from .sorted_sets import SortedSetCommands
 from .streams import StreamCommands
+from .helpers import at_most_one_value_set, list_or_args  # noqa: F401
+
+#: Whether the optional ``xxhash`` package (for ``digest_local``) is installed.
+HAS_XXHASH = importlib.util.find_spec("xxhash") is not None
 
 __all__ = [
     "ACLCommands",
