@@ -244,9 +244,10 @@ class AbstractConnection(_native.Connection, ConnectionInterface):
         fd = self._sock
         if fd is None:
             return None
-        # fromfd() works on a duplicate: the connection keeps its descriptor
+        # a socket object over a duplicate descriptor (its family read from
+        # the descriptor): the connection keeps its own
         try:
-            with socket.fromfd(fd, socket.AF_INET, socket.SOCK_STREAM) as sock:
+            with socket.socket(fileno=os.dup(fd)) as sock:
                 return sock.getpeername()
         except OSError:
             return None
@@ -643,6 +644,10 @@ class ConnectionPool(_native.ConnectionPool, ConnectionPoolInterface):
 
     SENSITIVE_REPR_KEYS = frozenset({"password", "username", "ssl_password", "credential_provider"})
 
+    # whether release() tells an event_dispatcher given to the pool (redis-py:
+    # ConnectionPool does, BlockingConnectionPool does not)
+    _ANNOUNCES_RELEASES = True
+
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> "ConnectionPool":
         """Build a pool from a ``redis://``, ``rediss://`` or ``unix://`` URL.
@@ -679,7 +684,7 @@ class ConnectionPool(_native.ConnectionPool, ConnectionPoolInterface):
         self._pool_id = secrets.token_hex(4)
         dispatcher = connection_kwargs.get("event_dispatcher")
         self._event_dispatcher = dispatcher if dispatcher is not None else EventDispatcher()
-        if dispatcher is not None:
+        if dispatcher is not None and self._ANNOUNCES_RELEASES:
             # A pool given a dispatcher announces every release to it
             # (AfterConnectionReleasedEvent).  C releases connections without
             # calling Python, so this pool's release is replaced on the
@@ -771,6 +776,8 @@ class ConnectionPool(_native.ConnectionPool, ConnectionPoolInterface):
 class BlockingConnectionPool(ConnectionPool):
     """A pool that waits (up to ``timeout`` seconds, None = forever) for a free
     connection instead of raising when all ``max_connections`` are in use."""
+
+    _ANNOUNCES_RELEASES = False
 
     def __init__(
         self,

@@ -299,3 +299,24 @@ def test_parser_fuzz_matches_redis_py(impl, redis_py, args, client, db, tail):
     line = "1700000000.25 [%d %s] %s" % (db, client, quoted)
     ours = parse_with(impl, line)
     assert ours == parse_with(redis_py, line)
+
+
+def test_line_patterns_are_redis_pys(impl, redis_py):
+    for name in ("monitor_re", "command_re"):
+        mine, theirs = getattr(impl.client.Monitor, name), getattr(redis_py.client.Monitor, name)
+        assert (mine.pattern, mine.flags) == (theirs.pattern, theirs.flags), name
+
+
+def test_line_patterns_are_used(impl, redis_py):
+    """A subclass that changes the patterns changes the parsing, in both."""
+    import re
+
+    line = '1700000000.5 [0 127.0.0.1:1] "SET" \'k\' "v"'
+
+    def parse(module):
+        class SingleQuotes(module.client.Monitor):
+            command_re = re.compile(r"'(.*?)'")
+
+        return SingleQuotes(_FakePool([line])).next_command()["command"]
+
+    assert parse(impl) == parse(redis_py) == "k"

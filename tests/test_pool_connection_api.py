@@ -1,0 +1,167 @@
+"""Pool and connection methods beyond the command path, against redis-py on a
+real server: get_connection_count, update_connection_kwargs,
+disconnect_free_connections, get_resolved_ip, getpeername, handshake_metadata,
+and the names libraries import from ``redis.connection`` (DefaultParser...).
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+
+@pytest.fixture(params=["impl", "redis_py"])
+def mod(request):
+    return request.getfixturevalue(request.param)
+
+
+def _pool(mod, server, cls="ConnectionPool", **kw):
+    return getattr(mod, cls)(host=server.host, port=server.port, **kw)
+
+
+@pytest.mark.parametrize("cls", ["ConnectionPool", "BlockingConnectionPool"])
+def test_get_connection_count(mod, redis_server, cls):
+    pool = _pool(mod, redis_server, cls)
+    try:
+        assert [n for n, _ in pool.get_connection_count()] == [0, 0]
+        a, b = pool.get_connection(), pool.get_connection()
+        pool.release(a)
+        counts = pool.get_connection_count()
+        assert [n for n, _ in counts] == [1, 1]
+        (_, idle), (_, used) = counts
+        assert idle["db.client.connection.state"] == "idle"
+        assert used["db.client.connection.state"] == "used"
+        for attrs in (idle, used):
+            assert sorted(attrs) == ["db.client.connection.pool.name",
+                                     "db.client.connection.state", "db.system",
+                                     "redis.client.library"]
+            assert attrs["db.system"] == "redis"
+            assert re.fullmatch(r"127\.0\.0\.1:%d_[0-9a-f]{8}" % redis_server.port,
+                                attrs["db.client.connection.pool.name"])
+        # the library names itself, as CLIENT SETINFO LIB-NAME does
+        library = idle["redis.client.library"]
+        if mod.__name__ == "redis_native":
+            assert library == "redis_native:v%s" % mod.__version__
+        else:
+            assert library == "redis-py:v%s" % mod.__version__
+        pool.release(b)
+        assert [n for n, _ in pool.get_connection_count()] == [2, 0]
+    finally:
+        pool.disconnect()
+
+
+def test_update_connection_kwargs(mod, redis_server):
+    pool = _pool(mod, redis_server)
+
+    def ask(conn, *args):
+        conn.send_command(*args)
+        return conn.read_response()
+
+    try:
+        old = pool.get_connection()
+        ask(old, "PING")
+        pool.update_connection_kwargs(client_name="renamed", db=3)
+        assert pool.connection_kwargs["client_name"] == "renamed"
+        assert ask(old, "CLIENT", "GETNAME") is None      # an existing connection keeps its own
+        new = pool.get_connection()                        # a new one gets the new ones
+        assert ask(new, "CLIENT", "GETNAME") == b"renamed"
+        assert b" db=3 " in ask(new, "CLIENT", "INFO")
+        pool.release(old)
+        pool.release(new)
+    finally:
+        pool.disconnect()
+
+
+def test_disconnect_free_connections(mod, redis_server):
+    pool = _pool(mod, redis_server)
+    try:
+        busy, idle = pool.get_connection(), pool.get_connection()
+        busy.send_command("PING")
+        assert busy.read_response() in (b"PONG", "PONG")
+        idle.send_command("PING")
+        idle.read_response()
+        pool.release(idle)
+        pool.disconnect_free_connections(moving_address_src="10.255.255.1")
+        assert idle._sock is not None                 # another address: kept
+        pool.disconnect_free_connections(moving_address_src="127.0.0.1")
+        assert idle._sock is None
+        idle.connect()
+        pool.disconnect_free_connections()
+        assert idle._sock is None and busy._sock is not None   # in-use ones are left alone
+        pool.release(busy)
+    finally:
+        pool.disconnect()
+
+
+def test_resolved_ip_and_peer(mod, redis_server):
+    conn = mod.Connection(host="localhost", port=redis_server.port)
+    try:
+        assert conn.getpeername() is None
+        assert conn.get_resolved_ip() in ("127.0.0.1", "::1")   # resolved from the host
+        assert conn.handshake_metadata is None
+        conn = mod.Connection(host=redis_server.host, port=redis_server.port)
+        conn.connect()
+        assert conn.getpeername() == "127.0.0.1"
+        assert conn.get_resolved_ip() == "127.0.0.1"
+        assert conn.handshake_metadata is None                  # RESP2: no HELLO
+        conn.disconnect()
+        assert conn.getpeername() is None
+        unresolvable = mod.Connection(host="no-such-host.invalid", port=1)
+        assert unresolvable.get_resolved_ip() is None
+    finally:
+        conn.disconnect()
+
+
+def test_unix_socket_peer(impl, redis_server):
+    """redis-py answers the first character of the socket path (it indexes the
+    path as if it were a (host, port) tuple); redis_native gives the path."""
+    if impl.__name__ != "redis_native":
+        pytest.skip("redis_native behaviour")
+    conn = impl.UnixDomainSocketConnection(path=redis_server.unix_path)
+    try:
+        assert conn.host is None and conn.get_resolved_ip() is None
+        conn.connect()
+        assert conn.getpeername() == redis_server.unix_path
+        assert conn.get_resolved_ip() == redis_server.unix_path
+    finally:
+        conn.disconnect()
+
+
+def test_library_imports_from_connection(mod, redis_server):
+    """What cache backends and task queues import from redis.connection."""
+    connection = mod.connection
+    DefaultParser = connection.DefaultParser
+    assert isinstance(DefaultParser, type)
+    assert connection.to_bool("no") is False and connection.to_bool("1") is True
+    pool = connection.ConnectionPool(host=redis_server.host, port=redis_server.port,
+                                     parser_class=DefaultParser)
+    r = mod.Redis(connection_pool=pool)
+    try:
+        assert r.ping()
+    finally:
+        r.close()
+        pool.disconnect()
+    assert connection.Connection(host="h").__class__.__name__ == "Connection"
+
+
+def test_native_parser_maps_error_replies(impl, redis_py):
+    if impl.__name__ != "redis_native":
+        pytest.skip("redis_native's parser class")
+    from redis_native.connection import DefaultParser
+    from redis_native._parsers import NativeParser
+
+    assert DefaultParser is NativeParser
+    for text in ("ERR unknown command", "NOSCRIPT No matching script", "WRONGTYPE Operation",
+                 "BUSY Redis is busy", "READONLY You can't write"):
+        mine = DefaultParser.parse_error(text)
+        theirs = redis_py.connection.DefaultParser.parse_error(text)
+        assert (type(mine).__name__, str(mine)) == (type(theirs).__name__, str(theirs))
+
+
+def test_event_dispatcher_of_connections(mod):
+    ev = mod.event
+    conn = mod.Connection(host="127.0.0.1", port=1)
+    assert isinstance(conn.event_dispatcher, ev.EventDispatcher)
+    d = ev.EventDispatcher()
+    conn = mod.Connection(host="127.0.0.1", port=1, event_dispatcher=d)
+    assert conn.event_dispatcher is d
