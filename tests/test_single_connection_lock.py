@@ -48,6 +48,8 @@ def run_script(impl_name, redis_server, body):
 def test_signal_handler_uses_the_client_during_a_command(impl_name, redis_server):
     """SIGALRM during BLPOP on a single-connection client; the handler sends
     PING through the same client.  No self-deadlock."""
+    if impl_name == "redis":
+        pytest.skip("redis-py 7.4.1 hangs here (its socket read never returns)")
     res = run_script(impl_name, redis_server, """
         import signal
         r = R.Redis(host=HOST, port=PORT, single_connection_client=True)
@@ -76,6 +78,8 @@ def test_signal_handler_uses_the_client_during_a_command(impl_name, redis_server
 def test_signal_handler_use_never_serves_a_stale_reply(impl_name, redis_server):
     """Same scenario: the handler's PING must not read BLPOP's reply, nor the
     BLPOP the PONG.  Either may fail with a RedisError instead."""
+    if impl_name == "redis":
+        pytest.skip("redis-py 7.4.1 hangs here (its socket read never returns)")
     res = run_script(impl_name, redis_server, """
         import signal
         r = R.Redis(host=HOST, port=PORT, single_connection_client=True)
@@ -170,6 +174,8 @@ def test_forked_child_does_not_wait_for_a_parent_thread(impl_name, redis_server)
     thread does not exist; its commands on the client must not deadlock."""
     if not hasattr(os, "fork"):
         pytest.skip("needs fork")
+    if impl_name == "redis":
+        pytest.skip("redis-py 7.4.1 deadlocks here (threading.RLock held by a parent thread)")
     res = run_script(impl_name, redis_server, """
         import os, threading, time
         r = R.Redis(host=HOST, port=PORT, single_connection_client=True)
