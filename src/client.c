@@ -262,7 +262,7 @@ lookup_callback(rn_client *self, PyObject *name, PyObject **cb)
     int rc = 0;
     if (PyDict_Check(cbs)) {
         PyObject *found = PyDict_GetItemWithError(cbs, name);   /* borrowed */
-        if (found == NULL && !PyErr_Occurred() && PyUnicode_CheckExact(name) &&
+        if (found == NULL && !PyErr_Occurred() && PyUnicode_Check(name) &&
             may_have_lower(name)) {
             PyObject *upper = PyObject_CallMethodNoArgs(name, self->st->s_upper);
             if (upper != NULL) {
@@ -463,6 +463,31 @@ conn_disconnect_any(rn_state *st, PyObject *conn, int fast)
     return 0;
 }
 
+/* 1 when `retries >= 0 and failures > retries`, 0 if not, -1 on error. */
+static int
+retries_exhausted(PyObject *retries, int failures)
+{
+    if (PyLong_CheckExact(retries)) {
+        int overflow;
+        long n = PyLong_AsLongAndOverflow(retries, &overflow);
+        if (overflow == 0 && !(n == -1 && PyErr_Occurred()))
+            return n >= 0 && failures > n;
+        if (overflow != 0)
+            return 0;                   /* huge (never exhausted) or hugely negative */
+        return -1;
+    }
+    PyObject *zero = PyLong_FromLong(0), *count = PyLong_FromLong(failures);
+    int rc = -1;
+    if (zero != NULL && count != NULL) {
+        rc = PyObject_RichCompareBool(retries, zero, Py_GE);
+        if (rc > 0)
+            rc = PyObject_RichCompareBool(count, retries, Py_GT);
+    }
+    Py_XDECREF(zero);
+    Py_XDECREF(count);
+    return rc;
+}
+
 /* After a failed attempt (exception set): decide whether to retry, as
  * redis-py's Retry.call_with_retry does.  1: retry (the error is cleared, the
  * connection disconnected, the backoff slept).  0: give up, with either the
@@ -488,14 +513,15 @@ should_retry(rn_state *st, PyObject *conn, int fast, PyObject **retry, int *fail
     if (conn_disconnect_any(st, conn, fast) < 0)
         goto failed;
 
-    PyObject *retries_obj = PyObject_GetAttr(*retry, st->s_retries);
-    if (retries_obj == NULL)
+    /* `retries >= 0 and failures > retries`, compared as Python does */
+    PyObject *retries = PyObject_GetAttr(*retry, st->s_retries);
+    if (retries == NULL)
         goto failed;
-    long retries = PyLong_AsLong(retries_obj);
-    Py_DECREF(retries_obj);
-    if (retries == -1 && PyErr_Occurred())
+    int exhausted = retries_exhausted(retries, *failures);
+    Py_DECREF(retries);
+    if (exhausted < 0)
         goto failed;
-    if (retries >= 0 && *failures > retries)
+    if (exhausted)
         goto give_up;
 
     if ((backoff = PyObject_GetAttr(*retry, st->s_backoff)) == NULL)
