@@ -12,6 +12,15 @@ CONTRACT (other test files rely on these names):
 * ``impl``           the module under test (``redis_native``, or ``redis`` with --impl=redis)
 * ``diff``           differential harness (see tests/diffutil.py), parametrized over
                      decode_responses False/True; ``diff_bytes``/``diff_dec`` for one mode
+* ``lib``            parametrized: the module under test, then redis-py (tests that run
+                     the same code against both and check each outcome)
+* ``api``            namespace of the implementation's modules: ``impl``, ``exc``,
+                     ``retry``, ``backoff``, ``Retry``, ``no_retry()``
+* ``closing``        ``closing(obj)`` closes a client/pool/connection at teardown
+* ``admin``          ``admin(srv)``: a redis-py client for out-of-band administration of
+                     a server (its password applied), closed at teardown
+* ``wire``           ``wire(fn)``: ``fn(client)`` sends the same commands with both
+                     clients, recorded by a :class:`servers.RecordingServer`
 
 Option ``--impl=redis`` swaps redis_native for redis-py in ``r*``, ``impl`` and the
 native side of ``diff``: the suite then validates itself against the oracle.
@@ -21,12 +30,13 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import types
 
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from servers import RedisServer  # noqa: E402
+from servers import RecordingServer, RedisServer  # noqa: E402
 import diffutil  # noqa: E402
 
 
@@ -215,3 +225,75 @@ def requires_version(server_version):
                 what or "this test", ".".join(map(str, version)), ".".join(map(str, server_version))))
 
     return need
+
+
+# --------------------------------------------------------------------------- helpers
+@pytest.fixture(params=["native", "redis-py"])
+def lib(request, impl, redis_py):
+    """The module under test, then redis-py: the test checks each on its own terms."""
+    return impl if request.param == "native" else redis_py
+
+
+@pytest.fixture
+def api(impl):
+    """The implementation's public modules, and a no-retry policy factory."""
+    ns = types.SimpleNamespace(impl=impl)
+    ns.exc = importlib.import_module(impl.__name__ + ".exceptions")
+    ns.retry = importlib.import_module(impl.__name__ + ".retry")
+    ns.backoff = importlib.import_module(impl.__name__ + ".backoff")
+    ns.Retry = ns.retry.Retry
+    ns.no_retry = lambda: ns.Retry(ns.backoff.NoBackoff(), 0)
+    return ns
+
+
+@pytest.fixture
+def closing():
+    """``closing(obj)`` registers a client, pool or connection to be closed
+    (``close()``, else ``disconnect()``) at teardown, last registered first."""
+    objs = []
+
+    def register(obj):
+        objs.append(obj)
+        return obj
+
+    yield register
+    for obj in reversed(objs):
+        try:
+            if hasattr(obj, "close"):
+                obj.close()
+            else:
+                obj.disconnect()
+        except Exception:
+            pass
+
+
+@pytest.fixture
+def admin(redis_py):
+    """``admin(srv, **kw)``: a redis-py client for out-of-band administration of
+    ``srv`` (with its password), closed at teardown."""
+    made = []
+
+    def make(srv, **kw):
+        if srv.password is not None:
+            kw.setdefault("password", srv.password)
+        kw.setdefault("socket_timeout", 60)
+        client = redis_py.Redis(host=srv.host, port=srv.port, **kw)
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        client.close()
+
+
+@pytest.fixture
+def wire(impl, redis_py):
+    """``wire(fn, **client_kw)``: assert ``fn(client)`` sends identical commands
+    with the implementation under test and with redis-py."""
+    srv = RecordingServer()
+
+    def run(fn, **kw):
+        return diffutil.assert_same_wire(impl, redis_py, fn, server=srv, **kw)
+
+    yield run
+    srv.close()

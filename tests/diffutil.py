@@ -400,3 +400,53 @@ def check(native, oracle, calls: Iterable[Sequence], how: Optional[Callable] = N
     if flush:
         oracle.flushdb()
     return [b.exc if isinstance(b, Raised) else b for b in rb]
+
+
+# ------------------------------------------------------------------ wire-level comparison
+MARKER = b"__recording_marker__"
+
+
+def recorded(module, server, fn, **client_kw):
+    """Run ``fn(client)`` with a ``module.Redis`` client on ``server``.
+
+    Returns ``(commands, outcome)``: the commands sent after a marker ECHO (so the
+    connection handshake is left out), and the result or :class:`Raised`."""
+    client = module.Redis(host=server.host, port=server.port, socket_timeout=10,
+                          socket_connect_timeout=10, **client_kw)
+    try:
+        client.echo(MARKER)
+        outcome = run_call(client, fn)
+    finally:
+        client.close()
+    cmds = server.take()
+    for i, c in enumerate(cmds):
+        if c and c[0].upper() == b"ECHO" and c[1:] == (MARKER,):
+            cmds = cmds[i + 1:]
+            break
+    else:
+        raise AssertionError("marker not seen by the recording server: %r" % (cmds,))
+    return cmds, outcome
+
+
+def assert_same_wire(impl, redis_py, fn, compare_outcome=False, server=None, **client_kw):
+    """``fn(client)`` sends the same commands with redis_native as with redis-py.
+
+    Client-side validation errors (DataError...) must also match.  Replies from the
+    fake server (``+OK``) are meaningless, so outcomes are not compared unless asked
+    (or unless nothing was sent at all)."""
+    if server is None:
+        from servers import RecordingServer
+
+        srv = RecordingServer()
+    else:
+        srv = server
+    try:
+        cn, on = recorded(impl, srv, fn, **client_kw)
+        co, oo = recorded(redis_py, srv, fn, **client_kw)
+    finally:
+        if server is None:
+            srv.close()
+    assert cn == co, "commands sent differ:\n  native=%r\n  oracle=%r" % (cn, co)
+    if compare_outcome or not co:
+        compare(on, oo, what="outcome of %s" % getattr(fn, "__name__", fn))
+    return co

@@ -1,4 +1,5 @@
-"""Start and stop private ``redis-server`` processes for the test suite.
+"""Servers for the test suite: private ``redis-server`` processes, and
+:class:`RecordingServer`, a fake server that records the commands it receives.
 
 Every server listens on a free TCP port on 127.0.0.1 (never 6379, never a port
 something else already listens on) and on a unix socket in its own temporary
@@ -20,7 +21,7 @@ import tempfile
 import threading
 import time
 import weakref
-from typing import Iterable, List, Optional, Sequence
+from typing import List, Optional, Sequence
 
 REDIS_SERVER = os.environ.get("REDIS_SERVER_BIN") or shutil.which("redis-server") or "/usr/bin/redis-server"
 
@@ -64,6 +65,17 @@ def free_port(host: str = "127.0.0.1") -> int:
         if port != 6379 and not _port_in_use(port, host):
             return port
     raise RuntimeError("could not find a free TCP port")
+
+
+def wait_until(pred, timeout: float = 15.0, interval: float = 0.02) -> bool:
+    """Poll ``pred()`` until it is true or ``timeout`` seconds have passed;
+    return its last value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(interval)
+    return bool(pred())
 
 
 def unused_port(host: str = "127.0.0.1") -> int:
@@ -310,3 +322,124 @@ class RedisServer:
                 self.proc.kill()
         except Exception:
             pass
+
+
+# --------------------------------------------------------------------------- fakes
+class RecordingServer:
+    """Listen on a free port; record every RESP command; reply with ``reply(args)``.
+
+    ``reply`` is a bytes object (sent for every command) or a callable
+    ``args -> bytes``.  The default answers ``+OK``; ``ECHO x`` and ``PING`` get
+    their real replies so that markers and health checks work.
+    """
+
+    def __init__(self, reply=None):
+        self.reply = reply
+        self.commands = []
+        self._lock = threading.Lock()
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(16)
+        self._sock.settimeout(0.2)
+        self.host, self.port = self._sock.getsockname()
+        self._stop = threading.Event()
+        self._conns = []
+        self._thread = threading.Thread(target=self._accept_loop, daemon=True)
+        self._thread.start()
+
+    # ----------------------------------------------------------------- server side
+    def _accept_loop(self):
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except (socket.timeout, OSError):
+                continue
+            self._conns.append(conn)
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    @staticmethod
+    def _parse(buf: bytes):
+        """One RESP array of bulk strings from ``buf`` -> (args, rest) or (None, buf)."""
+        if not buf:
+            return None, buf
+        if buf[:1] != b"*":  # inline command
+            if b"\r\n" not in buf:
+                return None, buf
+            line, rest = buf.split(b"\r\n", 1)
+            return line.split(), rest
+        if b"\r\n" not in buf:
+            return None, buf
+        head, rest = buf.split(b"\r\n", 1)
+        n = int(head[1:])
+        args = []
+        for _ in range(n):
+            if b"\r\n" not in rest:
+                return None, buf
+            h, rest2 = rest.split(b"\r\n", 1)
+            assert h[:1] == b"$", h
+            ln = int(h[1:])
+            if len(rest2) < ln + 2:
+                return None, buf
+            args.append(rest2[:ln])
+            rest = rest2[ln + 2:]
+        return args, rest
+
+    def _answer(self, args) -> bytes:
+        name = args[0].upper() if args else b""
+        if name == b"ECHO" and len(args) == 2:
+            return b"$%d\r\n%s\r\n" % (len(args[1]), args[1])
+        if name == b"PING":
+            return b"+PONG\r\n"
+        if self.reply is None:
+            return b"+OK\r\n"
+        if callable(self.reply):
+            return self.reply(args)
+        return self.reply
+
+    def _serve(self, conn):
+        buf = b""
+        conn.settimeout(0.2)
+        while not self._stop.is_set():
+            try:
+                data = conn.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                break
+            if not data:
+                break
+            buf += data
+            while True:
+                args, buf = self._parse(buf)
+                if args is None:
+                    break
+                with self._lock:
+                    self.commands.append(tuple(args))
+                try:
+                    conn.sendall(self._answer(args))
+                except OSError:
+                    return
+        try:
+            conn.close()
+        except OSError:
+            pass
+
+    # ----------------------------------------------------------------- client side
+    def take(self):
+        with self._lock:
+            out, self.commands = self.commands, []
+        return out
+
+    def close(self):
+        self._stop.set()
+        try:
+            self._sock.close()
+        except OSError:
+            pass
+        for c in self._conns:
+            try:
+                c.close()
+            except OSError:
+                pass
+        self._thread.join(5)

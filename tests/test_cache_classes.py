@@ -11,13 +11,8 @@ import importlib
 import pytest
 
 
-@pytest.fixture(params=["impl", "redis_py"])
-def mod(request):
-    return request.getfixturevalue(request.param)
-
-
-def _cache_module(mod):
-    return importlib.import_module(mod.__name__ + ".cache")
+def _cache_module(lib):
+    return importlib.import_module(lib.__name__ + ".cache")
 
 
 def _outcome(fn):
@@ -78,8 +73,8 @@ def test_config(impl, redis_py):
     assert [s.value for s in n.EvictionPolicyType] == [s.value for s in o.EvictionPolicyType]
 
 
-def test_keys_and_entries(mod):
-    c = _cache_module(mod)
+def test_keys_and_entries(lib):
+    c = _cache_module(lib)
     k = c.CacheKey("GET", ("a",))
     assert k == c.CacheKey("GET", ("a",), ()) and hash(k) == hash(c.CacheKey("GET", ("a",)))
     assert k != c.CacheKey("GET", ("a",), ("x",))
@@ -109,10 +104,10 @@ def test_client_refuses_a_cache_on_resp2(impl, redis_py, redis_server):
     assert run(impl)[:2] == ("raise", "RedisError")
 
 
-def test_reexported_where_redis_py_has_them(mod):
-    c = _cache_module(mod)
-    assert mod.client.CacheConfig is c.CacheConfig
-    assert mod.client.CacheInterface is c.CacheInterface
+def test_reexported_where_redis_py_has_them(lib):
+    c = _cache_module(lib)
+    assert lib.client.CacheConfig is c.CacheConfig
+    assert lib.client.CacheInterface is c.CacheInterface
     for name in ("CacheEntry", "CacheEntryStatus", "CacheFactory", "CacheFactoryInterface",
                  "CacheInterface", "CacheKey", "CacheProxy"):
-        assert getattr(mod.connection, name) is getattr(c, name)
+        assert getattr(lib.connection, name) is getattr(c, name)

@@ -8,7 +8,6 @@ redis-py treats specially, and the commands sent on the wire.
 """
 import pytest
 
-from test_diff_admin import wire  # noqa: F401  (fixture)
 
 NON_UTF8 = b"\xff\xfe"
 

@@ -6,7 +6,6 @@ Also the BitFieldOperation builder object returned by ``bitfield()``: its
 """
 import pytest
 
-from test_diff_admin import wire  # noqa: F401  (fixture)
 
 NON_UTF8 = b"\xff\xfe"
 UNICODE = "h\u00fdper \u2744"

@@ -1,8 +1,5 @@
 """Differential tests: list commands incl. blocking pops (redis_native vs redis-py)."""
 import threading
-import time
-
-import pytest
 
 NON_UTF8 = b"\xff\xfe"
 UNICODE = "l\u00efst \u2600"

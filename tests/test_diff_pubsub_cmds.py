@@ -12,7 +12,6 @@ import time
 import pytest
 
 from diffutil import sorted_list
-from test_diff_admin import wire  # noqa: F401  (fixture)
 
 NON_UTF8 = b"\xff\xfe"
 UNICODE = "p\u00fcb \u2709"

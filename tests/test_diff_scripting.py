@@ -16,7 +16,6 @@ import time
 import pytest
 
 from diffutil import Raised, check, compare, run_call
-from test_diff_admin import wire  # noqa: F401  (fixture)
 
 NON_UTF8 = b"\xff\xfe"
 UNICODE = "l\u00faa \u263e"

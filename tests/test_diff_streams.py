@@ -13,7 +13,6 @@ import time
 import pytest
 
 from diffutil import shape
-from test_diff_admin import wire  # noqa: F401  (fixture)
 
 NON_UTF8 = b"\xff\xfe"
 UNICODE = "str\u00e9am \u2603"

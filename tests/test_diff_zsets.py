@@ -1,6 +1,4 @@
 """Differential tests: sorted set commands (redis_native vs redis-py)."""
-import pytest
-
 from diffutil import scan_normal, sorted_list
 
 NON_UTF8 = b"\xff\xfe"

@@ -13,19 +13,14 @@ import threading
 import pytest
 
 
-@pytest.fixture(params=["impl", "redis_py"])
-def mod(request):
-    return request.getfixturevalue(request.param)
+def _event_module(lib):
+    return importlib.import_module(lib.__name__ + ".event")
 
 
-def _event_module(mod):
-    return importlib.import_module(mod.__name__ + ".event")
-
-
-def _recorder(mod, *event_classes):
+def _recorder(lib, *event_classes):
     """A dispatcher with one recording listener per event class; returns
     (dispatcher, list of recorded events)."""
-    ev = _event_module(mod)
+    ev = _event_module(lib)
     seen = []
 
     class Record(ev.EventListenerInterface):
@@ -42,8 +37,8 @@ def _names(events):
 
 
 # -- the dispatcher itself ------------------------------------------------------------
-def test_dispatch_calls_listeners_of_the_exact_class_in_order(mod):
-    ev = _event_module(mod)
+def test_dispatch_calls_listeners_of_the_exact_class_in_order(lib):
+    ev = _event_module(lib)
     calls = []
 
     class L(ev.EventListenerInterface):
@@ -61,8 +56,8 @@ def test_dispatch_calls_listeners_of_the_exact_class_in_order(mod):
     assert sorted(calls) == [("a", "OnCommandsFailEvent"), ("b", "OnCommandsFailEvent")]
 
 
-def test_listener_exception_propagates(mod):
-    ev = _event_module(mod)
+def test_listener_exception_propagates(lib):
+    ev = _event_module(lib)
 
     class Boom(ev.EventListenerInterface):
         def listen(self, event):
@@ -75,8 +70,8 @@ def test_listener_exception_propagates(mod):
     d.dispatch(ev.AfterPooledConnectionsInstantiationEvent([], ev.ClientType.SYNC))
 
 
-def test_dispatch_async(mod):
-    ev = _event_module(mod)
+def test_dispatch_async(lib):
+    ev = _event_module(lib)
     seen = []
 
     class L(ev.AsyncEventListenerInterface):
@@ -89,16 +84,16 @@ def test_dispatch_async(mod):
     assert seen == [("PING",)]
 
 
-def test_interfaces_are_abstract(mod):
-    ev = _event_module(mod)
+def test_interfaces_are_abstract(lib):
+    ev = _event_module(lib)
     for cls in (ev.EventListenerInterface, ev.AsyncEventListenerInterface,
                 ev.EventDispatcherInterface):
         with pytest.raises(TypeError):
             cls()
 
 
-def test_event_objects(mod):
-    ev = _event_module(mod)
+def test_event_objects(lib):
+    ev = _event_module(lib)
     err = ValueError("boom")
     wrapped = ev.EventException(err, "the event")
     assert (wrapped.exception, wrapped.event, wrapped.args) == (err, "the event", (err,))
@@ -111,17 +106,17 @@ def test_event_objects(mod):
     assert (e.connection_pools, e.client_type, e.credential_provider) == (
         ["p"], ev.ClientType.SYNC, None)
     assert ev.ClientType.SYNC.value == ("sync",) and ev.ClientType.ASYNC.value == ("async",)
-    assert mod.client.ClientType is ev.ClientType
+    assert lib.client.ClientType is ev.ClientType
 
 
 # -- what a client announces ----------------------------------------------------------
-def test_client_announces_its_pool(mod, redis_server):
-    ev = _event_module(mod)
-    d, seen = _recorder(mod, ev.AfterPooledConnectionsInstantiationEvent,
+def test_client_announces_its_pool(lib, redis_server):
+    ev = _event_module(lib)
+    d, seen = _recorder(lib, ev.AfterPooledConnectionsInstantiationEvent,
                         ev.AfterSingleConnectionInstantiationEvent)
-    r = mod.Redis(host=redis_server.host, port=redis_server.port, event_dispatcher=d)
-    pool = mod.ConnectionPool(host=redis_server.host, port=redis_server.port)
-    r2 = mod.Redis(connection_pool=pool, event_dispatcher=d)
+    r = lib.Redis(host=redis_server.host, port=redis_server.port, event_dispatcher=d)
+    pool = lib.ConnectionPool(host=redis_server.host, port=redis_server.port)
+    r2 = lib.Redis(connection_pool=pool, event_dispatcher=d)
     try:
         assert _names(seen) == ["AfterPooledConnectionsInstantiationEvent"] * 2
         assert seen[0].connection_pools == [r.connection_pool]
@@ -135,16 +130,16 @@ def test_client_announces_its_pool(mod, redis_server):
         pool.disconnect()
 
 
-def test_single_connection_client_announces_its_connection(mod, redis_server):
-    ev = _event_module(mod)
-    d, seen = _recorder(mod, ev.AfterSingleConnectionInstantiationEvent)
-    r = mod.Redis(host=redis_server.host, port=redis_server.port, event_dispatcher=d,
+def test_single_connection_client_announces_its_connection(lib, redis_server):
+    ev = _event_module(lib)
+    d, seen = _recorder(lib, ev.AfterSingleConnectionInstantiationEvent)
+    r = lib.Redis(host=redis_server.host, port=redis_server.port, event_dispatcher=d,
                   single_connection_client=True)
     try:
         assert _names(seen) == ["AfterSingleConnectionInstantiationEvent"]
         assert seen[0].connection is r.connection
         assert seen[0].client_type is ev.ClientType.SYNC
-        if mod.__name__ == "redis_native":
+        if lib.__name__ == "redis_native":
             # the lock serialising the connection lives in C: no Python object
             assert seen[0].connection_lock is None
         else:
@@ -154,10 +149,10 @@ def test_single_connection_client_announces_its_connection(mod, redis_server):
         r.close()
 
 
-def test_pubsub_announces_its_connection(mod, redis_server):
-    ev = _event_module(mod)
-    d, seen = _recorder(mod, ev.AfterPubSubConnectionInstantiationEvent)
-    r = mod.Redis(host=redis_server.host, port=redis_server.port, event_dispatcher=d)
+def test_pubsub_announces_its_connection(lib, redis_server):
+    ev = _event_module(lib)
+    d, seen = _recorder(lib, ev.AfterPubSubConnectionInstantiationEvent)
+    r = lib.Redis(host=redis_server.host, port=redis_server.port, event_dispatcher=d)
     p = r.pubsub()
     try:
         assert seen == []
@@ -187,14 +182,14 @@ def _release_workload(r):
 
 
 @pytest.mark.parametrize("pool_class", ["ConnectionPool", "BlockingConnectionPool"])
-def test_pool_announces_releases(mod, redis_server, pool_class):
+def test_pool_announces_releases(lib, redis_server, pool_class):
     """A ConnectionPool given an event_dispatcher announces every connection
     going back to it; a BlockingConnectionPool does not (as in redis-py)."""
-    ev = _event_module(mod)
-    d, seen = _recorder(mod, ev.AfterConnectionReleasedEvent)
-    pool = getattr(mod, pool_class)(host=redis_server.host, port=redis_server.port,
+    ev = _event_module(lib)
+    d, seen = _recorder(lib, ev.AfterConnectionReleasedEvent)
+    pool = getattr(lib, pool_class)(host=redis_server.host, port=redis_server.port,
                                     event_dispatcher=d)
-    r = mod.Redis(connection_pool=pool)
+    r = lib.Redis(connection_pool=pool)
     try:
         _release_workload(r)
         if pool_class == "ConnectionPool":
@@ -208,12 +203,12 @@ def test_pool_announces_releases(mod, redis_server, pool_class):
         pool.disconnect()
 
 
-def test_release_announcement_from_threads(mod, redis_server):
-    ev = _event_module(mod)
-    d, seen = _recorder(mod, ev.AfterConnectionReleasedEvent)
-    pool = mod.ConnectionPool(host=redis_server.host, port=redis_server.port,
+def test_release_announcement_from_threads(lib, redis_server):
+    ev = _event_module(lib)
+    d, seen = _recorder(lib, ev.AfterConnectionReleasedEvent)
+    pool = lib.ConnectionPool(host=redis_server.host, port=redis_server.port,
                               event_dispatcher=d)
-    r = mod.Redis(connection_pool=pool)
+    r = lib.Redis(connection_pool=pool)
 
     def work():
         for _ in range(50):

@@ -34,7 +34,7 @@ import uuid
 
 import pytest
 
-from servers import RedisServer
+from servers import RedisServer, wait_until
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs setitimer")
 
@@ -119,46 +119,6 @@ def debug_server():
         yield srv
     finally:
         srv.stop()
-
-
-@pytest.fixture
-def admin(redis_py):
-    """Out-of-band redis-py clients, closed at teardown: admin(srv)."""
-    made = []
-
-    def make(srv):
-        c = redis_py.Redis(host=srv.host, port=srv.port, socket_timeout=60)
-        made.append(c)
-        return c
-
-    yield make
-    for c in made:
-        c.close()
-
-
-@pytest.fixture
-def closing():
-    objs = []
-
-    def reg(obj):
-        objs.append(obj)
-        return obj
-
-    yield reg
-    for o in reversed(objs):
-        try:
-            o.close()
-        except Exception:
-            pass
-
-
-def wait_until(pred, timeout=15.0, interval=0.02):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(interval)
-    return pred()
 
 
 def client_ids(a):

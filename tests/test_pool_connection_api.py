@@ -10,18 +10,13 @@ import re
 import pytest
 
 
-@pytest.fixture(params=["impl", "redis_py"])
-def mod(request):
-    return request.getfixturevalue(request.param)
-
-
-def _pool(mod, server, cls="ConnectionPool", **kw):
-    return getattr(mod, cls)(host=server.host, port=server.port, **kw)
+def _pool(lib, server, cls="ConnectionPool", **kw):
+    return getattr(lib, cls)(host=server.host, port=server.port, **kw)
 
 
 @pytest.mark.parametrize("cls", ["ConnectionPool", "BlockingConnectionPool"])
-def test_get_connection_count(mod, redis_server, cls):
-    pool = _pool(mod, redis_server, cls)
+def test_get_connection_count(lib, redis_server, cls):
+    pool = _pool(lib, redis_server, cls)
     try:
         assert [n for n, _ in pool.get_connection_count()] == [0, 0]
         a, b = pool.get_connection(), pool.get_connection()
@@ -40,18 +35,18 @@ def test_get_connection_count(mod, redis_server, cls):
                                 attrs["db.client.connection.pool.name"])
         # the library names itself, as CLIENT SETINFO LIB-NAME does
         library = idle["redis.client.library"]
-        if mod.__name__ == "redis_native":
-            assert library == "redis_native:v%s" % mod.__version__
+        if lib.__name__ == "redis_native":
+            assert library == "redis_native:v%s" % lib.__version__
         else:
-            assert library == "redis-py:v%s" % mod.__version__
+            assert library == "redis-py:v%s" % lib.__version__
         pool.release(b)
         assert [n for n, _ in pool.get_connection_count()] == [2, 0]
     finally:
         pool.disconnect()
 
 
-def test_update_connection_kwargs(mod, redis_server):
-    pool = _pool(mod, redis_server)
+def test_update_connection_kwargs(lib, redis_server):
+    pool = _pool(lib, redis_server)
 
     def ask(conn, *args):
         conn.send_command(*args)
@@ -72,8 +67,8 @@ def test_update_connection_kwargs(mod, redis_server):
         pool.disconnect()
 
 
-def test_disconnect_free_connections(mod, redis_server):
-    pool = _pool(mod, redis_server)
+def test_disconnect_free_connections(lib, redis_server):
+    pool = _pool(lib, redis_server)
     try:
         busy, idle = pool.get_connection(), pool.get_connection()
         busy.send_command("PING")
@@ -93,20 +88,20 @@ def test_disconnect_free_connections(mod, redis_server):
         pool.disconnect()
 
 
-def test_resolved_ip_and_peer(mod, redis_server):
-    conn = mod.Connection(host="localhost", port=redis_server.port)
+def test_resolved_ip_and_peer(lib, redis_server):
+    conn = lib.Connection(host="localhost", port=redis_server.port)
     try:
         assert conn.getpeername() is None
         assert conn.get_resolved_ip() in ("127.0.0.1", "::1")   # resolved from the host
         assert conn.handshake_metadata is None
-        conn = mod.Connection(host=redis_server.host, port=redis_server.port)
+        conn = lib.Connection(host=redis_server.host, port=redis_server.port)
         conn.connect()
         assert conn.getpeername() == "127.0.0.1"
         assert conn.get_resolved_ip() == "127.0.0.1"
         assert conn.handshake_metadata is None                  # RESP2: no HELLO
         conn.disconnect()
         assert conn.getpeername() is None
-        unresolvable = mod.Connection(host="no-such-host.invalid", port=1)
+        unresolvable = lib.Connection(host="no-such-host.invalid", port=1)
         assert unresolvable.get_resolved_ip() is None
     finally:
         conn.disconnect()
@@ -127,15 +122,15 @@ def test_unix_socket_peer(impl, redis_server):
         conn.disconnect()
 
 
-def test_library_imports_from_connection(mod, redis_server):
+def test_library_imports_from_connection(lib, redis_server):
     """What cache backends and task queues import from redis.connection."""
-    connection = mod.connection
+    connection = lib.connection
     DefaultParser = connection.DefaultParser
     assert isinstance(DefaultParser, type)
     assert connection.to_bool("no") is False and connection.to_bool("1") is True
     pool = connection.ConnectionPool(host=redis_server.host, port=redis_server.port,
                                      parser_class=DefaultParser)
-    r = mod.Redis(connection_pool=pool)
+    r = lib.Redis(connection_pool=pool)
     try:
         assert r.ping()
     finally:
@@ -158,10 +153,10 @@ def test_native_parser_maps_error_replies(impl, redis_py):
         assert (type(mine).__name__, str(mine)) == (type(theirs).__name__, str(theirs))
 
 
-def test_event_dispatcher_of_connections(mod):
-    ev = mod.event
-    conn = mod.Connection(host="127.0.0.1", port=1)
+def test_event_dispatcher_of_connections(lib):
+    ev = lib.event
+    conn = lib.Connection(host="127.0.0.1", port=1)
     assert isinstance(conn.event_dispatcher, ev.EventDispatcher)
     d = ev.EventDispatcher()
-    conn = mod.Connection(host="127.0.0.1", port=1, event_dispatcher=d)
+    conn = lib.Connection(host="127.0.0.1", port=1, event_dispatcher=d)
     assert conn.event_dispatcher is d

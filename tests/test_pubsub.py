@@ -17,19 +17,12 @@ import time
 
 import pytest
 
+from servers import wait_until
+
 WAIT = 15.0  # generous upper bound for anything that should happen "soon"
 
 
 # ------------------------------------------------------------------ helpers
-def wait_until(pred, timeout=WAIT, interval=0.02):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(interval)
-    return pred()
-
-
 def numsub(pub, channel):
     return dict(pub.pubsub_numsub(channel)).get(
         channel.encode() if isinstance(channel, str) else channel, 0)

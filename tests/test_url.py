@@ -6,7 +6,7 @@ class of the same name -- and so must the type and text of the exceptions.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Tuple
+from typing import Any, Tuple
 
 import pytest
 import redis.connection as oracle

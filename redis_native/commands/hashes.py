@@ -5,7 +5,7 @@ from enum import Enum
 from typing import Any, List, Optional
 
 from ..exceptions import DataError
-from ._types import AbsExpiryT, EncodableT, ExpiryT, KeyT, ResponseT
+from ._types import AbsExpiryT, ExpiryT, KeyT, ResponseT
 from .helpers import (
     at_most_one_value_set,
     expiry_condition_flags,
