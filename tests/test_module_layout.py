@@ -202,3 +202,27 @@ def test_client_classes_live_in_client():
 
     for name in ("Redis", "Pipeline", "PubSub", "PubSubWorkerThread", "Monitor"):
         assert getattr(client, name).__module__ == "redis_native.client", name
+
+
+def test_support_modules_never_import_redis():
+    """The modules below the client never need redis-py (the oracle is a test
+    dependency only)."""
+    code = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'redis' or name.startswith('redis.'):\n"
+        "            raise ImportError('redis must not be imported: ' + name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import importlib\n"
+        "for m in ('retry', 'backoff', 'credentials', 'utils', 'typing', 'driver_info', 'event',\n"
+        "          'cache', 'client', 'connection', 'lock'):\n"
+        "    importlib.import_module('redis_native.' + m)\n"
+        "assert not any(n == 'redis' or n.startswith('redis.') for n in sys.modules)\n"
+        "print('clean')\n"
+    )
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "clean"

@@ -1,4 +1,5 @@
-"""Tests of redis_native.credentials, .utils, .typing and .driver_info against redis-py."""
+"""redis_native.utils and redis_native.typing against redis-py's redis.utils and
+redis.typing."""
 from __future__ import annotations
 
 import asyncio
@@ -6,22 +7,17 @@ import datetime
 import inspect
 import logging
 import os
-import subprocess
 import sys
 import types
 import warnings
 from typing import Any, Callable, List, Tuple
 
 import pytest
-import redis.credentials as oracle_credentials
-import redis.driver_info as oracle_driver_info
 import redis.typing as oracle_typing
 import redis.utils as oracle_utils
 
-from redis_native import credentials, driver_info, exceptions, utils
+from redis_native import driver_info, exceptions, utils
 from redis_native import typing as rn_typing
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _outcome(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Tuple[str, Any]:
@@ -29,71 +25,6 @@ def _outcome(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Tuple[str, 
         return "ok", func(*args, **kwargs)
     except Exception as exc:  # noqa: BLE001 - the exception is the result
         return "raise", (type(exc).__name__, str(exc))
-
-
-# ----------------------------------------------------------------- credentials
-
-
-@pytest.mark.parametrize(
-    "args",
-    [(), ("user", "pw"), (None, "pw"), ("", "pw"), ("user", None), ("user",),
-     (None, None), ("user", "")],
-)
-def test_username_password_provider_matches_redis_py(args: tuple) -> None:
-    ours = credentials.UsernamePasswordCredentialProvider(*args)
-    theirs = oracle_credentials.UsernamePasswordCredentialProvider(*args)
-    assert ours.get_credentials() == theirs.get_credentials()
-    assert type(ours.get_credentials()) is tuple
-    assert (ours.username, ours.password) == (theirs.username, theirs.password)
-    assert asyncio.run(ours.get_credentials_async()) == theirs.get_credentials()
-
-
-def test_username_password_keywords() -> None:
-    p = credentials.UsernamePasswordCredentialProvider(username="u", password="p")
-    assert p.get_credentials() == ("u", "p")
-    assert credentials.UsernamePasswordCredentialProvider(password="p").get_credentials() == ("p",)
-    assert isinstance(p, credentials.CredentialProvider)
-
-
-def test_base_provider() -> None:
-    base = credentials.CredentialProvider()
-    with pytest.raises(NotImplementedError, match="get_credentials must be implemented"):
-        base.get_credentials()
-
-
-def test_base_async_falls_back_to_sync(caplog: pytest.LogCaptureFixture) -> None:
-    class Mine(credentials.CredentialProvider):
-        def get_credentials(self) -> Tuple[str, str]:
-            return ("a", "b")
-
-    with caplog.at_level(logging.WARNING):
-        assert asyncio.run(Mine().get_credentials_async()) == ("a", "b")
-    assert any("backward compatab" in r.getMessage() for r in caplog.records)
-
-
-def test_streaming_provider_is_abstract() -> None:
-    with pytest.raises(TypeError):
-        credentials.StreamingCredentialProvider()  # type: ignore[abstract]
-
-    class Stream(credentials.StreamingCredentialProvider):
-        def on_next(self, callback: Callable[[Any], None]) -> None:
-            self.next_cb = callback
-
-        def on_error(self, callback: Callable[[Exception], None]) -> None:
-            self.err_cb = callback
-
-        def is_streaming(self) -> bool:
-            return True
-
-        def get_credentials(self) -> Tuple[str]:
-            return ("tok",)
-
-    s = Stream()
-    assert s.is_streaming() and s.get_credentials() == ("tok",)
-    assert isinstance(s, credentials.CredentialProvider)
-    assert set(credentials.StreamingCredentialProvider.__abstractmethods__) == set(
-        oracle_credentials.StreamingCredentialProvider.__abstractmethods__
-    )
 
 
 # ----------------------------------------------------------------------- utils
@@ -254,7 +185,7 @@ def test_deprecated_function_warning_matches() -> None:
     [(category, message, filename, _)] = _warnings_of(lambda: ours(1))
     assert category is DeprecationWarning
     assert message == "Call to deprecated old. (use other) -- Deprecated since version 1.2."
-    assert filename == "test_support.py"
+    assert filename == "test_utils.py"
 
     named_ours = utils.deprecated_function(name="other")(lambda: 0)
     named_theirs = oracle_utils.deprecated_function(name="other")(lambda: 0)
@@ -489,116 +420,3 @@ def test_typing_defines_every_redis_py_name() -> None:
     assert rn_typing.KeyT == oracle_typing.KeyT
     assert rn_typing.EncodableT == oracle_typing.EncodableT
     assert rn_typing.AnyKeyT.__constraints__ == oracle_typing.AnyKeyT.__constraints__
-
-
-# ----------------------------------------------------------------- driver_info
-
-
-def test_driver_info_defaults() -> None:
-    info = driver_info.DriverInfo()
-    assert info.name == "redis_native"
-    assert info.lib_version == utils.get_lib_version()
-    assert info.formatted_name == "redis_native"
-    assert info.upstream_drivers == []
-
-
-def test_driver_info_upstream() -> None:
-    info = driver_info.DriverInfo(name="lib", lib_version="1.0")
-    assert info.add_upstream_driver("django-redis", "5.4.0") is info
-    info.add_upstream_driver("celery", "5.3")
-    assert info.formatted_name == "lib(celery_v5.3;django-redis_v5.4.0)"
-    assert info.upstream_drivers == ["celery_v5.3", "django-redis_v5.4.0"]
-    info.upstream_drivers.append("x")
-    assert len(info.upstream_drivers) == 2
-
-
-@pytest.mark.parametrize(
-    "name,lib_version",
-    [("n", "1"), (None, "1"), ("", "1"), ("n", None), (None, None), ("redis-py", "7.4.1")],
-)
-def test_driver_info_explicit_values_match_redis_py(name: Any, lib_version: Any) -> None:
-    ours = driver_info.DriverInfo(name=name, lib_version=lib_version)
-    theirs = oracle_driver_info.DriverInfo(name=name, lib_version=lib_version)
-    assert (ours.name, ours.lib_version, ours.formatted_name) == (
-        theirs.name, theirs.lib_version, theirs.formatted_name
-    )
-    ours.add_upstream_driver("rq", "1.0")
-    theirs.add_upstream_driver("rq", "1.0")
-    assert ours.formatted_name == theirs.formatted_name
-
-
-@pytest.mark.parametrize(
-    "drv_name,drv_version",
-    [("django-redis", "5.4.0"), ("Django", "1"), ("1abc", "1"), ("a b", "1"),
-     ("a(b)", "1"), ("ok", "1 0"), ("ok", "1{0}"), ("ok", "é"), (None, "1"), ("ok", None),
-     ("", "1"), ("ok", ""), ("a_b-c9", "1.0-rc1+x"), ("a.b", "1")],
-)
-def test_add_upstream_driver_validation_matches_redis_py(drv_name: Any, drv_version: Any) -> None:
-    ours = driver_info.DriverInfo(name="x", lib_version="1")
-    theirs = oracle_driver_info.DriverInfo(name="x", lib_version="1")
-    assert _outcome(ours.add_upstream_driver, drv_name, drv_version)[0] == (
-        _outcome(theirs.add_upstream_driver, drv_name, drv_version)[0]
-    )
-    o = _outcome(ours.add_upstream_driver, drv_name, drv_version)
-    t = _outcome(theirs.add_upstream_driver, drv_name, drv_version)
-    if o[0] == "raise":
-        assert o == t
-    assert ours.formatted_name == theirs.formatted_name
-
-
-_S = object()  # stands for "argument left out"
-
-
-@pytest.mark.parametrize(
-    "info,lib_name,lib_version",
-    [(_S, _S, _S), (_S, None, None), (_S, "n", _S), (_S, _S, "2"), (_S, None, _S),
-     (_S, _S, None), (_S, "n", "2"), (None, "n", "2"), ("bad", _S, _S), (42, None, None)],
-)
-def test_resolve_driver_info_matches_redis_py(info: Any, lib_name: Any, lib_version: Any) -> None:
-    def call(mod: Any) -> Tuple[str, Any]:
-        kwargs = {k: v for k, v in
-                  (("driver_info", info), ("lib_name", lib_name), ("lib_version", lib_version))
-                  if v is not _S}
-        kind, value = _outcome(mod.resolve_driver_info, **kwargs)
-        if kind == "ok" and value is not None:
-            value = (value.name, value.lib_version, value.formatted_name)
-        return kind, value
-
-    ours, theirs = call(driver_info), call(oracle_driver_info)
-    default_name = {"redis-py": "redis_native"}
-    default_version = {oracle_utils.get_lib_version(): utils.get_lib_version()}
-    if theirs[0] == "ok" and theirs[1] is not None:
-        name, version, formatted = theirs[1]
-        theirs = ("ok", (default_name.get(name, name), default_version.get(version, version),
-                         default_name.get(formatted, formatted)))
-    assert ours == theirs
-
-
-def test_resolve_driver_info_passes_instance_through() -> None:
-    info = driver_info.DriverInfo(name="a", lib_version="1")
-    assert driver_info.resolve_driver_info(info, "ignored", "ignored") is info
-    assert driver_info.resolve_driver_info(None) is None
-
-
-# ------------------------------------------------------------- import hygiene
-
-
-def test_support_modules_never_import_redis() -> None:
-    code = (
-        "import sys\n"
-        "class Block:\n"
-        "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name == 'redis' or name.startswith('redis.'):\n"
-        "            raise ImportError('redis must not be imported: ' + name)\n"
-        "sys.meta_path.insert(0, Block())\n"
-        "import importlib\n"
-        "for m in ('retry', 'backoff', 'credentials', 'utils', 'typing', 'driver_info', 'event', 'cache'):\n"
-        "    importlib.import_module('redis_native.' + m)\n"
-        "assert not any(n == 'redis' or n.startswith('redis.') for n in sys.modules)\n"
-        "print('clean')\n"
-    )
-    env = dict(os.environ, PYTHONPATH=ROOT)
-    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT,
-                         capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "clean"
