@@ -4,9 +4,11 @@
     r = redis.Redis(host="localhost", port=6379)
     r.set("greeting", "hello")
 
-Names and module paths follow redis-py 7.4 (``redis_native.client``,
-``redis_native.connection``, ``redis_native.exceptions``...).  Sentinel, Cluster,
-pipelines, pub/sub and TLS are not available yet; see README.md.
+Names and module paths follow redis-py 7.4.1 (``redis_native.client``,
+``redis_native.connection``, ``redis_native.exceptions``...): the client, pipelines
+and transactions, pub/sub, MONITOR, locks, scripts, connection pools, retries and
+the exception hierarchy work as in redis-py, over RESP2.  TLS, Sentinel, Cluster,
+asyncio and RESP3 (so client-side caching) are not available yet; see README.md.
 """
 from . import exceptions  # first: the C module reads its exception classes
 from .backoff import default_backoff
