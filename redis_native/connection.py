@@ -20,7 +20,7 @@ import socket
 import time
 import weakref
 from abc import ABC
-from queue import LifoQueue
+from queue import Empty, Full, LifoQueue  # noqa: F401  (Empty, Full: importable from redis.connection too)
 from ssl import VerifyFlags  # noqa: F401  (importable from redis.connection too)
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Type, Union
 from urllib.parse import parse_qs, unquote, urlparse
