@@ -2,20 +2,27 @@
  *
  * The socket is kept in blocking mode with SO_RCVTIMEO/SO_SNDTIMEO set to
  * socket_timeout, so a request/response costs one send() and usually one
- * recv(): the kernel enforces the timeout (EAGAIN) and a signal interrupts the
- * call (EINTR, Python installs its handlers without SA_RESTART), after which we
- * run PyErr_CheckSignals() and resume or give up.  Only connect() uses a
- * non-blocking socket plus poll(), against a monotonic deadline.
+ * recv(): the kernel enforces the timeout (EAGAIN).  A signal interrupts the
+ * call (EINTR: Python installs its handlers without SA_RESTART); the handlers
+ * run (PyErr_CheckSignals) and, unless one raised, the same socket operation
+ * resumes for the time left of its deadline with poll(), as CPython's socket
+ * module does (sock_call_ex).  connect() uses a non-blocking socket and
+ * poll() against a monotonic deadline.  socket_timeout 0 makes every call
+ * non-blocking, as socket.settimeout(0) does.
  *
  * Invariant: a connection on which a command was sent but whose complete reply
  * was not read (timeout, signal, exception, protocol error) is disconnected
  * before control returns to Python, so it can never hand a stale reply to the
- * next command.
+ * next command.  `owed` counts the replies still due, for the paths Python
+ * drives (send_command, then a read_response that may never come): a request
+ * never goes out on a connection that still owes one.
  */
 #include "connection.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <math.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -28,6 +35,10 @@
 #include <unistd.h>
 #include "structmember.h"
 
+/* Output buffer kept by an idle connection; a larger one (a big command) is
+ * shrunk back after its write. */
+#define RN_WBUF_KEEP (64 * 1024)
+
 double
 rn_monotonic(void)
 {
@@ -37,18 +48,85 @@ rn_monotonic(void)
 }
 
 /* ------------------------------------------------------------------ */
-/* socket helpers, all callable without the GIL                        */
+/* timeouts                                                             */
 
+/* A timeout as socket.settimeout() takes it (so as redis-py, which hands
+ * its timeouts to settimeout() when it connects): None is -1 (block), a
+ * float or an integer (anything with __index__: bool, int subclasses; not
+ * str, not Decimal) that CPython's nanosecond clock can hold, and not
+ * negative.  0, or -1 with the very exception settimeout() raises. */
+static int
+parse_socket_timeout(PyObject *v, double *out)
+{
+    double d;
+    if (v == Py_None) {
+        *out = -1;
+        return 0;
+    }
+    if (PyFloat_Check(v)) {
+        d = PyFloat_AS_DOUBLE(v);
+        if (isnan(d)) {
+            PyErr_SetString(PyExc_ValueError, "Invalid value NaN (not a number)");
+            return -1;
+        }
+        double ns = d * 1e9;
+        ns = ns >= 0 ? ceil(ns) : floor(ns);      /* rounded away from zero */
+        if (!(ns >= -9223372036854775808.0 && ns <= 9223372036854775808.0)) {
+            PyErr_SetString(PyExc_OverflowError, "timestamp out of range for platform time_t");
+            return -1;
+        }
+    }
+    else {
+        int overflow = 0;
+        long long s = PyLong_AsLongLongAndOverflow(v, &overflow);
+        if (s == -1 && PyErr_Occurred())
+            return -1;
+        if (overflow || s > LLONG_MAX / 1000000000LL || s < LLONG_MIN / 1000000000LL) {
+            PyErr_SetString(PyExc_OverflowError,
+                            "timestamp too large to convert to C _PyTime_t");
+            return -1;
+        }
+        d = (double)s;
+    }
+    if (d < 0) {
+        PyErr_SetString(PyExc_ValueError, "Timeout value out of range");
+        return -1;
+    }
+    *out = d;
+    return 0;
+}
+
+/* Milliseconds for poll() until `deadline` (< 0: none, -1), rounded up so a
+ * wait never ends early, at most INT_MAX (about 24.8 days: the caller waits
+ * again until the deadline has really passed).  0 once it has passed. */
+static int
+poll_ms(double deadline)
+{
+    if (deadline < 0)
+        return -1;
+    double left = deadline - rn_monotonic();
+    if (!(left > 0))
+        return 0;
+    double ms = ceil(left * 1000.0);
+    return ms >= (double)INT_MAX ? INT_MAX : (int)ms;
+}
+
+/* SO_RCVTIMEO/SO_SNDTIMEO value for a timeout: 0 (none) for a blocking or
+ * non-blocking socket (<= 0; non-blocking calls pass MSG_DONTWAIT).  Values
+ * come from parse_socket_timeout (at most ~9.2e9 s, which time_t holds; the
+ * kernel treats anything that long as "for ever"). */
 static void
 timeval_from(double seconds, struct timeval *tv)
 {
-    if (seconds <= 0) {           /* <0: none (block forever); 0 handled by caller */
-        tv->tv_sec = 0;
-        tv->tv_usec = 0;
+    tv->tv_sec = 0;
+    tv->tv_usec = 0;
+    if (!(seconds > 0))
         return;
-    }
+    if (seconds > 1e10)
+        seconds = 1e10;
     tv->tv_sec = (time_t)seconds;
-    tv->tv_usec = (suseconds_t)((seconds - (double)tv->tv_sec) * 1e6);
+    long usec = (long)((seconds - (double)tv->tv_sec) * 1e6);
+    tv->tv_usec = usec < 0 ? 0 : usec > 999999 ? 999999 : usec;
     if (tv->tv_sec == 0 && tv->tv_usec == 0)
         tv->tv_usec = 1;
 }
@@ -75,146 +153,351 @@ set_nonblocking(int fd, int on)
     return fcntl(fd, F_SETFL, flags);
 }
 
-/* Non-blocking connect against a deadline (timeout < 0: none).
- * Returns 0, or an errno value (ETIMEDOUT for the deadline, EINTR for a
- * signal: the caller checks signals and gives up). */
+/* The C value of socket_timeout (which = RN_BAD_SOCKET_TIMEOUT) or
+ * socket_connect_timeout, for a connect: a value settimeout() refuses is
+ * parsed again so that its exception is raised here, as redis-py raises it
+ * from connect.  0 or -1. */
 static int
-connect_with_timeout(int fd, const struct sockaddr *addr, socklen_t len, double timeout)
+conn_timeout_for_connect(rn_conn *c, int which, double *out)
 {
-    if (set_nonblocking(fd, 1) < 0)
-        return errno;
-    if (connect(fd, addr, len) == 0)
-        return 0;
-    if (errno != EINPROGRESS && errno != EAGAIN)
-        return errno;
-    double deadline = timeout < 0 ? 0 : rn_monotonic() + timeout;
-    for (;;) {
-        int ms = -1;
-        if (timeout >= 0) {
-            double left = deadline - rn_monotonic();
-            if (left <= 0)
-                return ETIMEDOUT;
-            ms = (int)(left * 1000.0) + 1;
-        }
-        struct pollfd p = {.fd = fd, .events = POLLOUT};
-        int rc = poll(&p, 1, ms);
+    PyObject *v = which == RN_BAD_SOCKET_TIMEOUT ? c->socket_timeout
+                                                 : c->socket_connect_timeout;
+    if (c->bad_timeouts & which) {
+        double d;
+        Py_INCREF(v);       /* __index__ may run code that reassigns it */
+        int rc = parse_socket_timeout(v, &d);
+        Py_DECREF(v);
         if (rc < 0)
-            return errno;   /* EINTR included */
-        if (rc == 0)
-            continue;       /* re-check the deadline */
-        int soerr = 0;
-        socklen_t sl = sizeof soerr;
-        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
-            return errno;
-        return soerr;
+            return -1;
+        c->bad_timeouts &= ~which;                  /* fine now, after all */
+        if (which == RN_BAD_SOCKET_TIMEOUT)
+            c->timeout_c = d;
+        else
+            c->connect_timeout_c = d;
+    }
+    *out = which == RN_BAD_SOCKET_TIMEOUT ? c->timeout_c : c->connect_timeout_c;
+    return 0;
+}
+
+/* Connect fd to addr within `timeout` seconds (< 0: no limit; 0: do not wait,
+ * as a non-blocking socket would not), the GIL released while waiting.  A
+ * signal runs the handlers and the wait goes on for the time left (an EINTR
+ * used to abandon the address).  Returns 0, an errno value (ETIMEDOUT when
+ * the time is up), or -1 with an exception set (a handler raised). */
+static int
+conn_connect_fd(int fd, const struct sockaddr *addr, socklen_t len, double timeout)
+{
+    int err = 0;
+    Py_BEGIN_ALLOW_THREADS
+    if (set_nonblocking(fd, 1) < 0 || connect(fd, addr, len) < 0)
+        err = errno;
+    Py_END_ALLOW_THREADS
+    if (err == 0)
+        return 0;
+    if (err == EINTR) {
+        /* The connection goes on asynchronously (POSIX); wait for it. */
+        if (PyErr_CheckSignals() < 0)
+            return -1;
+        err = EINPROGRESS;
+    }
+    if (err != EINPROGRESS || timeout == 0)
+        return err;
+    double deadline = timeout > 0 ? rn_monotonic() + timeout : -1;
+    for (;;) {
+        int ms = poll_ms(deadline), rc, e = 0;
+        if (ms == 0)
+            return ETIMEDOUT;
+        Py_BEGIN_ALLOW_THREADS
+        struct pollfd p = {.fd = fd, .events = POLLOUT};
+        rc = poll(&p, 1, ms);
+        if (rc < 0) {
+            e = errno;
+        }
+        else if (rc > 0) {
+            socklen_t sl = sizeof e;
+            if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &sl) < 0)
+                e = errno;
+        }
+        Py_END_ALLOW_THREADS
+        if (rc > 0)
+            return e;               /* 0: connected */
+        if (rc < 0 && e != EINTR)
+            return e;
+        if (rc < 0 && PyErr_CheckSignals() < 0)
+            return -1;
+        /* EINTR or a wait cut at INT_MAX ms: poll on for the time left */
     }
 }
 
 /* ------------------------------------------------------------------ */
+/* closing, fork, ownership                                             */
 
-static int
-conn_install_fd(rn_conn *c, int fd)
+static void
+scan_reset(rn_cmd_scan *s)
 {
-    /* GIL held.  Takes ownership of fd. */
-    if (set_nonblocking(fd, 0) < 0 || apply_io_timeouts(fd, c->timeout_c) < 0) {
-        int e = errno;
-        close(fd);
-        errno = e;
-        PyErr_SetFromErrno(PyExc_OSError);
-        return -1;
+    memset(s, 0, sizeof *s);
+}
+
+static void
+conn_close_deferred(rn_conn *c)
+{
+    for (int i = 0; i < c->n_deferred; i++)
+        close(c->deferred_fds[i]);
+    c->n_deferred = 0;
+}
+
+/* In a forked child: drop everything the parent (and its other threads,
+ * gone here) had going on this connection, without shutdown() -- which would
+ * cut the parent's socket too. */
+static void
+conn_forget_parent(rn_conn *c)
+{
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+    conn_close_deferred(c);
+    c->io_active = 0;
+    c->reader_thread = c->writer_thread = 0;
+    c->write_waiters = 0;
+    c->write_wake_pending = 0;
+    if (c->write_wake != NULL) {
+        PyThread_free_lock(c->write_wake);
+        c->write_wake = NULL;
     }
-    rn_conn_close(c);
-    c->fd = fd;
-    c->fork_gen = rn_fork_generation();
-    c->pid = (long)getpid();
-    c->last_io = rn_monotonic();
+    c->owed = 0;
+    scan_reset(&c->scan);
     rn_reader_reset(c->reader);
-    return 0;
+    c->fork_gen = rn_fork_generation();
+}
+
+static inline void
+conn_check_fork(rn_conn *c)
+{
+    if (c->fork_gen != rn_fork_generation())
+        conn_forget_parent(c);
 }
 
 void
 rn_conn_close(rn_conn *c)
 {
+    conn_check_fork(c);
     if (c->fd >= 0) {
         int fd = c->fd;
         c->fd = -1;
-        /* shutdown() would also cut the socket for the parent process: only
-         * the process that opened the socket may do it.  It also wakes a
-         * thread blocked in send/recv on it. */
-        if (c->fork_gen == rn_fork_generation())
-            shutdown(fd, SHUT_RDWR);
-        if (c->io_active > 0 && c->n_deferred < (int)(sizeof c->deferred_fds / sizeof(int)))
-            c->deferred_fds[c->n_deferred++] = fd;   /* closed by io_end() */
-        else
+        /* Wakes a thread blocked in send/recv/poll on it. */
+        shutdown(fd, SHUT_RDWR);
+        if (c->io_active > 0) {
+            /* Somebody is using the number: close() once they are done. */
+            if (c->n_deferred == c->cap_deferred) {
+                int cap = c->cap_deferred ? 2 * c->cap_deferred : 4;
+                int *fds = PyMem_Realloc(c->deferred_fds, (size_t)cap * sizeof(int));
+                if (fds != NULL) {
+                    c->deferred_fds = fds;
+                    c->cap_deferred = cap;
+                }
+            }
+            /* Out of memory: leak the descriptor rather than let its number
+             * be reused under a blocked call. */
+            if (c->n_deferred < c->cap_deferred)
+                c->deferred_fds[c->n_deferred++] = fd;
+        }
+        else {
             close(fd);
+        }
     }
+    c->owed = 0;
+    scan_reset(&c->scan);
     if (c->reader != NULL)
         rn_reader_reset(c->reader);
-    rn_buf_trim(&c->wbuf, 64 * 1024);
+    rn_buf_trim(&c->wbuf, RN_WBUF_KEEP);
 }
 
-/* Bracket every stretch of I/O done without the GIL (call both with the GIL
- * held).  io_end() returns -1 with ConnectionError set when the connection
- * was closed by another thread meanwhile: the bytes moved belong to nobody. */
-static inline void
-io_begin(rn_conn *c)
+/* Close only while `fd` is still the connection's socket: after a GIL-free
+ * stretch, another thread may have closed it and opened a new one. */
+static void
+conn_close_if(rn_conn *c, int fd)
 {
-    c->io_active++;
-}
-
-static int
-io_end(rn_conn *c, int fd)
-{
-    if (--c->io_active == 0) {
-        for (int i = 0; i < c->n_deferred; i++)
-            close(c->deferred_fds[i]);
-        c->n_deferred = 0;
-    }
-    if (c->fd != fd) {
-        PyErr_SetString(c->st->ConnectionError,
-                        "Connection closed by another thread during I/O");
-        return -1;
-    }
-    return 0;
+    if (c->fd == fd)
+        rn_conn_close(c);
 }
 
 int
 rn_conn_is_live(rn_conn *c)
 {
-    if (c->fd < 0)
-        return 0;
-    if (c->fork_gen != rn_fork_generation()) {
-        /* Inherited from the parent: never read or write it here. */
-        close(c->fd);
-        c->fd = -1;
-        rn_reader_reset(c->reader);
-        return 0;
-    }
-    return 1;
+    conn_check_fork(c);
+    return c->fd >= 0;
 }
 
-/* "host:port" or the socket path, for error messages (cold path). */
+static int
+raise_in_use(rn_conn *c, int same_thread)
+{
+    PyErr_SetString(c->st->RedisError, same_thread
+                    ? "Connection already in use by this thread (re-entered from a "
+                      "signal handler or a callback during its I/O)"
+                    : "Connection in use by another thread");
+    return -1;
+}
+
+/* Wait (GIL released) until the writer gives the connection back, or a
+ * signal handler ran.  0, or -1 with an exception set. */
+static int
+conn_wait_writer(rn_conn *c)
+{
+    if (c->write_wake == NULL) {
+        c->write_wake = PyThread_allocate_lock();
+        if (c->write_wake == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        PyThread_acquire_lock(c->write_wake, NOWAIT_LOCK);   /* held: no wake-up yet */
+    }
+    PyThread_type_lock lock = c->write_wake;
+    PyLockStatus got;
+    c->write_waiters++;
+    Py_BEGIN_ALLOW_THREADS
+    got = PyThread_acquire_lock_timed(lock, -1, 1);
+    Py_END_ALLOW_THREADS
+    c->write_waiters--;
+    if (got == PY_LOCK_ACQUIRED) {
+        c->write_wake_pending = 0;
+        return 0;
+    }
+    return PyErr_CheckSignals();    /* PY_LOCK_INTR */
+}
+
+/* Take the read side and/or the write side of the connection for the
+ * calling thread (GIL held).  A busy read side raises; a busy write side is
+ * waited for (writes are short, and a pub/sub health check may race a
+ * subscribe from another thread).  0, or -1 with an exception set and
+ * nothing taken. */
+static int
+conn_take(rn_conn *c, int read, int write)
+{
+    unsigned long me = PyThread_get_thread_ident();
+    conn_check_fork(c);
+    if (read) {
+        if (c->reader_thread != 0)
+            return raise_in_use(c, c->reader_thread == me);
+        c->reader_thread = me;
+    }
+    if (write) {
+        while (c->writer_thread != 0) {
+            if (c->writer_thread == me) {
+                raise_in_use(c, 1);
+                goto fail;
+            }
+            if (conn_wait_writer(c) < 0)
+                goto fail;
+            conn_check_fork(c);     /* a handler may have forked */
+        }
+        c->writer_thread = me;
+    }
+    c->io_active += read + write;
+    return 0;
+fail:
+    if (read && c->reader_thread == me)
+        c->reader_thread = 0;
+    return -1;
+}
+
+/* Give back what conn_take took (GIL held). */
+static void
+conn_give(rn_conn *c, int read, int write)
+{
+    if (c->fork_gen != rn_fork_generation())
+        return;             /* the child already forgot the parent's users */
+    if (read)
+        c->reader_thread = 0;
+    if (write) {
+        c->writer_thread = 0;
+        if (c->write_waiters > 0 && !c->write_wake_pending && c->write_wake != NULL) {
+            c->write_wake_pending = 1;
+            PyThread_release_lock(c->write_wake);
+        }
+    }
+    c->io_active -= read + write;
+    if (c->io_active <= 0) {
+        c->io_active = 0;
+        conn_close_deferred(c);
+    }
+}
+
+/* After Python code ran (a signal handler, another thread while the GIL was
+ * released): 0 while `fd` is still this connection's socket in this
+ * process, else -1 with ConnectionError set. */
+static int
+conn_still_mine(rn_conn *c, int fd)
+{
+    if (c->fd == fd && c->fork_gen == rn_fork_generation())
+        return 0;
+    PyErr_SetString(c->st->ConnectionError,
+                    "Connection closed by another thread during I/O");
+    return -1;
+}
+
+static char *
+conn_take_rbuf(rn_conn *c)
+{
+    char *b = c->rbuf;
+    c->rbuf = NULL;
+    if (b == NULL && (b = PyMem_Malloc(RN_RBUF_SIZE)) == NULL)
+        PyErr_NoMemory();
+    return b;
+}
+
+static void
+conn_give_rbuf(rn_conn *c, char *b)
+{
+    if (c->rbuf == NULL)
+        c->rbuf = b;
+    else
+        PyMem_Free(b);      /* somebody made one meanwhile */
+}
+
+/* The output buffer, out of the struct, emptied. */
+static rn_buf
+conn_take_wbuf(rn_conn *c)
+{
+    rn_buf b = c->wbuf;
+    rn_buf_init(&c->wbuf);
+    b.len = 0;
+    return b;
+}
+
+static void
+conn_give_wbuf(rn_conn *c, rn_buf *b)
+{
+    b->len = 0;
+    rn_buf_trim(b, RN_WBUF_KEEP);
+    if (c->wbuf.data == NULL)
+        c->wbuf = *b;
+    else
+        rn_buf_free(b);     /* somebody made one meanwhile */
+    rn_buf_init(b);
+}
+
+/* ------------------------------------------------------------------ */
+/* errors                                                               */
+
+/* "host:port" or the socket path, for error messages (cold path): whatever
+ * _host_error() returns, formatted with str(); its exception propagates. */
 static PyObject *
 conn_host_error(rn_conn *c)
 {
-    PyObject *r = PyObject_CallMethod((PyObject *)c, "_host_error", NULL);
-    if (r == NULL) {
-        PyErr_Clear();
-        r = PyUnicode_FromString("connection");
-    }
-    return r;
+    return PyObject_CallMethod((PyObject *)c, "_host_error", NULL);
 }
 
-/* Raise the exception for a failed I/O after disconnecting (GIL held). */
+/* Raise the exception for a failed I/O on `fd` (GIL held), after closing the
+ * connection when `disconnect`.  err: 0 for EOF, ETIMEDOUT for the timeout,
+ * any other errno (EAGAIN: nothing there on a non-blocking socket). */
 static void
-conn_raise_io(rn_conn *c, int reading, int err, int disconnect)
+conn_raise_io(rn_conn *c, int fd, int reading, int err, int disconnect)
 {
     rn_state *st = c->st;
-    PyObject *where = NULL;
     if (disconnect)
-        rn_conn_close(c);
+        conn_close_if(c, fd);
     if (!reading) {
-        if (err == EAGAIN || err == EWOULDBLOCK || err == ETIMEDOUT)
+        if (err == ETIMEDOUT)
             PyErr_SetString(st->TimeoutError, "Timeout writing to socket");
         else
             PyErr_Format(st->ConnectionError, "Error %d while writing to socket. %s.",
@@ -225,13 +508,19 @@ conn_raise_io(rn_conn *c, int reading, int err, int disconnect)
         PyErr_SetString(st->ConnectionError, "Connection closed by server.");
         return;
     }
-    where = conn_host_error(c);
+    if (err == EAGAIN || err == EWOULDBLOCK) {
+        /* socket_timeout 0: what redis-py's parsers say about BlockingIOError */
+        PyErr_Format(st->ConnectionError, "Error while reading from socket: (%d, '%s')",
+                     err, strerror(err));
+        return;
+    }
+    PyObject *where = conn_host_error(c);
     if (where == NULL)
         return;
-    if (err == EAGAIN || err == EWOULDBLOCK || err == ETIMEDOUT)
-        PyErr_Format(st->TimeoutError, "Timeout reading from %U", where);
+    if (err == ETIMEDOUT)
+        PyErr_Format(st->TimeoutError, "Timeout reading from %S", where);
     else
-        PyErr_Format(st->ConnectionError, "Error while reading from %U : (%d, '%s')",
+        PyErr_Format(st->ConnectionError, "Error while reading from %S : (%d, '%s')",
                      where, err, strerror(err));
     Py_DECREF(where);
 }
@@ -246,189 +535,234 @@ conn_codec(rn_conn *c, const char **enc, const char **errs)
     return *enc != NULL && *errs != NULL ? 0 : -1;
 }
 
-static int
-conn_ensure_rbuf(rn_conn *c)
+/* ------------------------------------------------------------------ */
+/* socket I/O (the caller owns the side it uses, see conn_take)         */
+
+/* A socket read cut short by a signal, resumed (GIL held on entry and exit):
+ * the handlers run, then poll() waits for the time left before `deadline`
+ * (< 0: none) and recv() takes what came, without blocking.  Returns the
+ * byte count (> 0), 0 at EOF, -1 with *err set (ETIMEDOUT when the time is
+ * up), or -2 with an exception set (a handler raised, or the connection was
+ * closed meanwhile). */
+static ssize_t
+conn_recv_resume(rn_conn *c, int fd, char *buf, double deadline, int *err)
 {
-    if (c->rbuf == NULL) {
-        c->rbuf = PyMem_Malloc(RN_RBUF_SIZE);
-        if (c->rbuf == NULL) {
-            PyErr_NoMemory();
+    for (;;) {
+        if (PyErr_CheckSignals() < 0 || conn_still_mine(c, fd) < 0)
+            return -2;
+        int ms = poll_ms(deadline), rc, e = 0;
+        ssize_t got = -1;
+        if (ms == 0) {
+            *err = ETIMEDOUT;
             return -1;
         }
-    }
-    return 0;
-}
-
-/* Write all of data[0:len] (GIL held on entry and exit; released inside).
- * If `then_recv`, also wait for the first reply bytes in the same release and
- * feed them to the reader.  Returns 0 or -1 with an exception set; on -1 the
- * connection has been closed. */
-/* socket_timeout bounds a whole write, as Python's sendall() does (since
- * 3.5), not each send(): after a short send the kernel timeout is re-armed
- * with the time left, and restored once the write is over.  A write that
- * completes in one send() (the usual case) costs nothing extra. */
-static int
-conn_rearm_send_timeout(int fd, double deadline)
-{
-    double left = deadline - rn_monotonic();
-    if (left <= 0)
-        return -1;
-    struct timeval tv;
-    timeval_from(left, &tv);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    return 0;
-}
-
-static void
-conn_restore_send_timeout(rn_conn *c, int fd)
-{
-    struct timeval tv;
-    timeval_from(c->timeout_c, &tv);
-    if (c->fd == fd)
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-}
-
-static int conn_write_loop(rn_conn *c, const char *data, size_t len, int then_recv,
-                           double deadline, int *rearmed);
-
-static int
-conn_write(rn_conn *c, const char *data, size_t len, int then_recv)
-{
-    int rearmed = 0;
-    double deadline = c->timeout_c > 0 ? rn_monotonic() + c->timeout_c : -1;
-    int fd = c->fd;
-    int rc = conn_write_loop(c, data, len, then_recv, deadline, &rearmed);
-    if (rearmed)
-        conn_restore_send_timeout(c, fd);
-    return rc;
-}
-
-static int
-conn_write_loop(rn_conn *c, const char *data, size_t len, int then_recv,
-                double deadline, int *rearmed)
-{
-    size_t off = 0;
-    int fd = c->fd;
-    char *rbuf = c->rbuf;
-    for (;;) {
-        int werr = 0, rerr = 0;
-        ssize_t got = -2;    /* -2: recv not attempted */
-        io_begin(c);
         Py_BEGIN_ALLOW_THREADS
-        /* One send() per release: a signal can end a blocked send() early
-         * with a short count (not EINTR), and its handler must run before
-         * we block again -- as CPython's sendall() does. */
-        ssize_t n = send(fd, data + off, len - off, MSG_NOSIGNAL);
-        if (n < 0)
-            werr = errno;
-        else
-            off += (size_t)n;
-        if (werr == 0 && off == len && then_recv) {
-            got = recv(fd, rbuf, RN_RBUF_SIZE, 0);
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        rc = poll(&p, 1, ms);
+        if (rc < 0) {
+            e = errno;
+        }
+        else if (rc > 0) {
+            got = recv(fd, buf, RN_RBUF_SIZE, MSG_DONTWAIT);
             if (got < 0)
-                rerr = errno;
+                e = errno;
         }
         Py_END_ALLOW_THREADS
-        if (io_end(c, fd) < 0)
-            return -1;
-        if (werr == EINTR || (werr == 0 && off < len) || rerr == EINTR) {
-            if (PyErr_CheckSignals() < 0) {
-                rn_conn_close(c);    /* a partial command may be on the wire */
-                return -1;
-            }
-            if (off < len) {
-                /* resume the write within what is left of the deadline */
-                if (deadline >= 0) {
-                    if (conn_rearm_send_timeout(fd, deadline) < 0) {
-                        conn_raise_io(c, 0, ETIMEDOUT, 1);
-                        return -1;
-                    }
-                    *rearmed = 1;
-                }
-                continue;
-            }
-            return 0;                /* write done; the read loop will recv */
-        }
-        if (werr != 0) {
-            conn_raise_io(c, 0, werr, 1);
+        if (conn_still_mine(c, fd) < 0)
+            return -2;
+        if (got >= 0)
+            return got;
+        if (e != 0 && e != EINTR && e != EAGAIN && e != EWOULDBLOCK) {
+            *err = e;
             return -1;
         }
-        if (got == -2)
-            return 0;
-        if (got <= 0) {
-            conn_raise_io(c, 1, got == 0 ? 0 : rerr, 1);
-            return -1;
-        }
-        if (rn_reader_feed(c->reader, rbuf, (size_t)got) < 0) {
-            rn_conn_close(c);
+        /* EINTR, a spurious wake-up, or a wait cut at INT_MAX ms */
+    }
+}
+
+/* One socket read, as one sock.recv() in redis-py: blocking up to
+ * socket_timeout (the kernel's SO_RCVTIMEO, no extra syscall), or not at
+ * all when it is 0.  A signal does not restart the whole timeout: see
+ * conn_recv_resume.  Results as conn_recv_resume's (-1 with EAGAIN: nothing
+ * there on a non-blocking socket). */
+static ssize_t
+conn_recv(rn_conn *c, int fd, char *buf, int *err)
+{
+    const double timeout = c->timeout_c;
+    double start = -1;
+    ssize_t got;
+    int e = 0;
+    Py_BEGIN_ALLOW_THREADS
+    if (timeout > 0)
+        start = rn_monotonic();
+    got = recv(fd, buf, RN_RBUF_SIZE, timeout == 0 ? MSG_DONTWAIT : 0);
+    if (got < 0)
+        e = errno;
+    Py_END_ALLOW_THREADS
+    if (conn_still_mine(c, fd) < 0)
+        return -2;
+    if (got < 0 && e == EINTR)
+        return conn_recv_resume(c, fd, buf, timeout > 0 ? start + timeout : -1, err);
+    if (got < 0 && timeout > 0 && (e == EAGAIN || e == EWOULDBLOCK))
+        e = ETIMEDOUT;              /* SO_RCVTIMEO expired */
+    *err = e;
+    return got;
+}
+
+/* Feed what a read returned to the reader, or raise for EOF / an error /
+ * an exception already set.  0, or -1 with an exception set and the
+ * connection closed when `disconnect` (always for EOF and errors other than
+ * a timeout; a failed feed is a protocol error: always). */
+static int
+conn_take_bytes(rn_conn *c, int fd, char *buf, ssize_t got, int err, int disconnect)
+{
+    if (got > 0) {
+        if (rn_reader_feed(c->reader, buf, (size_t)got) < 0) {
+            conn_close_if(c, fd);
             return -1;
         }
         return 0;
     }
+    if (got == -2) {                /* exception set */
+        if (disconnect)
+            conn_close_if(c, fd);
+        return -1;
+    }
+    conn_raise_io(c, fd, 1, got == 0 ? 0 : err,
+                  disconnect || got == 0 ||
+                  !(err == ETIMEDOUT || err == EAGAIN || err == EWOULDBLOCK));
+    return -1;
 }
 
-/* Read one complete reply (GIL held; released around recv).  On a failure the
- * connection is closed when `disconnect_on_error`, which keeps the invariant
- * in the header.  Returns a new reference (an error reply comes back as an
- * exception instance, not raised) or NULL. */
+/* Write all of data[0:len] to fd (the caller owns the write side; GIL held
+ * on entry and exit, released inside).  With `rbuf` (the caller owns the read
+ * side too) the first reply bytes are read in the same GIL release and fed
+ * to the reader: a request costs one send() and one recv().
+ *
+ * socket_timeout bounds the whole write, as Python's sendall() does: the
+ * first send() runs under SO_SNDTIMEO; after a short send() (a signal can
+ * end a blocked send() early with a short count instead of EINTR) or an
+ * EINTR, the handlers run and the rest is written with poll() for the time
+ * left plus non-blocking send()s.  Returns 0, or -1 with an exception set
+ * and the connection closed. */
+static int
+conn_write(rn_conn *c, int fd, const char *data, size_t len, char *rbuf)
+{
+    const double timeout = c->timeout_c;
+    const int nonblocking = timeout == 0;
+    double deadline = timeout > 0 ? rn_monotonic() + timeout : -1;
+    int resuming = 0;
+    size_t off = 0;
+    for (;;) {
+        int werr = 0, rerr = 0, ready = 1;
+        ssize_t got = -2;           /* -2: no recv() made */
+        double rstart = -1;
+        Py_BEGIN_ALLOW_THREADS
+        if (resuming) {
+            struct pollfd p = {.fd = fd, .events = POLLOUT};
+            ready = poll(&p, 1, poll_ms(deadline));
+            if (ready < 0)
+                werr = errno;
+        }
+        if (ready > 0) {
+            ssize_t n = send(fd, data + off, len - off,
+                             MSG_NOSIGNAL | (resuming || nonblocking ? MSG_DONTWAIT : 0));
+            if (n < 0)
+                werr = errno;
+            else
+                off += (size_t)n;
+        }
+        if (werr == 0 && off == len && rbuf != NULL) {
+            if (timeout > 0)
+                rstart = rn_monotonic();
+            got = recv(fd, rbuf, RN_RBUF_SIZE, nonblocking ? MSG_DONTWAIT : 0);
+            if (got < 0)
+                rerr = errno;
+        }
+        Py_END_ALLOW_THREADS
+        if (conn_still_mine(c, fd) < 0)
+            return -1;
+        if (werr == 0 && off == len) {
+            if (rbuf == NULL)
+                return 0;
+            if (got < 0 && rerr == EINTR)
+                got = conn_recv_resume(c, fd, rbuf, timeout > 0 ? rstart + timeout : -1,
+                                       &rerr);
+            else if (got < 0 && timeout > 0 && (rerr == EAGAIN || rerr == EWOULDBLOCK))
+                rerr = ETIMEDOUT;
+            return conn_take_bytes(c, fd, rbuf, got, rerr, 1);
+        }
+        if (werr == EAGAIN || werr == EWOULDBLOCK) {
+            if (!resuming) {
+                /* the kernel's SO_SNDTIMEO expired (or, non-blocking, the
+                 * socket buffer is full: an error, as for sendall()) */
+                conn_raise_io(c, fd, 0, nonblocking ? werr : ETIMEDOUT, 1);
+                return -1;
+            }
+            werr = 0;               /* poll() said writable; try again */
+        }
+        if (werr != 0 && werr != EINTR) {
+            conn_raise_io(c, fd, 0, werr, 1);
+            return -1;
+        }
+        /* A short write, EINTR, or poll() woken: run the handlers, then
+         * write the rest within what is left of the deadline. */
+        if (PyErr_CheckSignals() < 0) {
+            conn_close_if(c, fd);   /* a partial command may be on the wire */
+            return -1;
+        }
+        if (conn_still_mine(c, fd) < 0)
+            return -1;
+        if (nonblocking)
+            continue;               /* as sendall(): send again until EAGAIN */
+        if (deadline >= 0 && rn_monotonic() >= deadline) {
+            conn_raise_io(c, fd, 0, ETIMEDOUT, 1);
+            return -1;
+        }
+        resuming = 1;
+    }
+}
+
+/* Read one complete reply (GIL held; released around recv), with the read
+ * side owned and `rbuf` taken by the caller; fd may be -1 when only buffered
+ * bytes are left.  On a failure the connection is closed when
+ * `disconnect_on_error`, which keeps the invariant in the header.  Returns
+ * a new reference (an error reply comes back as an exception instance, not
+ * raised) or NULL. */
 static PyObject *
-conn_read_reply(rn_conn *c, int decode, int disconnect_on_error)
+conn_read_reply(rn_conn *c, int fd, char *rbuf, int decode, int disconnect_on_error)
 {
     PyObject *reply = NULL;
     const char *enc, *errs;
     if (conn_codec(c, &enc, &errs) < 0)
         return NULL;
-    if (conn_ensure_rbuf(c) < 0)
-        return NULL;
     for (;;) {
         int rc = rn_reader_get(c->reader, decode, enc, errs, &reply);
-        if (rc == 1)
+        if (rc == 1) {
+            if (c->owed > 0)
+                c->owed--;          /* pub/sub messages were never asked for */
             return reply;
+        }
         if (rc < 0) {
-            /* A reply that failed to build (decode error) leaves the stream
-             * in step: the connection follows disconnect_on_error.  A
-             * protocol error always drops it. */
-            if (disconnect_on_error || !rn_reader_in_sync(c->reader))
-                rn_conn_close(c);
+            /* A reply that failed to build (decode error) was consumed and
+             * leaves the stream in step: the connection follows
+             * disconnect_on_error.  A protocol error always drops it. */
+            int in_sync = rn_reader_in_sync(c->reader);
+            if (in_sync && c->owed > 0)
+                c->owed--;
+            if (disconnect_on_error || !in_sync)
+                conn_close_if(c, fd);
             return NULL;
         }
-        if (c->fd < 0) {
+        if (fd < 0 || c->fd != fd) {
+            /* closed meanwhile (a reply callback's Python code...) */
             PyErr_SetString(c->st->ConnectionError, "Connection closed by server.");
             return NULL;
         }
-        int fd = c->fd, err = 0;
-        ssize_t got;
-        char *rbuf = c->rbuf;
-        io_begin(c);
-        Py_BEGIN_ALLOW_THREADS
-        got = recv(fd, rbuf, RN_RBUF_SIZE, 0);
-        if (got < 0)
-            err = errno;
-        Py_END_ALLOW_THREADS
-        if (io_end(c, fd) < 0)
+        int err = 0;
+        ssize_t got = conn_recv(c, fd, rbuf, &err);
+        if (conn_take_bytes(c, fd, rbuf, got, err, disconnect_on_error) < 0)
             return NULL;
-        if (got > 0) {
-            if (rn_reader_feed(c->reader, rbuf, (size_t)got) < 0) {
-                rn_conn_close(c);
-                return NULL;
-            }
-            continue;
-        }
-        if (got < 0 && err == EINTR) {
-            if (PyErr_CheckSignals() < 0) {
-                /* Bytes read so far stay in the reader, so the stream is
-                 * still in step: like redis-py, keep the connection when the
-                 * caller asked (pub/sub), drop it otherwise. */
-                if (disconnect_on_error)
-                    rn_conn_close(c);
-                return NULL;
-            }
-            continue;
-        }
-        conn_raise_io(c, 1, got == 0 ? 0 : err,
-                      disconnect_on_error || got == 0 ||
-                      !(err == EAGAIN || err == EWOULDBLOCK));
-        return NULL;
     }
 }
 
@@ -466,16 +800,21 @@ conn_probe_idle(rn_conn *c)
 }
 
 /* Make sure the socket is open (calls the Python-level connect(), which does
- * the handshake) and run the health check when it is due. */
+ * the handshake) and run the health check when it is due.  `probe`: a
+ * request that reads its own reply next (not pub/sub, not a raw send):
+ * refuse a connection another thread is using, and replace one that still
+ * owes replies or holds unread bytes (it would serve them as this
+ * request's), or that has been idle and was closed by the server. */
 static int
 conn_prepare(rn_conn *c, int check_health, int probe)
 {
     rn_state *st = c->st;
-    /* Only request/reply paths probe: a pub/sub or MONITOR connection has
-     * unread messages waiting by design. */
-    if (probe && c->fd >= 0) {
-        if (rn_reader_pending(c->reader) > 0)
-            rn_conn_close(c);     /* bytes nobody asked for: out of step */
+    if (probe && rn_conn_is_live(c)) {
+        if (c->reader_thread != 0 || c->writer_thread != 0)
+            return raise_in_use(c, c->reader_thread == PyThread_get_thread_ident() ||
+                                   c->writer_thread == PyThread_get_thread_ident());
+        if (c->owed > 0 || rn_reader_pending(c->reader) > 0)
+            rn_conn_close(c);     /* out of step: a reply nobody will read */
         else if (rn_monotonic() - c->last_io > RN_IDLE_PROBE_SECONDS)
             conn_probe_idle(c);
     }
@@ -484,7 +823,7 @@ conn_prepare(rn_conn *c, int check_health, int probe)
         if (r == NULL)
             return -1;
         Py_DECREF(r);
-        if (c->fd < 0) {
+        if (!rn_conn_is_live(c)) {
             PyErr_SetString(st->ConnectionError, "connect() did not open a socket");
             return -1;
         }
@@ -499,40 +838,87 @@ conn_prepare(rn_conn *c, int check_health, int probe)
             if (r == NULL)
                 return -1;
             Py_DECREF(r);
+            if (!rn_conn_is_live(c)) {
+                PyErr_SetString(st->ConnectionError, "connect() did not open a socket");
+                return -1;
+            }
         }
     }
     return 0;
 }
 
+/* Write `b` (already packed by the caller) as `ncommands` commands, and with
+ * `reply` read one reply: the shared tail of every C send path.  Takes the
+ * write side (and the read side with `reply`) for the I/O.  Returns a new
+ * reference (the reply, or None without `reply`), or NULL. */
+static PyObject *
+conn_transfer(rn_conn *c, rn_buf *b, Py_ssize_t ncommands, int reply, int decode)
+{
+    PyObject *result = NULL;
+    char *rbuf = NULL;
+    if (conn_take(c, reply, 1) < 0)
+        return NULL;
+    int fd = c->fd;
+    if (fd < 0) {
+        /* closed while we waited for another writer */
+        PyErr_SetString(c->st->ConnectionError, "Connection closed by another thread during I/O");
+        conn_give(c, reply, 1);
+        return NULL;
+    }
+    if (reply && (rbuf = conn_take_rbuf(c)) == NULL) {
+        conn_give(c, reply, 1);
+        return NULL;
+    }
+    c->owed += ncommands;
+    int rc = conn_write(c, fd, b->data, b->len, rbuf);
+    conn_give(c, 0, 1);
+    if (rc == 0)
+        result = reply ? conn_read_reply(c, fd, rbuf, decode, 1) : Py_NewRef(Py_None);
+    if (reply) {
+        conn_give_rbuf(c, rbuf);
+        conn_give(c, 1, 0);
+    }
+    return result;
+}
+
 /* Connect if needed (and health-check / probe as asked), pack one command
- * into the reused output buffer and write it; with `then_recv` the first
- * reply bytes are read in the same GIL release.  A packing error sends
- * nothing, so the connection stays usable.  0 or -1. */
-static int
-conn_send_one(rn_conn *c, PyObject *const *args, Py_ssize_t nargs, int check_health,
-              int probe, int then_recv)
+ * into the output buffer, write it and with `reply` read its reply.  A
+ * packing error sends nothing, so the connection stays usable.  Returns a
+ * new reference (the reply, raised if it is an error reply; None without
+ * `reply`) or NULL. */
+static PyObject *
+conn_request(rn_conn *c, PyObject *const *args, Py_ssize_t nargs, int check_health,
+             int probe, int reply, int decode)
 {
     const char *enc, *errs;
     if (conn_prepare(c, check_health, probe) < 0 || conn_codec(c, &enc, &errs) < 0)
-        return -1;
-    c->wbuf.len = 0;
-    if (rn_pack_command(c->st, &c->wbuf, args, nargs, enc, errs) < 0)
-        return -1;
-    if (then_recv && conn_ensure_rbuf(c) < 0)
-        return -1;
-    return conn_write(c, c->wbuf.data, c->wbuf.len, then_recv);
+        return NULL;
+    rn_buf b = conn_take_wbuf(c);
+    PyObject *result = NULL;
+    if (rn_pack_command(c->st, &b, args, nargs, enc, errs) == 0)
+        result = conn_transfer(c, &b, 1, reply, decode);
+    conn_give_wbuf(c, &b);
+    if (result != NULL && reply) {
+        conn_mark_read(c);
+        result = raise_if_error_reply(result);
+    }
+    return result;
 }
 
 PyObject *
 rn_conn_command(rn_conn *c, PyObject *const *args, Py_ssize_t nargs, int decode)
 {
-    if (conn_send_one(c, args, nargs, 1, 1, 1) < 0)
-        return NULL;
-    PyObject *reply = conn_read_reply(c, decode, 1);
-    if (reply == NULL)
-        return NULL;
-    conn_mark_read(c);
-    return raise_if_error_reply(reply);
+    return conn_request(c, args, nargs, 1, 1, 1, decode);
+}
+
+int
+rn_conn_send(rn_conn *c, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *r = conn_request(c, args, nargs, 1, 1, 0, 0);
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return 0;
 }
 
 /* _execute_pipeline(commands): commands is a sequence of (args, options)
@@ -552,6 +938,10 @@ conn_execute_pipeline(rn_conn *c, PyObject *commands)
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
     PyObject *result = NULL;
     char *raw = NULL;    /* per-command "read without decoding" flags */
+    char *rbuf = NULL;
+    int owner = 0;
+    rn_buf b;
+    rn_buf_init(&b);
     const char *enc, *errs;
     if (conn_codec(c, &enc, &errs) < 0)
         goto done;
@@ -561,7 +951,7 @@ conn_execute_pipeline(rn_conn *c, PyObject *commands)
     }
     if (conn_prepare(c, 1, 1) < 0)
         goto done;
-    c->wbuf.len = 0;
+    b = conn_take_wbuf(c);
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *item = PySequence_Fast_GET_ITEM(seq, i);
         PyObject *args, *options = NULL;
@@ -581,24 +971,42 @@ conn_execute_pipeline(rn_conn *c, PyObject *commands)
         PyObject *argseq = PySequence_Fast(args, "each command's arguments must be a sequence");
         if (argseq == NULL)
             goto done;
-        int rc = rn_pack_command(st, &c->wbuf, PySequence_Fast_ITEMS(argseq),
+        int rc = rn_pack_command(st, &b, PySequence_Fast_ITEMS(argseq),
                                  PySequence_Fast_GET_SIZE(argseq), enc, errs);
         Py_DECREF(argseq);
         if (rc < 0)
             goto done;      /* nothing sent yet: connection still clean */
     }
-    if ((result = PyList_New(n)) == NULL)
+    if ((result = PyList_New(n)) == NULL || n == 0)
         goto done;
-    if (n == 0)
+    if (conn_take(c, 1, 1) < 0) {
+        Py_CLEAR(result);
         goto done;
-    if (conn_ensure_rbuf(c) < 0 || conn_write(c, c->wbuf.data, c->wbuf.len, 1) < 0) {
+    }
+    owner = 1;
+    int fd = c->fd;
+    if (fd < 0) {
+        PyErr_SetString(st->ConnectionError, "Connection closed by another thread during I/O");
+        conn_give(c, 0, 1);
+        Py_CLEAR(result);
+        goto done;
+    }
+    if ((rbuf = conn_take_rbuf(c)) == NULL) {
+        conn_give(c, 0, 1);
+        Py_CLEAR(result);
+        goto done;
+    }
+    c->owed += n;
+    int rc = conn_write(c, fd, b.data, b.len, rbuf);
+    conn_give(c, 0, 1);
+    if (rc < 0) {
         Py_CLEAR(result);
         goto done;
     }
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *reply = conn_read_reply(c, c->decode_responses && !raw[i], 1);
+        PyObject *reply = conn_read_reply(c, fd, rbuf, c->decode_responses && !raw[i], 1);
         if (reply == NULL) {
-            rn_conn_close(c);
+            conn_close_if(c, fd);
             Py_CLEAR(result);
             goto done;
         }
@@ -606,16 +1014,14 @@ conn_execute_pipeline(rn_conn *c, PyObject *commands)
     }
     conn_mark_read(c);
 done:
+    if (rbuf != NULL)
+        conn_give_rbuf(c, rbuf);
+    if (owner)
+        conn_give(c, 1, 0);
     PyMem_Free(raw);
-    rn_buf_trim(&c->wbuf, 1 << 20);
+    conn_give_wbuf(c, &b);
     Py_DECREF(seq);
     return result;
-}
-
-int
-rn_conn_send(rn_conn *c, PyObject *const *args, Py_ssize_t nargs)
-{
-    return conn_send_one(c, args, nargs, 1, 1, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -635,6 +1041,7 @@ conn_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     c->module = Py_NewRef(rn_module_from_type(type));
     c->st = st;
     c->fd = -1;
+    c->fork_gen = rn_fork_generation();
     c->pid = (long)getpid();
     rn_buf_init(&c->wbuf);
     c->timeout_c = -1;
@@ -664,7 +1071,7 @@ conn_traverse(rn_conn *c, visitproc visit, void *arg)
     Py_VISIT(c->encoding);
     Py_VISIT(c->encoding_errors);
     Py_VISIT(c->retry);
-    return 0;
+    return rn_reader_traverse(c->reader, visit, arg);
 }
 
 static int
@@ -674,6 +1081,8 @@ conn_clear(rn_conn *c)
     Py_CLEAR(c->socket_connect_timeout);
     Py_CLEAR(c->health_check_interval);
     Py_CLEAR(c->retry);
+    if (c->reader != NULL)
+        rn_reader_reset(c->reader);     /* a half-built reply may be in a cycle */
     /* module, encoding and errors are needed until dealloc */
     return 0;
 }
@@ -689,8 +1098,12 @@ conn_dealloc(rn_conn *c)
         close(c->fd);      /* no shutdown: another process may share it */
         c->fd = -1;
     }
-    if (c->reader != NULL)
-        rn_reader_free(c->reader);
+    conn_close_deferred(c);
+    PyMem_Free(c->deferred_fds);
+    if (c->write_wake != NULL)
+        PyThread_free_lock(c->write_wake);
+    rn_reader_free(c->reader);
+    c->reader = NULL;
     rn_buf_free(&c->wbuf);
     PyMem_Free(c->rbuf);
     conn_clear(c);
@@ -702,6 +1115,35 @@ conn_dealloc(rn_conn *c)
 }
 
 /* --- connect primitives (called by the Python-level _connect) --- */
+
+/* Adopt a connected socket (GIL held; takes ownership of fd): blocking mode
+ * with the kernel timeouts of socket_timeout, which is checked here as
+ * redis-py's settimeout(socket_timeout) after connect would check it. */
+static int
+conn_install_fd(rn_conn *c, int fd)
+{
+    double timeout;
+    if (conn_timeout_for_connect(c, RN_BAD_SOCKET_TIMEOUT, &timeout) < 0) {
+        close(fd);
+        return -1;
+    }
+    if (set_nonblocking(fd, 0) < 0 || apply_io_timeouts(fd, timeout) < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        PyErr_SetFromErrno(PyExc_OSError);
+        return -1;
+    }
+    rn_conn_close(c);
+    c->fd = fd;
+    c->fork_gen = rn_fork_generation();
+    c->pid = (long)getpid();
+    c->last_io = rn_monotonic();
+    c->owed = 0;
+    scan_reset(&c->scan);
+    rn_reader_reset(c->reader);
+    return 0;
+}
 
 static PyObject *
 raise_connect_error(int err)
@@ -765,7 +1207,8 @@ apply_keepalive(int fd, PyObject *options)
 
 /* _connect_tcp(host, port, family=0, keepalive=False, keepalive_options=None)
  * Resolves and connects with socket_connect_timeout, the GIL released; raises
- * OSError / socket.gaierror / TimeoutError like the socket module would. */
+ * OSError / socket.gaierror / TimeoutError like the socket module would, and
+ * what settimeout() raises for a timeout value it refuses. */
 static PyObject *
 conn_connect_tcp(rn_conn *c, PyObject *args, PyObject *kwargs)
 {
@@ -798,28 +1241,30 @@ conn_connect_tcp(rn_conn *c, PyObject *args, PyObject *kwargs)
             return PyErr_SetFromErrno(PyExc_OSError);
         return raise_gai_error(gai);
     }
+    double timeout;
+    if (conn_timeout_for_connect(c, RN_BAD_CONNECT_TIMEOUT, &timeout) < 0) {
+        freeaddrinfo(res);
+        return NULL;
+    }
     int last_err = ECONNREFUSED, fd = -1;
-    double timeout = c->connect_timeout_c;
     for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
         int err;
-        Py_BEGIN_ALLOW_THREADS
         fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
         if (fd < 0)
             err = errno;
         else
-            err = connect_with_timeout(fd, ai->ai_addr, ai->ai_addrlen, timeout);
-        if (err != 0 && fd >= 0) {
+            err = conn_connect_fd(fd, ai->ai_addr, ai->ai_addrlen, timeout);
+        if (err == 0)
+            break;
+        if (fd >= 0) {
             close(fd);
             fd = -1;
         }
-        Py_END_ALLOW_THREADS
-        if (err == 0)
-            break;
-        last_err = err;
-        if (err == EINTR && PyErr_CheckSignals() < 0) {
+        if (err < 0) {              /* a signal handler raised */
             freeaddrinfo(res);
             return NULL;
         }
+        last_err = err;
     }
     freeaddrinfo(res);
     if (fd < 0)
@@ -856,23 +1301,16 @@ conn_connect_unix(rn_conn *c, PyObject *arg)
     }
     memcpy(sa.sun_path, PyBytes_AS_STRING(bytes_path), (size_t)n);
     Py_DECREF(bytes_path);
-    int fd, err;
-    double timeout = c->connect_timeout_c;
-    Py_BEGIN_ALLOW_THREADS
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    double timeout;
+    if (conn_timeout_for_connect(c, RN_BAD_CONNECT_TIMEOUT, &timeout) < 0)
+        return NULL;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
-        err = errno;
-    else
-        err = connect_with_timeout(fd, (struct sockaddr *)&sa, sizeof sa, timeout);
-    if (err != 0 && fd >= 0) {
-        close(fd);
-        fd = -1;
-    }
-    Py_END_ALLOW_THREADS
+        return PyErr_SetFromErrno(PyExc_OSError);
+    int err = conn_connect_fd(fd, (struct sockaddr *)&sa, sizeof sa, timeout);
     if (err != 0) {
-        if (err == EINTR && PyErr_CheckSignals() < 0)
-            return NULL;
-        return raise_connect_error(err);
+        close(fd);
+        return err < 0 ? NULL : raise_connect_error(err);
     }
     if (conn_install_fd(c, fd) < 0)
         return NULL;
@@ -898,6 +1336,150 @@ conn_disconnect(rn_conn *c, PyObject *args, PyObject *kwargs)
     (void)kwargs;
     rn_conn_close(c);
     Py_RETURN_NONE;
+}
+
+/* --- counting the commands of packed bytes --- */
+
+enum {
+    SCAN_LINE_START = 0,    /* between commands, at the start of a line */
+    SCAN_BLANK,             /* an inline line holding only whitespace so far */
+    SCAN_INLINE,            /* an inline command, up to its '\n' */
+    SCAN_COUNT,             /* "*<n>\r\n" */
+    SCAN_BULK_START,        /* expecting '$' */
+    SCAN_BULK_LEN,          /* "$<len>\r\n" */
+    SCAN_PAYLOAD,           /* <len> bytes and CRLF */
+    SCAN_GARBAGE,           /* bytes the server rejects: up to the next '\n' */
+};
+
+#define SCAN_NUM_MAX 1000000000000000LL
+
+static int
+scan_space(unsigned char ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\v' || ch == '\f';
+}
+
+/* Read a "<digits>\r\n" number one byte at a time.  1 when the '\n' ends it,
+ * 0 to go on, -1 for a byte that does not belong. */
+static int
+scan_number(rn_cmd_scan *s, unsigned char ch)
+{
+    if (ch >= '0' && ch <= '9') {
+        if (s->num < SCAN_NUM_MAX)
+            s->num = s->num * 10 + (ch - '0');
+        return 0;
+    }
+    if (ch == '-' && s->num == 0 && !s->neg) {
+        s->neg = 1;
+        return 0;
+    }
+    if (ch == '\r')
+        return 0;
+    return ch == '\n' ? 1 : -1;
+}
+
+/* How many commands start in data[0:len], the way the server splits them
+ * (multibulk "*N" commands; otherwise inline ones, a line each, none for a
+ * blank line or "*0"/"*-1").  The state carries over between calls, so a
+ * command sent in pieces counts once.  A command counts from its first
+ * byte: a connection with half a command on the wire is out of step too. */
+static Py_ssize_t
+scan_commands(rn_cmd_scan *s, const char *data, size_t len)
+{
+    Py_ssize_t started = 0;
+    size_t i = 0;
+    while (i < len) {
+        unsigned char ch = (unsigned char)data[i];
+        switch (s->state) {
+        case SCAN_LINE_START:
+        case SCAN_BLANK:
+            i++;
+            if (ch == '*' && s->state == SCAN_LINE_START) {
+                started++;
+                s->num = 0;
+                s->neg = 0;
+                s->state = SCAN_COUNT;
+            }
+            else if (ch == '\n') {
+                s->state = SCAN_LINE_START;
+            }
+            else if (scan_space(ch)) {
+                s->state = SCAN_BLANK;
+            }
+            else {
+                started++;
+                s->state = SCAN_INLINE;
+            }
+            break;
+        case SCAN_INLINE:
+        case SCAN_GARBAGE: {
+            const char *nl = memchr(data + i, '\n', len - i);
+            if (nl == NULL) {
+                i = len;
+            }
+            else {
+                i = (size_t)(nl - data) + 1;
+                s->state = SCAN_LINE_START;
+            }
+            break;
+        }
+        case SCAN_COUNT: {
+            int r = scan_number(s, ch);
+            i++;
+            if (r < 0) {
+                s->state = SCAN_GARBAGE;
+            }
+            else if (r > 0) {
+                if (s->neg || s->num == 0) {
+                    started--;      /* "*0", "*-1": the server ignores them */
+                    s->state = SCAN_LINE_START;
+                }
+                else {
+                    s->args = s->num;
+                    s->state = SCAN_BULK_START;
+                }
+            }
+            break;
+        }
+        case SCAN_BULK_START:
+            i++;
+            if (ch == '$') {
+                s->num = 0;
+                s->neg = 0;
+                s->state = SCAN_BULK_LEN;
+            }
+            else {
+                s->state = SCAN_GARBAGE;
+            }
+            break;
+        case SCAN_BULK_LEN: {
+            int r = scan_number(s, ch);
+            i++;
+            if (r < 0 || (r > 0 && s->neg)) {
+                s->state = SCAN_GARBAGE;
+            }
+            else if (r > 0) {
+                s->skip = s->num + 2;
+                s->state = SCAN_PAYLOAD;
+            }
+            break;
+        }
+        case SCAN_PAYLOAD: {
+            size_t n = len - i;
+            if ((unsigned long long)s->skip < (unsigned long long)n)
+                n = (size_t)s->skip;
+            i += n;
+            s->skip -= (long long)n;
+            if (s->skip == 0)
+                s->state = --s->args > 0 ? SCAN_BULK_START : SCAN_LINE_START;
+            break;
+        }
+        default:
+            s->state = SCAN_GARBAGE;
+            break;
+        }
+    }
+    return started;
 }
 
 /* send_packed_command(command, check_health=True) */
@@ -929,14 +1511,25 @@ conn_send_packed_command(rn_conn *c, PyObject *args, PyObject *kwargs)
     }
     if (joined == NULL)
         return NULL;
+    /* The view keeps the bytes alive and a bytearray from resizing. */
     if (PyObject_GetBuffer(joined, &view, PyBUF_SIMPLE) < 0) {
         Py_DECREF(joined);
         return NULL;
     }
     PyObject *result = NULL;
-    if (conn_prepare(c, check_health, 0) == 0 &&
-        conn_write(c, view.buf, (size_t)view.len, 0) == 0)
-        result = Py_NewRef(Py_None);
+    if (conn_prepare(c, check_health, 0) == 0 && conn_take(c, 0, 1) == 0) {
+        int fd = c->fd;
+        if (fd < 0) {
+            PyErr_SetString(c->st->ConnectionError,
+                            "Connection closed by another thread during I/O");
+        }
+        else {
+            c->owed += scan_commands(&c->scan, view.buf, (size_t)view.len);
+            if (conn_write(c, fd, view.buf, (size_t)view.len, NULL) == 0)
+                result = Py_NewRef(Py_None);
+        }
+        conn_give(c, 0, 1);
+    }
     PyBuffer_Release(&view);
     Py_DECREF(joined);
     return result;
@@ -963,10 +1556,9 @@ conn_send_command(rn_conn *c, PyObject *const *args, Py_ssize_t nargs, PyObject 
         PyErr_SetString(PyExc_TypeError, "send_command() needs a command");
         return NULL;
     }
-    /* no probe: pub/sub sends (un)subscribe with messages still unread */
-    if (conn_send_one(c, args, npos, check_health, 0, 0) < 0)
-        return NULL;
-    Py_RETURN_NONE;
+    /* no probe: pub/sub sends (un)subscribe with messages still unread, and
+     * Python-driven pipelines send several commands before reading */
+    return conn_request(c, args, npos, check_health, 0, 0, 0);
 }
 
 /* read_response(disable_decoding=False, *, disconnect_on_error=True,
@@ -979,19 +1571,29 @@ conn_read_response(rn_conn *c, PyObject *args, PyObject *kwargs)
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|p$pp:read_response", kwlist,
                                      &disable_decoding, &disconnect_on_error, &push_request))
         return NULL;
-    if (!rn_conn_is_live(c) && (c->reader == NULL || rn_reader_pending(c->reader) == 0)) {
+    if (!rn_conn_is_live(c) && rn_reader_pending(c->reader) == 0) {
         PyErr_SetString(c->st->ConnectionError, "Connection closed by server.");
         return NULL;
     }
-    PyObject *reply = conn_read_reply(c, c->decode_responses && !disable_decoding,
-                                      disconnect_on_error);
+    if (conn_take(c, 1, 0) < 0)
+        return NULL;
+    PyObject *reply = NULL;
+    char *rbuf = conn_take_rbuf(c);
+    if (rbuf != NULL) {
+        reply = conn_read_reply(c, c->fd, rbuf, c->decode_responses && !disable_decoding,
+                                disconnect_on_error);
+        conn_give_rbuf(c, rbuf);
+    }
+    conn_give(c, 1, 0);
     if (reply == NULL)
         return NULL;
     conn_mark_read(c);
     return raise_if_error_reply(reply);
 }
 
-/* can_read(timeout=0): True when a reply (or part of one) is waiting. */
+/* can_read(timeout=0): True when a reply (or part of one) is waiting;
+ * waits up to `timeout` seconds (None: for ever), which is taken as
+ * socket.settimeout() takes it (redis-py sets it on the socket). */
 static PyObject *
 conn_can_read(rn_conn *c, PyObject *args, PyObject *kwargs)
 {
@@ -999,75 +1601,73 @@ conn_can_read(rn_conn *c, PyObject *args, PyObject *kwargs)
     PyObject *timeout_obj = NULL;
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O:can_read", kwlist, &timeout_obj))
         return NULL;
-    double timeout = 0;
-    if (timeout_obj != NULL && timeout_obj != Py_None) {
-        timeout = PyFloat_AsDouble(timeout_obj);
-        if (timeout == -1 && PyErr_Occurred())
-            return NULL;
-    }
-    else if (timeout_obj == Py_None)
-        timeout = -1;
-    if (rn_reader_pending(c->reader) > 0)
-        Py_RETURN_TRUE;
     if (!rn_conn_is_live(c)) {
+        if (rn_reader_pending(c->reader) > 0)
+            Py_RETURN_TRUE;
         PyObject *r = PyObject_CallMethodNoArgs((PyObject *)c, c->st->s_connect);
         if (r == NULL)
             return NULL;
         Py_DECREF(r);
+        if (!rn_conn_is_live(c)) {
+            /* a connect() that opened nothing: never wait on descriptor -1 */
+            PyErr_SetString(c->st->ConnectionError, "Connection closed by server.");
+            return NULL;
+        }
     }
-    if (conn_ensure_rbuf(c) < 0)
+    if (rn_reader_pending(c->reader) > 0)
+        Py_RETURN_TRUE;
+    double timeout = 0;
+    if (timeout_obj != NULL && parse_socket_timeout(timeout_obj, &timeout) < 0)
         return NULL;
-    int fd = c->fd, err = 0, rc;
-    ssize_t got = -2;
-    char *rbuf = c->rbuf;
+    if (conn_take(c, 1, 0) < 0)
+        return NULL;
+    PyObject *result = NULL;
+    int fd = c->fd;
+    char *rbuf = conn_take_rbuf(c);
+    if (rbuf == NULL)
+        goto done;
     double deadline = timeout < 0 ? -1 : rn_monotonic() + timeout;
     for (;;) {
-        int ms = -1;
-        if (deadline >= 0) {
-            double left = deadline - rn_monotonic();
-            ms = left <= 0 ? 0 : (int)(left * 1000.0 + 0.999);
-        }
-        err = 0;
-        got = -2;
-        io_begin(c);
+        int ms = poll_ms(deadline), rc, err = 0;
+        ssize_t got = -2;
         Py_BEGIN_ALLOW_THREADS
         struct pollfd p = {.fd = fd, .events = POLLIN};
         rc = poll(&p, 1, ms);
-        if (rc < 0)
+        if (rc < 0) {
             err = errno;
+        }
         else if (rc > 0) {
             got = recv(fd, rbuf, RN_RBUF_SIZE, MSG_DONTWAIT);
             if (got < 0)
                 err = errno;
         }
         Py_END_ALLOW_THREADS
-        if (io_end(c, fd) < 0)
-            return NULL;
-        if ((rc < 0 && err == EINTR) || (got < 0 && err == EINTR)) {
-            /* DESIGN rule 3: run the handlers, then wait the time left */
-            if (PyErr_CheckSignals() < 0)
-                return NULL;
+        if (conn_still_mine(c, fd) < 0)
+            goto done;
+        if (err == EINTR || (rc == 0 && ms != 0)) {
+            /* DESIGN rule 3: run the handlers, then wait the time left (a
+             * wait cut at INT_MAX ms goes on too) */
+            if (PyErr_CheckSignals() < 0 || conn_still_mine(c, fd) < 0)
+                goto done;
             continue;
         }
-        break;
-    }
-    if (rc < 0) {
-        conn_raise_io(c, 1, err, 1);   /* ConnectionError, as redis-py */
-        return NULL;
-    }
-    if (rc == 0)
-        Py_RETURN_FALSE;
-    if (got > 0) {
-        if (rn_reader_feed(c->reader, rbuf, (size_t)got) < 0) {
-            rn_conn_close(c);
-            return NULL;
+        if (rc < 0) {
+            conn_raise_io(c, fd, 1, err, 1);   /* ConnectionError, as redis-py */
+            goto done;
         }
-        Py_RETURN_TRUE;
+        if (rc == 0 || (got < 0 && (err == EAGAIN || err == EWOULDBLOCK))) {
+            result = Py_NewRef(Py_False);
+            goto done;
+        }
+        if (conn_take_bytes(c, fd, rbuf, got, err, 1) == 0)
+            result = Py_NewRef(Py_True);
+        goto done;
     }
-    if (got < 0 && (err == EAGAIN || err == EWOULDBLOCK || err == EINTR))
-        Py_RETURN_FALSE;
-    conn_raise_io(c, 1, got == 0 ? 0 : err, 1);
-    return NULL;
+done:
+    if (rbuf != NULL)
+        conn_give_rbuf(c, rbuf);
+    conn_give(c, 1, 0);
+    return result;
 }
 
 /* pack_command(*args) -> [bytes] */
@@ -1136,7 +1736,7 @@ static PyObject *
 conn_fileno(rn_conn *c, PyObject *unused)
 {
     (void)unused;
-    return PyLong_FromLong(c->fd);
+    return PyLong_FromLong(rn_conn_is_live(c) ? c->fd : -1);
 }
 
 static PyMethodDef conn_methods[] = {
@@ -1166,25 +1766,58 @@ static PyMethodDef conn_methods[] = {
     {NULL, NULL, 0, NULL}
 };
 
-/* --- attributes mirrored in C --- */
+/* --- attributes mirrored in C ---
+ *
+ * Every setter leaves the C mirror consistent or raises and changes nothing.
+ * Deleting an attribute C needs raises AttributeError. */
 
 static int
-timeout_from_object(PyObject *v, double *out, const char *name)
+refuse_delete(rn_conn *c, const char *name)
 {
-    if (v == Py_None) {
-        *out = -1;
-        return 0;
-    }
-    double d = PyFloat_AsDouble(v);
-    if (d == -1 && PyErr_Occurred()) {
-        PyErr_Format(PyExc_TypeError, "%s must be None or a number", name);
+    PyErr_Format(PyExc_AttributeError, "cannot delete attribute '%s' of '%s' object",
+                 name, Py_TYPE(c)->tp_name);
+    return -1;
+}
+
+/* socket_timeout / socket_connect_timeout: stored as given, as redis-py
+ * stores them; a value socket.settimeout() refuses raises (its exception)
+ * when the connection connects, as in redis-py.  A valid new socket_timeout
+ * applies to an open socket at once. */
+static int
+set_timeout_attr(rn_conn *c, PyObject *v, int which, const char *name)
+{
+    if (v == NULL) {
+        PyErr_Format(PyExc_AttributeError, "property '%s' of '%s' object has no deleter",
+                     name, Py_TYPE(c)->tp_name);
         return -1;
     }
-    if (d < 0) {
-        PyErr_Format(PyExc_ValueError, "%s must be None or >= 0", name);
+    double d = -1;
+    int bad = 0;
+    if (parse_socket_timeout(v, &d) < 0) {
+        if (!PyErr_ExceptionMatches(PyExc_TypeError) &&
+            !PyErr_ExceptionMatches(PyExc_ValueError) &&
+            !PyErr_ExceptionMatches(PyExc_OverflowError))
+            return -1;      /* from user code (__index__): propagate */
+        PyErr_Clear();
+        bad = 1;
+    }
+    if (which == RN_BAD_SOCKET_TIMEOUT && !bad && rn_conn_is_live(c) &&
+        apply_io_timeouts(c->fd, d) < 0) {
+        PyErr_SetFromErrno(PyExc_OSError);
         return -1;
     }
-    *out = d;
+    Py_INCREF(v);
+    if (which == RN_BAD_SOCKET_TIMEOUT) {
+        Py_XSETREF(c->socket_timeout, v);
+        if (!bad)
+            c->timeout_c = d;   /* bad: the open socket keeps its timeout */
+    }
+    else {
+        Py_XSETREF(c->socket_connect_timeout, v);
+        if (!bad)
+            c->connect_timeout_c = d;
+    }
+    c->bad_timeouts = bad ? (c->bad_timeouts | which) : (c->bad_timeouts & ~which);
     return 0;
 }
 
@@ -1199,19 +1832,7 @@ static int
 set_socket_timeout(rn_conn *c, PyObject *v, void *closure)
 {
     (void)closure;
-    double d;
-    if (v == NULL)
-        v = Py_None;
-    if (timeout_from_object(v, &d, "socket_timeout") < 0)
-        return -1;
-    c->timeout_c = d;
-    Py_INCREF(v);
-    Py_XSETREF(c->socket_timeout, v);
-    if (c->fd >= 0 && apply_io_timeouts(c->fd, d) < 0) {
-        PyErr_SetFromErrno(PyExc_OSError);
-        return -1;
-    }
-    return 0;
+    return set_timeout_attr(c, v, RN_BAD_SOCKET_TIMEOUT, "socket_timeout");
 }
 
 static PyObject *
@@ -1225,15 +1846,7 @@ static int
 set_connect_timeout(rn_conn *c, PyObject *v, void *closure)
 {
     (void)closure;
-    double d;
-    if (v == NULL)
-        v = Py_None;
-    if (timeout_from_object(v, &d, "socket_connect_timeout") < 0)
-        return -1;
-    c->connect_timeout_c = d;
-    Py_INCREF(v);
-    Py_XSETREF(c->socket_connect_timeout, v);
-    return 0;
+    return set_timeout_attr(c, v, RN_BAD_CONNECT_TIMEOUT, "socket_connect_timeout");
 }
 
 static PyObject *
@@ -1243,22 +1856,21 @@ get_hc_interval(rn_conn *c, void *closure)
     return Py_NewRef(c->health_check_interval);
 }
 
+/* A number (None: 0, no health checks).  NaN, negative: no health checks. */
 static int
 set_hc_interval(rn_conn *c, PyObject *v, void *closure)
 {
     (void)closure;
-    if (v == NULL || v == Py_None)
-        v = PyLong_FromLong(0);
-    else
-        Py_INCREF(v);
     if (v == NULL)
-        return -1;
-    double d = PyFloat_AsDouble(v);
-    if (d == -1 && PyErr_Occurred()) {
-        Py_DECREF(v);
-        return -1;
+        return refuse_delete(c, "health_check_interval");
+    double d = 0;
+    if (v != Py_None) {
+        d = PyFloat_AsDouble(v);
+        if (d == -1 && PyErr_Occurred())
+            return -1;
     }
     c->hc_interval_c = d;
+    Py_INCREF(v);
     Py_XSETREF(c->health_check_interval, v);
     return 0;
 }
@@ -1287,13 +1899,20 @@ get_encoding(rn_conn *c, void *closure)
     return Py_NewRef(closure ? c->encoding_errors : c->encoding);
 }
 
+/* A str (an unknown codec raises LookupError when used, as in redis-py). */
 static int
 set_encoding(rn_conn *c, PyObject *v, void *closure)
 {
-    if (v == NULL || !PyUnicode_Check(v)) {
-        PyErr_SetString(PyExc_TypeError, "encoding and encoding_errors must be str");
+    const char *name = closure ? "encoding_errors" : "encoding";
+    if (v == NULL)
+        return refuse_delete(c, name);
+    if (!PyUnicode_Check(v)) {
+        PyErr_Format(PyExc_TypeError, "%s must be str, not %.100s", name,
+                     Py_TYPE(v)->tp_name);
         return -1;
     }
+    if (PyUnicode_AsUTF8(v) == NULL)    /* a lone surrogate: not a codec name */
+        return -1;
     Py_INCREF(v);
     if (closure)
         Py_SETREF(c->encoding_errors, v);
@@ -1313,7 +1932,9 @@ static int
 set_decode(rn_conn *c, PyObject *v, void *closure)
 {
     (void)closure;
-    int t = v == NULL ? 0 : PyObject_IsTrue(v);
+    if (v == NULL)
+        return refuse_delete(c, "decode_responses");
+    int t = PyObject_IsTrue(v);
     if (t < 0)
         return -1;
     c->decode_responses = t;
@@ -1361,15 +1982,25 @@ get_retry(rn_conn *c, void *closure)
     return Py_NewRef(c->retry);
 }
 
+/* Any object, as in redis-py: it is only ever read through its attributes
+ * (a wrong one fails there with AttributeError, never in C). */
 static int
 set_retry(rn_conn *c, PyObject *v, void *closure)
 {
     (void)closure;
     if (v == NULL)
-        v = Py_None;
+        return refuse_delete(c, "retry");
     Py_INCREF(v);
     Py_XSETREF(c->retry, v);
     return 0;
+}
+
+static PyObject *
+get_replies_owed(rn_conn *c, void *closure)
+{
+    (void)closure;
+    rn_conn_is_live(c);         /* a forked child owes nothing */
+    return PyLong_FromSsize_t(c->owed);
 }
 
 static PyGetSetDef conn_getset[] = {
@@ -1385,6 +2016,9 @@ static PyGetSetDef conn_getset[] = {
     {"retry", (getter)get_retry, (setter)set_retry, NULL, NULL},
     {"_sock", (getter)get_sock, NULL, "the socket's file descriptor, or None", NULL},
     {"is_connected", (getter)get_is_connected, NULL, "True while the socket is open", NULL},
+    {"_replies_owed", (getter)get_replies_owed, NULL,
+     "replies the server still owes: commands sent whose replies were not read yet "
+     "(a request never goes out while this is not 0; pools drop such connections)", NULL},
     {NULL, NULL, NULL, NULL, NULL}
 };
 

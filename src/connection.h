@@ -12,6 +12,18 @@
 #include "module.h"
 #include "packer.h"
 #include "reader.h"
+#include "pythread.h"
+
+/* State of the scan that counts the commands in bytes given to
+ * send_packed_command (see scan_commands in connection.c); kept across calls
+ * because a command may be sent in pieces. */
+typedef struct {
+    int state;
+    int neg;                     /* a '-' sign in the number being read */
+    long long num;               /* the number being read */
+    long long args;              /* bulk strings left in the current command */
+    long long skip;              /* payload bytes (with CRLF) left in the bulk */
+} rn_cmd_scan;
 
 typedef struct rn_conn {
     PyObject_HEAD
@@ -21,13 +33,21 @@ typedef struct rn_conn {
     unsigned long fork_gen;      /* rn_fork_generation() when fd was opened */
     long pid;                    /* getpid() at connect, for users and repr */
     rn_reader *reader;
+    /* Buffers (DESIGN rule 8).  A send takes wbuf out of the struct while it
+     * packs and writes, and a read takes rbuf, so that nothing another
+     * thread (or a signal handler) does meanwhile -- a send on the same
+     * connection, disconnect() trimming the buffer -- can touch the memory
+     * the GIL-free I/O uses; a concurrent user gets a buffer of its own.
+     * Both go back (wbuf shrunk after a large command) when the I/O is done. */
     rn_buf wbuf;                 /* reused output buffer */
     char *rbuf;                  /* input buffer, RN_RBUF_SIZE bytes, lazily */
     /* hot settings, mirrored in C by their attribute setters */
-    PyObject *socket_timeout;    /* None or number */
-    double timeout_c;            /* < 0: block forever */
+    PyObject *socket_timeout;    /* as given (None or a number) */
+    double timeout_c;            /* < 0: block forever; 0: non-blocking */
     PyObject *socket_connect_timeout;
     double connect_timeout_c;
+    int bad_timeouts;            /* RN_BAD_*: a value socket.settimeout() refuses,
+                                  * raised when the connection connects */
     PyObject *health_check_interval;
     double hc_interval_c;
     double next_health_check;    /* monotonic seconds */
@@ -35,21 +55,38 @@ typedef struct rn_conn {
     PyObject *encoding;          /* str */
     PyObject *encoding_errors;   /* str */
     int decode_responses;
-    PyObject *retry;             /* Retry object */
-    /* I/O running with the GIL released on this connection, and descriptors
-     * whose close() waits for it: closing an fd another thread is blocked on
-     * would let the number be reused under it (see rn_conn_close). */
+    PyObject *retry;             /* Retry object (any object: read by attribute) */
+    /* Who uses the connection (GIL held to look or change).  One thread at a
+     * time reads and one writes (a pub/sub worker reads while another thread
+     * subscribes); a second reader gets RedisError("... in use by another
+     * thread"), a second writer waits for the first (write_wake), and a
+     * thread re-entering its own I/O (a signal handler, a reply callback)
+     * gets the error.  Thread idents, 0 for nobody. */
+    unsigned long reader_thread;
+    unsigned long writer_thread;
+    int write_waiters;
+    int write_wake_pending;      /* write_wake released, not yet taken */
+    PyThread_type_lock write_wake;   /* lazily; held while nobody is woken */
+    /* Readers + writers at work.  Closing an fd somebody is using would let
+     * the number be reused under it: rn_conn_close shuts such a socket down
+     * (which wakes a blocked call) and defers close() until the last user
+     * is done. */
     int io_active;
-    int deferred_fds[4];
-    int n_deferred;
+    int *deferred_fds;
+    int n_deferred, cap_deferred;
     int overridden;              /* see rn_setattro_tracking */
     /* Replies the server still owes us: commands sent on this socket whose
      * replies were not read yet.  Any path that leaves one unread (an
      * exception between send and read, C or Python) makes the connection
      * disconnect before it serves another request or goes back to a pool. */
     Py_ssize_t owed;
+    rn_cmd_scan scan;            /* send_packed_command's command counter */
     PyObject *weakreflist;
 } rn_conn;
+
+/* bits of rn_conn.bad_timeouts */
+#define RN_BAD_SOCKET_TIMEOUT 1
+#define RN_BAD_CONNECT_TIMEOUT 2
 
 #define RN_RBUF_SIZE 65536
 
@@ -75,10 +112,13 @@ PyObject *rn_conn_command(rn_conn *c, PyObject *const *args, Py_ssize_t nargs,
  * (GIL held).  0, or -1 with an exception set. */
 int rn_conn_send(rn_conn *c, PyObject *const *args, Py_ssize_t nargs);
 
-/* Close the socket (no shutdown() in a forked child) and reset the reader. */
+/* Close the socket (no shutdown() in a forked child), reset the reader and
+ * forget the replies owed. */
 void rn_conn_close(rn_conn *c);
 
-/* 1 when `c` is connected in this process; drops an inherited socket. */
+/* 1 when `c` is connected in this process.  In a forked child it first drops
+ * what was inherited (socket, deferred descriptors, the parent threads' use
+ * of the connection), without shutdown(). */
 int rn_conn_is_live(rn_conn *c);
 
 double rn_monotonic(void);
