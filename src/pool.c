@@ -108,18 +108,69 @@ pool_check_fork(rn_pool *p)
     return 0;
 }
 
-/* Ensure the connection is connected: for the built-in classes only when the
- * socket is closed (no syscall otherwise); for other classes through their
- * connect() method, as redis-py does. */
+/* conn.<name>() for its result's truth: 1, 0, or -1 with an exception set. */
+static int
+call_truth(PyObject *conn, PyObject *name)
+{
+    PyObject *r = PyObject_CallMethodNoArgs(conn, name);
+    if (r == NULL)
+        return -1;
+    int t = PyObject_IsTrue(r);
+    Py_DECREF(r);
+    return t;
+}
+
+/* conn.can_read() (slow path only: the name is not in the module state). */
+static int
+call_can_read(PyObject *conn)
+{
+    PyObject *r = PyObject_CallMethod(conn, "can_read", NULL);
+    if (r == NULL)
+        return -1;
+    int t = PyObject_IsTrue(r);
+    Py_DECREF(r);
+    return t;
+}
+
+/* Ensure the connection is connected and ready for a request.
+ *
+ * When C stands in for the connection's methods (module.h), only a closed
+ * socket is (re)connected, through connect() (redis_native's own Python
+ * connect: the handshake); a connection left idle is probed by
+ * rn_conn_command itself, so a connection in use pays no syscall here.
+ * Otherwise this is redis-py's get_connection: connect(), then can_read();
+ * a connection with unread data (or whose check raises ConnectionError,
+ * TimeoutError or OSError) is disconnected and connected again, and raises
+ * ConnectionError if it still has data. */
 static int
 pool_connect(rn_pool *p, PyObject *conn)
 {
-    if (rn_stands_in(p->st, conn, RN_KIND_CONN) && rn_conn_is_live((rn_conn *)conn))
+    rn_state *st = p->st;
+    int fast = rn_stands_in(st, conn, RN_KIND_CONN);
+    if (fast && rn_conn_is_live((rn_conn *)conn))
         return 0;
-    PyObject *r = PyObject_CallMethodNoArgs(conn, p->st->s_connect);
-    if (r == NULL)
+    if (call_truth(conn, st->s_connect) < 0)
         return -1;
-    Py_DECREF(r);
+    if (fast)
+        return 0;       /* just connected by our own connect(): nothing unread */
+    int has = call_can_read(conn);
+    if (has == 0)
+        return 0;
+    if (has < 0) {
+        if (!PyErr_ExceptionMatches(st->ConnectionError) &&
+            !PyErr_ExceptionMatches(st->TimeoutError) &&
+            !PyErr_ExceptionMatches(PyExc_OSError))
+            return -1;
+        PyErr_Clear();
+    }
+    if (call_truth(conn, st->s_disconnect) < 0 || call_truth(conn, st->s_connect) < 0)
+        return -1;
+    if ((has = call_can_read(conn)) < 0)
+        return -1;
+    if (has) {
+        PyErr_SetString(st->ConnectionError, "Connection not ready");
+        return -1;
+    }
     return 0;
 }
 

@@ -73,8 +73,6 @@ def test_signal_handler_uses_the_client_during_a_command(impl_name, redis_server
     assert res["after"] == b"after"
 
 
-@pytest.mark.xfail(strict=False, reason="connection.c: a command started on a connection "
-                   "whose reply is still in flight (rule 11, rn_conn.owed), pending")
 def test_signal_handler_use_never_serves_a_stale_reply(impl_name, redis_server):
     """Same scenario: the handler's PING must not read BLPOP's reply, nor the
     BLPOP the PONG.  Either may fail with a RedisError instead."""
