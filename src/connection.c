@@ -1535,6 +1535,8 @@ conn_send_packed_command(rn_conn *c, PyObject *args, PyObject *kwargs)
     return result;
 }
 
+static PyObject *conn_pack_command(rn_conn *c, PyObject *const *args, Py_ssize_t nargs);
+
 /* send_command(*args, **kwargs): only check_health is looked at, as redis-py. */
 static PyObject *
 conn_send_command(rn_conn *c, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
@@ -1555,6 +1557,25 @@ conn_send_command(rn_conn *c, PyObject *const *args, Py_ssize_t nargs, PyObject 
     if (npos == 0) {
         PyErr_SetString(PyExc_TypeError, "send_command() needs a command");
         return NULL;
+    }
+    if (!rn_stands_in(c->st, (PyObject *)c, RN_KIND_CONN)) {
+        /* Something is overridden: send through send_packed_command, as
+         * redis-py's send_command does, so that an override of it is
+         * honoured (the stand-in rule). */
+        PyObject *r = NULL, *meth = NULL, *kw = NULL;
+        PyObject *packed = conn_pack_command(c, args, npos);
+        PyObject *pargs = packed != NULL ? PyTuple_Pack(1, packed) : NULL;
+        if (pargs != NULL)
+            kw = Py_BuildValue("{s:O}", "check_health", check_health ? Py_True : Py_False);
+        if (kw != NULL)
+            meth = PyObject_GetAttrString((PyObject *)c, "send_packed_command");
+        if (meth != NULL)
+            r = PyObject_Call(meth, pargs, kw);
+        Py_XDECREF(meth);
+        Py_XDECREF(kw);
+        Py_XDECREF(pargs);
+        Py_XDECREF(packed);
+        return r;
     }
     /* no probe: pub/sub sends (un)subscribe with messages still unread, and
      * Python-driven pipelines send several commands before reading */

@@ -476,7 +476,9 @@ def test_timeout_value_set_on_a_connection(value, impl, redis_py, redis_server):
         try:
             steps = [outcome(lambda: setattr(conn, "socket_timeout", value))]
             conn.disconnect()
-            steps.append(outcome(lambda: (conn.send_command("PING"), conn.read_response())[1]))
+            # BLPOP, not PING: a non-blocking socket (0) must not get lucky
+            steps.append(outcome(lambda: (conn.send_command("BLPOP", key(), 0.2),
+                                          conn.read_response())[1]))
             return steps
         finally:
             pool.release(conn)
