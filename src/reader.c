@@ -611,8 +611,8 @@ rn_reader_reset(rn_reader *r)
         redisReaderFree(r->hr);
         r->hr = NULL;
     }
-    if (ensure_hiredis(r) < 0)
-        PyErr_Clear();
+    /* No exception here: callers reset while raising one of their own. */
+    r->hr = new_hiredis(r);
 }
 
 int
