@@ -1180,14 +1180,18 @@ class PubSub:
     def check_health(self) -> None:
         """Send a health-check PING when the connection's interval has elapsed.
 
-        Its reply arrives in the message stream and is dropped there.
+        Its reply arrives in the message stream and is dropped there.  Sent
+        under the same lock as (un)subscribe commands, so a worker thread's
+        health check and the main thread's subscribe() never interleave, and
+        the counter of health-check replies in flight stays exact.
         """
         conn = self.connection
         if conn is None:
             raise RuntimeError(_NO_CONNECTION)
         if conn.health_check_interval and time.monotonic() > conn.next_health_check:
-            conn.send_command("PING", self.HEALTH_CHECK_MESSAGE, check_health=False)
-            self.health_check_response_counter += 1
+            with self._lock:
+                conn.send_command("PING", self.HEALTH_CHECK_MESSAGE, check_health=False)
+                self.health_check_response_counter += 1
 
     def _normalize_keys(self, data: Dict[Any, Any]) -> Dict[Any, Any]:
         """Re-key ``data`` by names in reply form (bytes, or str when decoding)."""
