@@ -11,9 +11,9 @@ time of each build and their ratio (> 1: the second build is faster).
     scripts/with-redis-server --cpu 0 -- .venv/bin/python benchmarks/compare_builds.py \\
         /tmp/before . --rounds 10
 
-With --callgrind the same workload runs once per build under
-`valgrind --tool=callgrind` and the client's instruction counts are compared
-instead: repeatable on a noisy machine.
+With --callgrind the workload runs under `valgrind --tool=callgrind` with n
+and 2n operations per build, and the instruction counts of the extra n
+operations are compared instead: repeatable on a noisy machine.
 """
 import argparse
 import json
@@ -48,8 +48,11 @@ def tx():
             p.incr("cmp:incr")
         p.execute()
 out = {}
+only = sys.argv[3] if len(sys.argv) > 3 else ""
 for name, fn, ops in (("GET", get, n), ("PIPELINE_100_GET", pipe, n // 100 * 100),
                       ("MULTI_EXEC_10_INCR", tx, n // 10 * 10)):
+    if only and name != only:
+        continue
     fn()                               # warm up
     w0, c0 = time.perf_counter(), time.process_time()
     fn()
@@ -58,19 +61,21 @@ print(json.dumps(out))
 """
 
 
-def run_child(root, n, cpu, prefix=()):
-    cmd = list(prefix) + [sys.executable, "-c", CHILD, os.path.abspath(root), str(n)]
+def run_child(root, n, cpu, prefix=(), only=""):
+    cmd = list(prefix) + [sys.executable, "-S", "-c", CHILD, os.path.abspath(root), str(n), only]
     if cpu is not None and not prefix:
         cmd = ["taskset", "-c", str(cpu)] + cmd
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit(f"{root}: the benchmark child failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def callgrind(root, n):
+def callgrind(root, n, only=""):
     with tempfile.TemporaryDirectory() as d:
         outfile = os.path.join(d, "cg.out")
         run_child(root, n, None, prefix=("valgrind", "--tool=callgrind",
-                                          "--callgrind-out-file=" + outfile))
+                                          "--callgrind-out-file=" + outfile), only=only)
         with open(outfile) as f:
             for line in f:
                 if line.startswith("summary:") or line.startswith("totals:"):
@@ -89,9 +94,15 @@ def main():
                    help="compare instruction counts of one run each instead of time")
     args = p.parse_args()
     if args.callgrind:
-        ia, ib = callgrind(args.a, args.n), callgrind(args.b, args.n)
-        print(f"instructions, whole process, {args.n} ops per workload: "
-              f"A {ia:,}  B {ib:,}  B/A {ib / ia:.4f}")
+        # runs with n and 2n operations: the difference is the cost of n
+        # operations of each workload, without start-up and imports
+        print("| workload | A instructions/op | B instructions/op | B/A |")
+        print("|---|---:|---:|---:|")
+        for w in ("GET", "PIPELINE_100_GET", "MULTI_EXEC_10_INCR"):
+            # each run does the workload twice (warm-up + measured): 4n - 2n ops
+            ia = (callgrind(args.a, 2 * args.n, w) - callgrind(args.a, args.n, w)) / (2 * args.n)
+            ib = (callgrind(args.b, 2 * args.n, w) - callgrind(args.b, args.n, w)) / (2 * args.n)
+            print(f"| {w} | {ia:,.0f} | {ib:,.0f} | {ib / ia:.3f} |", flush=True)
         return
     res = {"A": [], "B": []}
     for i in range(args.rounds):

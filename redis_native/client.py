@@ -738,13 +738,16 @@ class Pipeline(Redis):
             results = []
             append = results.append
             # what parse_response does per reply, minus the reading
+            watch_names = {"WATCH", *self.UNWATCH_COMMANDS}
             for reply, (args, options) in zip(replies, commands):
                 try:
                     append(result(reply, args[0], options, callbacks))
                 except ResponseError as error:
                     append(error)
                 else:
-                    update_watch_state(args[0])
+                    # the call is skipped, not the rule: only these names change state
+                    if args[0] in watch_names:
+                        update_watch_state(args[0])
         else:
             connection.send_packed_command(
                 connection.pack_commands([args for args, _ in commands]))
