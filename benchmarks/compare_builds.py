@@ -65,7 +65,8 @@ def run_child(root, n, cpu, prefix=(), only=""):
     cmd = list(prefix) + [sys.executable, "-S", "-c", CHILD, os.path.abspath(root), str(n), only]
     if cpu is not None and not prefix:
         cmd = ["taskset", "-c", str(cpu)] + cmd
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    env = dict(os.environ, PYTHONHASHSEED="0")      # same dict layouts every run
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         sys.exit(f"{root}: the benchmark child failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])

@@ -14,6 +14,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include <stddef.h>
 #include <string.h>
 
 static struct PyModuleDef rn_moduledef;
@@ -104,38 +105,23 @@ type_stands_in(rn_state *st, PyTypeObject *tp, int kind)
     return 1;
 }
 
-static inline int
-type_tag_valid(PyTypeObject *tp)
-{
-#ifdef Py_TPFLAGS_VALID_VERSION_TAG
-    return PyType_HasFeature(tp, Py_TPFLAGS_VALID_VERSION_TAG) && tp->tp_version_tag != 0;
-#else
-    return tp->tp_version_tag != 0;
-#endif
-}
-
+/* The cache miss of rn_stands_in (module.h). */
 int
-rn_stands_in(rn_state *st, PyObject *obj, int kind)
+rn_stands_in_slow(rn_state *st, PyObject *obj, int kind)
 {
     PyTypeObject *tp = Py_TYPE(obj);
     struct rn_stand_in_cache *e =
         &st->stand_in_cache[kind][((uintptr_t)tp >> 6) & 15];
-    int ok;
-    if (e->type == tp && e->tag == tp->tp_version_tag && type_tag_valid(tp)) {
-        ok = e->ok;
-    }
-    else {
-        /* A lookup through the method cache gives the type a version tag;
-         * any later change to the type or a base (a patch, a new method)
-         * invalidates it, so the cached answer cannot go stale. */
-        PyObject *first = PyTuple_GET_ITEM(st->covered[kind], 0);
-        (void)_PyType_Lookup(tp, first);
-        ok = type_stands_in(st, tp, kind);
-        if (type_tag_valid(tp)) {
-            e->type = tp;
-            e->tag = tp->tp_version_tag;
-            e->ok = ok;
-        }
+    /* A lookup through the method cache gives the type a version tag; any
+     * later change to the type or a base (a patch, a new method) invalidates
+     * it, so the cached answer cannot go stale. */
+    PyObject *first = PyTuple_GET_ITEM(st->covered[kind], 0);
+    (void)_PyType_Lookup(tp, first);
+    int ok = type_stands_in(st, tp, kind);
+    if (rn_type_tag_valid(tp)) {
+        e->type = tp;
+        e->tag = tp->tp_version_tag;
+        e->ok = ok;
     }
     /* only now is obj known to be an instance of the kind's C base */
     return ok && !*kind_flag(obj, kind);
@@ -202,6 +188,9 @@ rn_setattro_tracking(PyObject *self, PyObject *name, PyObject *value, int *overr
 static int
 init_stand_in(rn_state *st)
 {
+    st->overridden_offset[RN_KIND_CONN] = offsetof(rn_conn, overridden);
+    st->overridden_offset[RN_KIND_POOL] = offsetof(rn_pool, overridden);
+    st->overridden_offset[RN_KIND_CLIENT] = offsetof(rn_client, overridden);
     if ((st->builtins = PyDict_New()) == NULL)
         return -1;
     for (int kind = 0; kind < 3; kind++) {

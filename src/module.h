@@ -10,6 +10,7 @@
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <stdint.h>
 
 typedef struct rn_state {
     /* types defined by this module (strong references) */
@@ -43,6 +44,7 @@ typedef struct rn_state {
         unsigned int tag;           /* tp_version_tag when computed */
         int ok;
     } stand_in_cache[3][16];
+    Py_ssize_t overridden_offset[3]; /* offsetof the `overridden` flag, per kind */
 
     /* interned strings */
     PyObject *s_connect;
@@ -92,7 +94,30 @@ unsigned long rn_fork_generation(void);
  * honoured, and a subclass that overrides nothing keeps the fast path.
  * Never fails: 0 when in doubt.  GIL held. */
 enum { RN_KIND_CONN = 0, RN_KIND_POOL = 1, RN_KIND_CLIENT = 2 };
-int rn_stands_in(rn_state *st, PyObject *obj, int kind);
+int rn_stands_in_slow(rn_state *st, PyObject *obj, int kind);
+
+static inline int
+rn_type_tag_valid(PyTypeObject *tp)
+{
+#ifdef Py_TPFLAGS_VALID_VERSION_TAG
+    return PyType_HasFeature(tp, Py_TPFLAGS_VALID_VERSION_TAG) && tp->tp_version_tag != 0;
+#else
+    return tp->tp_version_tag != 0;
+#endif
+}
+
+/* The hot path: one cache probe, inlined at every call site. */
+static inline int
+rn_stands_in(rn_state *st, PyObject *obj, int kind)
+{
+    PyTypeObject *tp = Py_TYPE(obj);
+    const struct rn_stand_in_cache *e =
+        &st->stand_in_cache[kind][((uintptr_t)tp >> 6) & 15];
+    if (e->type == tp && e->tag == tp->tp_version_tag && rn_type_tag_valid(tp))
+        /* a hit means obj is an instance of the kind's C base: the flag exists */
+        return e->ok && !*(int *)((char *)obj + st->overridden_offset[kind]);
+    return rn_stands_in_slow(st, obj, kind);
+}
 
 /* tp_setattro of the C bases (Connection, ConnectionPool, ClientBase):
  * PyObject_GenericSetAttr, and *overridden kept equal to "an instance
