@@ -43,6 +43,10 @@ from .exceptions import (
     WatchError,
 )
 from .utils import from_url
+from . import _missing
+
+# redis-py modules that do not exist here yet fail to import with a reason
+_missing.install()
 
 # __version__ is redis_native's own release.  VERSION is the redis-py API level
 # this release implements: libraries gate features on ``redis.VERSION``.
