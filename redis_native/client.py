@@ -247,8 +247,6 @@ class Redis(_native.ClientBase, CoreCommands, SentinelCommands, AbstractRedis):
             event_dispatcher = EventDispatcher()
         self._event_dispatcher = event_dispatcher
         if not connection_pool:
-            if ssl:
-                raise RedisError("redis_native does not support TLS (rediss://, ssl=True) yet")
             kwargs: Dict[str, Any] = {
                 "db": db,
                 "username": username,
@@ -279,6 +277,26 @@ class Redis(_native.ClientBase, CoreCommands, SentinelCommands, AbstractRedis):
                     socket_keepalive=socket_keepalive,
                     socket_keepalive_options=socket_keepalive_options,
                 )
+                if ssl:
+                    kwargs.update(
+                        connection_class=SSLConnection,
+                        ssl_keyfile=ssl_keyfile,
+                        ssl_certfile=ssl_certfile,
+                        ssl_cert_reqs=ssl_cert_reqs,
+                        ssl_include_verify_flags=ssl_include_verify_flags,
+                        ssl_exclude_verify_flags=ssl_exclude_verify_flags,
+                        ssl_ca_certs=ssl_ca_certs,
+                        ssl_ca_data=ssl_ca_data,
+                        ssl_check_hostname=ssl_check_hostname,
+                        ssl_password=ssl_password,
+                        ssl_ca_path=ssl_ca_path,
+                        ssl_validate_ocsp_stapled=ssl_validate_ocsp_stapled,
+                        ssl_validate_ocsp=ssl_validate_ocsp,
+                        ssl_ocsp_context=ssl_ocsp_context,
+                        ssl_ocsp_expected_cert=ssl_ocsp_expected_cert,
+                        ssl_min_version=ssl_min_version,
+                        ssl_ciphers=ssl_ciphers,
+                    )
             connection_pool = ConnectionPool(**kwargs)
             self.auto_close_connection_pool = True
         else:

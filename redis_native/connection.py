@@ -17,6 +17,7 @@ import copy
 import os
 import secrets
 import socket
+import ssl
 import time
 import weakref
 from abc import ABC
@@ -484,15 +485,156 @@ class UnixDomainSocketConnection(AbstractConnection):
         return self.path
 
 
-class SSLConnection(Connection):
-    """TLS connections are not available yet in redis_native.
+_CERT_REQS = {"none": ssl.CERT_NONE, "optional": ssl.CERT_OPTIONAL, "required": ssl.CERT_REQUIRED}
 
-    The class exists so that ``rediss://`` URLs and ``ssl=True`` fail with a
-    clear error instead of an AttributeError or a silent plain-text connection.
+# TLS contexts (OpenSSL SSL_CTX objects) by their settings: loading the system
+# CA store and the certificate files costs milliseconds, so connections with
+# the same settings share one context.  The key holds each file's size and
+# modification time, so a certificate rotated on disk is read again, as
+# redis-py, which builds a context per connect, would read it.
+_TLS_CONTEXTS: Dict[tuple, Any] = {}
+_TLS_CONTEXTS_MAX = 64
+
+
+def _file_stamp(path: Any) -> Any:
+    if path is None:
+        return None
+    try:
+        st = os.stat(path)
+    except (OSError, TypeError, ValueError):
+        return (path, None)        # the load reports the problem
+    return (path, st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+def _flag_bits(flags: Optional[Iterable[Any]]) -> int:
+    bits = 0
+    for flag in flags or ():
+        bits |= int(flag)
+    return bits
+
+
+class SSLConnection(Connection):
+    """A TCP connection wrapped in TLS by the C core (OpenSSL).
+
+    The handshake, reads and writes run in C with the GIL released, under the
+    same timeouts as a plain connection.  The options are redis-py's and mean
+    what they mean for ``ssl.create_default_context()``, whose defaults the
+    TLS context reproduces (system CA store, TLS 1.2 or later, hostname
+    checking).  OCSP checking is not available: asking for it raises
+    :class:`RedisError` here rather than connecting without it.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any):
-        raise RedisError("redis_native does not support TLS (rediss://, ssl=True) yet")
+    def __init__(
+        self,
+        ssl_keyfile: Optional[str] = None,
+        ssl_certfile: Optional[str] = None,
+        ssl_cert_reqs: Any = "required",
+        ssl_include_verify_flags: Optional[List["VerifyFlags"]] = None,
+        ssl_exclude_verify_flags: Optional[List["VerifyFlags"]] = None,
+        ssl_ca_certs: Optional[str] = None,
+        ssl_ca_data: Optional[Any] = None,
+        ssl_check_hostname: bool = True,
+        ssl_ca_path: Optional[str] = None,
+        ssl_password: Optional[Any] = None,
+        ssl_validate_ocsp: bool = False,
+        ssl_validate_ocsp_stapled: bool = False,
+        ssl_ocsp_context: Optional[Any] = None,
+        ssl_ocsp_expected_cert: Optional[str] = None,
+        ssl_min_version: Optional[ssl.TLSVersion] = None,
+        ssl_ciphers: Optional[str] = None,
+        **kwargs: Any,
+    ):
+        if ssl_cert_reqs is None:
+            ssl_cert_reqs = ssl.CERT_NONE
+        elif isinstance(ssl_cert_reqs, str):
+            if ssl_cert_reqs not in _CERT_REQS:
+                raise RedisError(f"Invalid SSL Certificate Requirements Flag: {ssl_cert_reqs}")
+            ssl_cert_reqs = _CERT_REQS[ssl_cert_reqs]
+        if ssl_validate_ocsp and ssl_validate_ocsp_stapled:
+            raise RedisError(
+                "Either an OCSP staple or pure OCSP connection must be validated - not both."
+            )
+        if ssl_validate_ocsp:
+            raise RedisError("redis_native does not support OCSP validation "
+                             "(ssl_validate_ocsp=True) yet")
+        if ssl_validate_ocsp_stapled:
+            raise RedisError("redis_native does not support stapled OCSP validation "
+                             "(ssl_validate_ocsp_stapled=True) yet")
+        for name, value in (("ssl_ocsp_context", ssl_ocsp_context),
+                            ("ssl_ocsp_expected_cert", ssl_ocsp_expected_cert)):
+            if value is not None:
+                raise RedisError(f"redis_native does not support OCSP validation yet: "
+                                 f"'{name}' cannot be used")
+        self.keyfile = ssl_keyfile
+        self.certfile = ssl_certfile
+        self.cert_reqs = ssl_cert_reqs
+        self.ssl_include_verify_flags = ssl_include_verify_flags
+        self.ssl_exclude_verify_flags = ssl_exclude_verify_flags
+        self.ca_certs = ssl_ca_certs
+        self.ca_data = ssl_ca_data
+        self.ca_path = ssl_ca_path
+        self.check_hostname = ssl_check_hostname if self.cert_reqs != ssl.CERT_NONE else False
+        self.certificate_password = ssl_password
+        self.ssl_validate_ocsp = ssl_validate_ocsp
+        self.ssl_validate_ocsp_stapled = ssl_validate_ocsp_stapled
+        self.ssl_ocsp_context = ssl_ocsp_context
+        self.ssl_ocsp_expected_cert = ssl_ocsp_expected_cert
+        self.ssl_min_version = ssl_min_version
+        self.ssl_ciphers = ssl_ciphers
+        super().__init__(**kwargs)
+
+    def _connect(self) -> None:
+        super()._connect()
+        host = self.host
+        if isinstance(host, str):
+            host = host.encode("idna").decode("ascii")
+        self._start_tls(self._tls_context(), host)
+
+    def _tls_context(self) -> Any:
+        """The TLS context for the current settings (shared by connections
+        with equal settings and unchanged certificate files)."""
+        password = self.certificate_password
+        cacheable = not callable(password)
+        key = (
+            int(self.cert_reqs), bool(self.check_hostname),
+            _flag_bits(self.ssl_include_verify_flags), _flag_bits(self.ssl_exclude_verify_flags),
+            _file_stamp(self.certfile), _file_stamp(self.keyfile), password,
+            _file_stamp(self.ca_certs), _file_stamp(self.ca_path), self.ca_data,
+            None if self.ssl_min_version is None else int(self.ssl_min_version),
+            self.ssl_ciphers,
+        ) if cacheable else None
+        if key is not None:
+            try:
+                context = _TLS_CONTEXTS.get(key)
+            except TypeError:           # an unhashable value: build it every time
+                key, context = None, None
+            if context is not None:
+                return context
+        context = self._build_tls_context()
+        if key is not None:
+            if len(_TLS_CONTEXTS) >= _TLS_CONTEXTS_MAX:
+                _TLS_CONTEXTS.clear()
+            _TLS_CONTEXTS[key] = context
+        return context
+
+    def _build_tls_context(self) -> Any:
+        context = _native.TLSContext(int(self.cert_reqs), bool(self.check_hostname))
+        context.load_default_certs()
+        if self.ssl_include_verify_flags or self.ssl_exclude_verify_flags:
+            # the include list is applied first, then the exclude list
+            current = int(context.verify_flags)
+            flags = current | _flag_bits(self.ssl_include_verify_flags)
+            flags &= ~_flag_bits(self.ssl_exclude_verify_flags)
+            context.set_verify_flags(flags & ~current, current & ~flags)
+        if self.certfile or self.keyfile:
+            context.load_cert_chain(self.certfile, self.keyfile, self.certificate_password)
+        if self.ca_certs is not None or self.ca_path is not None or self.ca_data is not None:
+            context.load_verify_locations(self.ca_certs, self.ca_path, self.ca_data)
+        if self.ssl_min_version is not None:
+            context.set_minimum_version(int(self.ssl_min_version))
+        if self.ssl_ciphers:
+            context.set_ciphers(self.ssl_ciphers)
+        return context
 
 
 _UNSUPPORTED_OK = {

@@ -111,6 +111,41 @@ poll_ms(double deadline)
     return ms >= (double)INT_MAX ? INT_MAX : (int)ms;
 }
 
+/* One TLS read or write on the non-blocking socket of a TLS connection,
+ * waiting with poll() while OpenSSL wants the socket, until `deadline` (< 0:
+ * none).  Runs with the GIL released and the caller owning the side it uses.
+ * Returns > 0 (bytes moved), 0 at the end of the stream (reads), or -1 with
+ * *err: ETIMEDOUT (the deadline passed), EAGAIN (`nonblocking` and nothing
+ * could be done), EINTR (a signal: the caller runs the handlers and calls
+ * again with the same deadline), another errno value, or RN_ETLS. */
+static ssize_t
+tls_io(rn_tls *t, int fd, const char *wdata, char *rbuf, size_t n, double deadline,
+       int nonblocking, int *err)
+{
+    for (;;) {
+        int want = 0;
+        ssize_t r = wdata != NULL ? rn_tls_write(t, wdata, n, &want, err)
+                                  : rn_tls_read(t, rbuf, n, &want, err);
+        if (r >= 0 || want == 0)
+            return r;
+        if (nonblocking) {
+            *err = EAGAIN;
+            return -1;
+        }
+        int ms = poll_ms(deadline);
+        if (ms == 0) {
+            *err = ETIMEDOUT;
+            return -1;
+        }
+        struct pollfd p = {.fd = fd, .events = (short)want};
+        if (poll(&p, 1, ms) < 0) {
+            *err = errno;
+            return -1;
+        }
+        /* ready, or a wait cut at INT_MAX ms: try again */
+    }
+}
+
 /* SO_RCVTIMEO/SO_SNDTIMEO value for a timeout: 0 (none) for a blocking or
  * non-blocking socket (<= 0; non-blocking calls pass MSG_DONTWAIT).  Values
  * come from parse_socket_timeout (at most ~9.2e9 s, which time_t holds; the
@@ -241,8 +276,10 @@ scan_reset(rn_cmd_scan *s)
 static void
 conn_close_deferred(rn_conn *c)
 {
-    for (int i = 0; i < c->n_deferred; i++)
-        close(c->deferred_fds[i]);
+    for (int i = 0; i < c->n_deferred; i++) {
+        rn_tls_free(c->deferred[i].tls);
+        close(c->deferred[i].fd);
+    }
     c->n_deferred = 0;
 }
 
@@ -255,6 +292,8 @@ conn_forget_parent(rn_conn *c)
     if (c->fd >= 0)
         close(c->fd);
     c->fd = -1;
+    rn_tls_free(c->tls);        /* writes nothing: the parent owns the session */
+    c->tls = NULL;
     conn_close_deferred(c);
     c->io_active = 0;
     c->reader_thread = c->writer_thread = 0;
@@ -283,25 +322,32 @@ rn_conn_close(rn_conn *c)
     conn_check_fork(c);
     if (c->fd >= 0) {
         int fd = c->fd;
+        rn_tls *tls = c->tls;
         c->fd = -1;
+        c->tls = NULL;
         /* Wakes a thread blocked in send/recv/poll on it. */
         shutdown(fd, SHUT_RDWR);
         if (c->io_active > 0) {
-            /* Somebody is using the number: close() once they are done. */
+            /* Somebody is using the number (and the SSL object): close()
+             * and free once they are done. */
             if (c->n_deferred == c->cap_deferred) {
                 int cap = c->cap_deferred ? 2 * c->cap_deferred : 4;
-                int *fds = PyMem_Realloc(c->deferred_fds, (size_t)cap * sizeof(int));
-                if (fds != NULL) {
-                    c->deferred_fds = fds;
+                struct rn_deferred *d = PyMem_Realloc(c->deferred, (size_t)cap * sizeof *d);
+                if (d != NULL) {
+                    c->deferred = d;
                     c->cap_deferred = cap;
                 }
             }
             /* Out of memory: leak the descriptor rather than let its number
              * be reused under a blocked call. */
-            if (c->n_deferred < c->cap_deferred)
-                c->deferred_fds[c->n_deferred++] = fd;
+            if (c->n_deferred < c->cap_deferred) {
+                c->deferred[c->n_deferred].fd = fd;
+                c->deferred[c->n_deferred].tls = tls;
+                c->n_deferred++;
+            }
         }
         else {
+            rn_tls_free(tls);
             close(fd);
         }
     }
@@ -496,6 +542,19 @@ conn_raise_io(rn_conn *c, int fd, int reading, int err, int disconnect)
     rn_state *st = c->st;
     if (disconnect)
         conn_close_if(c, fd);
+    if (err == RN_ETLS) {
+        PyObject *text = rn_tls_error_text(), *where = NULL;
+        if (text != NULL && reading)
+            where = conn_host_error(c);
+        if (text != NULL && !reading)
+            PyErr_Format(st->ConnectionError, "Error 1 while writing to socket. %U.", text);
+        else if (where != NULL)
+            PyErr_Format(st->ConnectionError, "Error while reading from %S : (1, %R)", where,
+                         text);
+        Py_XDECREF(text);
+        Py_XDECREF(where);
+        return;
+    }
     if (!reading) {
         if (err == ETIMEDOUT)
             PyErr_SetString(st->TimeoutError, "Timeout writing to socket");
@@ -550,6 +609,20 @@ conn_recv_resume(rn_conn *c, int fd, char *buf, double deadline, int *err)
     for (;;) {
         if (PyErr_CheckSignals() < 0 || conn_still_mine(c, fd) < 0)
             return -2;
+        if (c->tls != NULL) {
+            rn_tls *t = c->tls;
+            ssize_t got;
+            int e = 0;
+            Py_BEGIN_ALLOW_THREADS
+            got = tls_io(t, fd, NULL, buf, RN_RBUF_SIZE, deadline, 0, &e);
+            Py_END_ALLOW_THREADS
+            if (conn_still_mine(c, fd) < 0)
+                return -2;
+            if (got < 0 && e == EINTR)
+                continue;
+            *err = e;
+            return got;
+        }
         int ms = poll_ms(deadline), rc, e = 0;
         ssize_t got = -1;
         if (ms == 0) {
@@ -592,6 +665,21 @@ conn_recv(rn_conn *c, int fd, char *buf, int *err)
     double start = -1;
     ssize_t got;
     int e = 0;
+    if (c->tls != NULL) {
+        rn_tls *t = c->tls;
+        double deadline = -1;
+        Py_BEGIN_ALLOW_THREADS
+        if (timeout > 0)
+            deadline = rn_monotonic() + timeout;
+        got = tls_io(t, fd, NULL, buf, RN_RBUF_SIZE, deadline, timeout == 0, &e);
+        Py_END_ALLOW_THREADS
+        if (conn_still_mine(c, fd) < 0)
+            return -2;
+        if (got < 0 && e == EINTR)
+            return conn_recv_resume(c, fd, buf, deadline, err);
+        *err = e;
+        return got;
+    }
     Py_BEGIN_ALLOW_THREADS
     if (timeout > 0)
         start = rn_monotonic();
@@ -645,9 +733,76 @@ conn_take_bytes(rn_conn *c, int fd, char *buf, ssize_t got, int err, int disconn
  * EINTR, the handlers run and the rest is written with poll() for the time
  * left plus non-blocking send()s.  Returns 0, or -1 with an exception set
  * and the connection closed. */
+/* conn_write for a TLS connection: the same contract, with the whole write
+ * (then the first read) bounded by socket_timeout through poll(). */
+static int
+conn_write_tls(rn_conn *c, int fd, const char *data, size_t len, char *rbuf)
+{
+    const double timeout = c->timeout_c;
+    const int nonblocking = timeout == 0;
+    rn_tls *t = c->tls;
+    double deadline = timeout > 0 ? rn_monotonic() + timeout : -1, rdeadline = -1;
+    size_t off = 0;
+    for (;;) {
+        int werr = 0, rerr = 0;
+        ssize_t got = -2;           /* -2: no read made */
+        Py_BEGIN_ALLOW_THREADS
+        while (off < len) {
+            ssize_t n = tls_io(t, fd, data + off, NULL, len - off, deadline, nonblocking,
+                               &werr);
+            if (n < 0)
+                break;
+            off += (size_t)n;
+        }
+        if (off == len && rbuf != NULL) {
+            if (timeout > 0)
+                rdeadline = rn_monotonic() + timeout;
+            got = tls_io(t, fd, NULL, rbuf, RN_RBUF_SIZE, rdeadline, nonblocking, &rerr);
+        }
+        Py_END_ALLOW_THREADS
+        if (conn_still_mine(c, fd) < 0)
+            return -1;
+        if (off == len) {
+            if (rbuf == NULL)
+                return 0;
+            if (got < 0 && rerr == EINTR)
+                got = conn_recv_resume(c, fd, rbuf, rdeadline, &rerr);
+            return conn_take_bytes(c, fd, rbuf, got, rerr, 1);
+        }
+        if (werr == ECONNRESET || werr == EPIPE) {
+            /* The server may have said why before it closed (a TLS alert:
+             * "certificate required", "unknown ca"): report that. */
+            char tail[512];
+            int rerr2 = 0;
+            ssize_t n2;
+            Py_BEGIN_ALLOW_THREADS
+            n2 = tls_io(t, fd, NULL, tail, sizeof tail, -1, 1, &rerr2);
+            Py_END_ALLOW_THREADS
+            if (conn_still_mine(c, fd) < 0)
+                return -1;
+            if (n2 < 0 && rerr2 == RN_ETLS) {
+                conn_raise_io(c, fd, 1, RN_ETLS, 1);
+                return -1;
+            }
+        }
+        if (werr != EINTR) {
+            conn_raise_io(c, fd, 0, werr, 1);
+            return -1;
+        }
+        if (PyErr_CheckSignals() < 0) {
+            conn_close_if(c, fd);   /* a partial command may be on the wire */
+            return -1;
+        }
+        if (conn_still_mine(c, fd) < 0)
+            return -1;
+    }
+}
+
 static int
 conn_write(rn_conn *c, int fd, const char *data, size_t len, char *rbuf)
 {
+    if (c->tls != NULL)
+        return conn_write_tls(c, fd, data, len, rbuf);
     const double timeout = c->timeout_c;
     const int nonblocking = timeout == 0;
     double deadline = timeout > 0 ? rn_monotonic() + timeout : -1;
@@ -792,6 +947,11 @@ conn_mark_read(rn_conn *c)
 static void
 conn_probe_idle(rn_conn *c)
 {
+    if (c->tls != NULL) {
+        if (rn_tls_idle_unusable(c->tls))
+            rn_conn_close(c);
+        return;
+    }
     char byte;
     ssize_t n = recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
@@ -1098,8 +1258,10 @@ conn_dealloc(rn_conn *c)
         close(c->fd);      /* no shutdown: another process may share it */
         c->fd = -1;
     }
+    rn_tls_free(c->tls);
+    c->tls = NULL;
     conn_close_deferred(c);
-    PyMem_Free(c->deferred_fds);
+    PyMem_Free(c->deferred);
     if (c->write_wake != NULL)
         PyThread_free_lock(c->write_wake);
     rn_reader_free(c->reader);
@@ -1327,6 +1489,102 @@ conn_attach_fd(rn_conn *c, PyObject *arg)
     if (conn_install_fd(c, fd) < 0)
         return NULL;
     Py_RETURN_NONE;
+}
+
+/* _start_tls(context, server_hostname): the TLS client handshake on the
+ * connected socket, with the GIL released, bounded by socket_timeout (as
+ * redis-py's handshake on its socket), or by socket_connect_timeout when
+ * socket_timeout is None.  Raises what Python's ssl module raises
+ * (ssl.SSLCertVerificationError, ssl.SSLError, TimeoutError, OSError) and
+ * closes the connection; the caller turns them into redis-py's errors. */
+static PyObject *
+conn_start_tls(rn_conn *c, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"context", "server_hostname", NULL};
+    PyObject *ctx_obj;
+    const char *hostname = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!z:_start_tls", kwlist,
+                                     c->st->TLSContextType, &ctx_obj, &hostname))
+        return NULL;
+    if (!rn_conn_is_live(c)) {
+        PyErr_SetString(c->st->ConnectionError, "_start_tls() needs a connected socket");
+        return NULL;
+    }
+    if (c->tls != NULL) {
+        PyErr_SetString(PyExc_ValueError, "the connection already uses TLS");
+        return NULL;
+    }
+    if (hostname != NULL && (hostname[0] == '\0' || hostname[0] == '.')) {
+        PyErr_SetString(PyExc_ValueError,
+                        "server_hostname cannot be an empty string or start with a leading dot.");
+        return NULL;
+    }
+    double timeout;
+    if (conn_timeout_for_connect(c, RN_BAD_SOCKET_TIMEOUT, &timeout) < 0)
+        return NULL;
+    if (c->socket_timeout == Py_None &&
+        conn_timeout_for_connect(c, RN_BAD_CONNECT_TIMEOUT, &timeout) < 0)
+        return NULL;
+    if (timeout == 0) {
+        PyErr_SetString(PyExc_ValueError,
+                        "a TLS handshake needs a blocking socket: socket_timeout is 0");
+        return NULL;
+    }
+    int fd = c->fd;
+    rn_tls *t = rn_tls_new((rn_tls_ctx *)ctx_obj, fd, hostname);
+    if (t == NULL)
+        return NULL;
+    if (set_nonblocking(fd, 1) < 0) {
+        PyErr_SetFromErrno(PyExc_OSError);
+        goto error;
+    }
+    if (conn_take(c, 1, 1) < 0)
+        goto error;
+    double deadline = timeout > 0 ? rn_monotonic() + timeout : -1;
+    for (;;) {
+        int rc, err = 0;
+        Py_BEGIN_ALLOW_THREADS
+        for (;;) {
+            int want = 0, ms;
+            rc = rn_tls_handshake_step(t, &want, &err);
+            if (rc >= 0 || want == 0)
+                break;
+            if ((ms = poll_ms(deadline)) == 0) {
+                err = ETIMEDOUT;
+                break;
+            }
+            struct pollfd p = {.fd = fd, .events = (short)want};
+            if (poll(&p, 1, ms) < 0) {
+                err = errno;
+                break;
+            }
+        }
+        Py_END_ALLOW_THREADS
+        if (conn_still_mine(c, fd) < 0) {
+            conn_give(c, 1, 1);
+            goto error;
+        }
+        if (rc == 1)
+            break;
+        if (rc < 0 && err == EINTR) {
+            if (PyErr_CheckSignals() < 0 || conn_still_mine(c, fd) < 0) {
+                conn_give(c, 1, 1);
+                goto error;
+            }
+            continue;
+        }
+        rn_tls_raise_handshake(t, rc == 0 ? 0 : err);
+        conn_give(c, 1, 1);
+        goto error;
+    }
+    c->tls = t;
+    c->last_io = rn_monotonic();
+    conn_give(c, 1, 1);
+    Py_RETURN_NONE;
+error:
+    rn_tls_free(t);
+    conn_close_if(c, fd);
+    return NULL;
 }
 
 static PyObject *
@@ -1648,6 +1906,30 @@ conn_can_read(rn_conn *c, PyObject *args, PyObject *kwargs)
     if (rbuf == NULL)
         goto done;
     double deadline = timeout < 0 ? -1 : rn_monotonic() + timeout;
+    while (c->tls != NULL) {
+        /* Bytes inside OpenSSL count; a record that is not application data
+         * (a session ticket) is consumed and the wait goes on. */
+        rn_tls *t = c->tls;
+        int err = 0;
+        ssize_t got;
+        Py_BEGIN_ALLOW_THREADS
+        got = tls_io(t, fd, NULL, rbuf, RN_RBUF_SIZE, deadline, 0, &err);
+        Py_END_ALLOW_THREADS
+        if (conn_still_mine(c, fd) < 0)
+            goto done;
+        if (got < 0 && err == EINTR) {
+            if (PyErr_CheckSignals() < 0 || conn_still_mine(c, fd) < 0)
+                goto done;
+            continue;
+        }
+        if (got < 0 && err == ETIMEDOUT) {
+            result = Py_NewRef(Py_False);
+            goto done;
+        }
+        if (conn_take_bytes(c, fd, rbuf, got, err, 1) == 0)
+            result = Py_NewRef(Py_True);
+        goto done;
+    }
     for (;;) {
         int ms = poll_ms(deadline), rc, err = 0;
         ssize_t got = -2;
@@ -1767,6 +2049,8 @@ static PyMethodDef conn_methods[] = {
      "Open the unix domain socket (no handshake)."},
     {"_attach_fd", (PyCFunction)conn_attach_fd, METH_O,
      "Adopt an already connected socket file descriptor."},
+    {"_start_tls", (PyCFunction)(void (*)(void))conn_start_tls, METH_VARARGS | METH_KEYWORDS,
+     "_start_tls(self, context, server_hostname)\n--\n\nTLS client handshake on the open socket."},
     {"disconnect", (PyCFunction)(void (*)(void))conn_disconnect, METH_VARARGS | METH_KEYWORDS,
      "disconnect(self, *args, **kwargs)\n--\n\nClose the socket (a forked child never shuts down its parent's socket)."},
     {"send_packed_command", (PyCFunction)(void (*)(void))conn_send_packed_command,
@@ -1997,6 +2281,13 @@ get_is_connected(rn_conn *c, void *closure)
 }
 
 static PyObject *
+get_uses_tls(rn_conn *c, void *closure)
+{
+    (void)closure;
+    return PyBool_FromLong(rn_conn_is_live(c) && c->tls != NULL);
+}
+
+static PyObject *
 get_retry(rn_conn *c, void *closure)
 {
     (void)closure;
@@ -2037,6 +2328,7 @@ static PyGetSetDef conn_getset[] = {
     {"retry", (getter)get_retry, (setter)set_retry, NULL, NULL},
     {"_sock", (getter)get_sock, NULL, "the socket's file descriptor, or None", NULL},
     {"is_connected", (getter)get_is_connected, NULL, "True while the socket is open", NULL},
+    {"_uses_tls", (getter)get_uses_tls, NULL, "True while the open socket runs TLS", NULL},
     {"_replies_owed", (getter)get_replies_owed, NULL,
      "replies the server still owes: commands sent whose replies were not read yet "
      "(a request never goes out while this is not 0; pools drop such connections)", NULL},

@@ -12,6 +12,7 @@
 #include "module.h"
 #include "packer.h"
 #include "reader.h"
+#include "tls.h"
 #include "pythread.h"
 
 /* State of the scan that counts the commands in bytes given to
@@ -72,8 +73,12 @@ typedef struct rn_conn {
      * (which wakes a blocked call) and defers close() until the last user
      * is done. */
     int io_active;
-    int *deferred_fds;
+    struct rn_deferred { int fd; rn_tls *tls; } *deferred;
     int n_deferred, cap_deferred;
+    /* TLS: the SSL object on fd once _start_tls() succeeded, else NULL.
+     * Closed and deferred together with fd (a GIL-free user keeps using it
+     * until it gives the connection back). */
+    rn_tls *tls;
     int overridden;              /* see rn_setattro_tracking */
     /* Replies the server still owes us: commands sent on this socket whose
      * replies were not read yet.  Any path that leaves one unread (an

@@ -11,6 +11,7 @@
 #include "pool.h"
 #include "client.h"
 #include "callbacks.h"
+#include "tls.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -437,6 +438,8 @@ rn_exec(PyObject *module)
         goto error;
     if (add_type(module, &rn_client_type_spec, NULL, &st->ClientType) < 0)
         goto error;
+    if (add_type(module, &rn_tls_context_type_spec, NULL, &st->TLSContextType) < 0)
+        goto error;
     if (init_stand_in(st) < 0)
         goto error;
     if (PyModule_AddFunctions(module, rn_callback_methods) < 0)
@@ -459,6 +462,7 @@ rn_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->PoolType);
     Py_VISIT(st->ClientType);
     Py_VISIT(st->ReaderType);
+    Py_VISIT(st->TLSContextType);
     Py_VISIT(st->RedisError);
     Py_VISIT(st->ConnectionError);
     Py_VISIT(st->TimeoutError);
@@ -486,6 +490,7 @@ rn_clear(PyObject *module)
     Py_CLEAR(st->PoolType);
     Py_CLEAR(st->ClientType);
     Py_CLEAR(st->ReaderType);
+    Py_CLEAR(st->TLSContextType);
     Py_CLEAR(st->RedisError);
     Py_CLEAR(st->ConnectionError);
     Py_CLEAR(st->TimeoutError);

@@ -18,6 +18,7 @@ typedef struct rn_state {
     PyTypeObject *PoolType;         /* _native.ConnectionPool (+blocking) */
     PyTypeObject *ClientType;       /* _native.ClientBase: execute_command */
     PyTypeObject *ReaderType;       /* _native.Reader: byte feeds for tests */
+    PyTypeObject *TLSContextType;   /* _native.TLSContext: an SSL_CTX */
 
     /* exception classes, from redis_native.exceptions (strong references) */
     PyObject *RedisError;
