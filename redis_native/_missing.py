@@ -23,7 +23,7 @@ MISSING: Dict[str, str] = {
     "redis_native.commands.cluster": "Redis Cluster support is " + _SOON,
     "redis_native.crc": "Redis Cluster support (slot hashing) is " + _SOON,
     "redis_native.asyncio": "the asyncio client is " + _SOON,
-    "redis_native.ocsp": "TLS (and so OCSP checking) is " + _SOON,
+    "redis_native.ocsp": "OCSP checking of TLS certificates is " + _SOON,
     "redis_native.auth": "token-based re-authentication is " + _SOON,
     "redis_native.multidb": "the multi-database client is " + _SOON,
     "redis_native.http": "redis-py's HTTP helpers (used by multidb health checks) are " + _SOON,
