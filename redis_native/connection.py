@@ -513,6 +513,29 @@ def _flag_bits(flags: Optional[Iterable[Any]]) -> int:
     return bits
 
 
+def _check_ocsp_options(ssl_validate_ocsp: Any, ssl_validate_ocsp_stapled: Any,
+                        ssl_ocsp_context: Any, ssl_ocsp_expected_cert: Any) -> None:
+    """Refuse the OCSP settings redis_native cannot honour (RedisError), so that
+    a connection is never made without a check its user asked for.  Called by
+    SSLConnection and, for the same settings, by a pool of SSLConnections when
+    it is created (before any connection is)."""
+    if ssl_validate_ocsp and ssl_validate_ocsp_stapled:
+        raise RedisError(
+            "Either an OCSP staple or pure OCSP connection must be validated - not both."
+        )
+    if ssl_validate_ocsp:
+        raise RedisError("redis_native does not support OCSP validation against the "
+                         "responder (ssl_validate_ocsp=True) yet; "
+                         "ssl_validate_ocsp_stapled=True checks a stapled response")
+    if ssl_ocsp_context is not None:
+        raise RedisError("redis_native checks the stapled OCSP response inside its own "
+                         "TLS handshake: 'ssl_ocsp_context' (a pyOpenSSL context) "
+                         "cannot be used")
+    if ssl_ocsp_expected_cert is not None and not ssl_validate_ocsp_stapled:
+        raise RedisError("'ssl_ocsp_expected_cert' is only used with "
+                         "ssl_validate_ocsp_stapled=True")
+
+
 class SSLConnection(Connection):
     """A TCP connection wrapped in TLS by the C core (OpenSSL).
 
@@ -520,8 +543,13 @@ class SSLConnection(Connection):
     same timeouts as a plain connection.  The options are redis-py's and mean
     what they mean for ``ssl.create_default_context()``, whose defaults the
     TLS context reproduces (system CA store, TLS 1.2 or later, hostname
-    checking).  OCSP checking is not available: asking for it raises
-    :class:`RedisError` here rather than connecting without it.
+    checking).  ``ssl_validate_ocsp_stapled=True`` makes the handshake fail
+    unless the server staples a good OCSP response for its certificate, signed
+    by its issuer or a delegated responder (checked by OpenSSL inside the
+    handshake; redis-py opens a second connection with pyOpenSSL for it).
+    Checking against the OCSP responder itself (``ssl_validate_ocsp=True``) is
+    not available: asking for it raises :class:`RedisError` here rather than
+    connecting unchecked.
     """
 
     def __init__(
@@ -550,21 +578,8 @@ class SSLConnection(Connection):
             if ssl_cert_reqs not in _CERT_REQS:
                 raise RedisError(f"Invalid SSL Certificate Requirements Flag: {ssl_cert_reqs}")
             ssl_cert_reqs = _CERT_REQS[ssl_cert_reqs]
-        if ssl_validate_ocsp and ssl_validate_ocsp_stapled:
-            raise RedisError(
-                "Either an OCSP staple or pure OCSP connection must be validated - not both."
-            )
-        if ssl_validate_ocsp:
-            raise RedisError("redis_native does not support OCSP validation "
-                             "(ssl_validate_ocsp=True) yet")
-        if ssl_validate_ocsp_stapled:
-            raise RedisError("redis_native does not support stapled OCSP validation "
-                             "(ssl_validate_ocsp_stapled=True) yet")
-        for name, value in (("ssl_ocsp_context", ssl_ocsp_context),
-                            ("ssl_ocsp_expected_cert", ssl_ocsp_expected_cert)):
-            if value is not None:
-                raise RedisError(f"redis_native does not support OCSP validation yet: "
-                                 f"'{name}' cannot be used")
+        _check_ocsp_options(ssl_validate_ocsp, ssl_validate_ocsp_stapled, ssl_ocsp_context,
+                            ssl_ocsp_expected_cert)
         self.keyfile = ssl_keyfile
         self.certfile = ssl_certfile
         self.cert_reqs = ssl_cert_reqs
@@ -601,7 +616,7 @@ class SSLConnection(Connection):
             _file_stamp(self.certfile), _file_stamp(self.keyfile), password,
             _file_stamp(self.ca_certs), _file_stamp(self.ca_path), self.ca_data,
             None if self.ssl_min_version is None else int(self.ssl_min_version),
-            self.ssl_ciphers,
+            self.ssl_ciphers, bool(self.ssl_validate_ocsp_stapled), self.ssl_ocsp_expected_cert,
         ) if cacheable else None
         if key is not None:
             try:
@@ -634,6 +649,8 @@ class SSLConnection(Connection):
             context.set_minimum_version(int(self.ssl_min_version))
         if self.ssl_ciphers:
             context.set_ciphers(self.ssl_ciphers)
+        if self.ssl_validate_ocsp_stapled:
+            context.require_ocsp_staple(self.ssl_ocsp_expected_cert)
         return context
 
 
@@ -818,6 +835,10 @@ class ConnectionPool(_native.ConnectionPool, ConnectionPoolInterface):
             raise ValueError('"max_connections" must be a positive integer')
         connection_kwargs.pop("cache", None)
         connection_kwargs.pop("cache_config", None)
+        if isinstance(connection_class, type) and issubclass(connection_class, SSLConnection):
+            _check_ocsp_options(*(connection_kwargs.get(name) for name in (
+                "ssl_validate_ocsp", "ssl_validate_ocsp_stapled", "ssl_ocsp_context",
+                "ssl_ocsp_expected_cert")))
         self.connection_class = connection_class
         self.connection_kwargs = connection_kwargs
         self.max_connections = max_connections

@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <string.h>
 #include <openssl/err.h>
+#include <openssl/ocsp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -152,6 +153,17 @@ rn_tls_raise_handshake(rn_tls *t, int err)
         PyErr_SetFromErrno(PyExc_OSError);
         return;
     }
+    if (t != NULL && t->ocsp_error != NULL) {
+        /* refused in the status callback: redis-py's exceptions and words */
+        PyObject *mod = PyImport_ImportModule("redis_native.exceptions");
+        PyObject *cls = mod ? PyObject_GetAttrString(
+            mod, t->ocsp_unauthorized ? "AuthorizationError" : "ConnectionError") : NULL;
+        if (cls != NULL)
+            PyErr_SetString(cls, t->ocsp_error);
+        Py_XDECREF(cls);
+        Py_XDECREF(mod);
+        return;
+    }
     unsigned long code = tls_last_code;
     long vr = t != NULL && t->ssl != NULL ? SSL_get_verify_result(t->ssl) : X509_V_OK;
     if (ERR_GET_LIB(code) == ERR_LIB_SSL &&
@@ -209,6 +221,124 @@ is_ip_address(const char *host)
     return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
 }
 
+/* The issuer of `cert`: from the chain the server sent, else from the
+ * trust store.  A new reference or NULL. */
+static X509 *
+find_issuer(SSL *s, X509 *cert)
+{
+    STACK_OF(X509) *chain = SSL_get_peer_cert_chain(s);
+    for (int i = 0; chain != NULL && i < sk_X509_num(chain); i++) {
+        X509 *c = sk_X509_value(chain, i);
+        if (c != cert && X509_check_issued(c, cert) == X509_V_OK) {
+            X509_up_ref(c);
+            return c;
+        }
+    }
+    X509 *issuer = NULL;
+    X509_STORE_CTX *sctx = X509_STORE_CTX_new();
+    if (sctx != NULL &&
+        X509_STORE_CTX_init(sctx, SSL_CTX_get_cert_store(SSL_get_SSL_CTX(s)), cert, chain) == 1 &&
+        X509_STORE_CTX_get1_issuer(&issuer, sctx, cert) != 1)
+        issuer = NULL;
+    X509_STORE_CTX_free(sctx);
+    return issuer;
+}
+
+/* Check the OCSP response stapled to the handshake (OpenSSL calls this with
+ * the handshake in progress: GIL released, rn_tls mutex held).  1 accepts;
+ * 0 fails the handshake, t->ocsp_error saying why (redis-py's words where it
+ * has them). */
+static int
+ocsp_status_cb(SSL *s, void *arg)
+{
+    (void)arg;
+    rn_tls *t = SSL_get_app_data(s);
+    const unsigned char *p = NULL;
+    long len = SSL_get_tlsext_status_ocsp_resp(s, &p);
+    OCSP_RESPONSE *resp = NULL;
+    OCSP_BASICRESP *bs = NULL;
+    OCSP_CERTID *id = NULL;
+    X509 *issuer = NULL;
+    int ok = 0;
+    X509 *leaf = SSL_get0_peer_certificate(s);
+    if (t == NULL)
+        return 0;
+    if (p == NULL || len <= 0) {
+        t->ocsp_error = "no ocsp response present";
+        goto done;
+    }
+    if ((resp = d2i_OCSP_RESPONSE(NULL, &p, len)) == NULL) {
+        t->ocsp_error = "the stapled ocsp response cannot be parsed";
+        goto done;
+    }
+    int status = OCSP_response_status(resp);
+    if (status == OCSP_RESPONSE_STATUS_UNAUTHORIZED) {
+        t->ocsp_unauthorized = 1;
+        t->ocsp_error = "you are not authorized to view this ocsp certificate";
+        goto done;
+    }
+    if (status != OCSP_RESPONSE_STATUS_SUCCESSFUL ||
+        (bs = OCSP_response_get1_basic(resp)) == NULL) {
+        t->ocsp_error = "failed to retrieve a successful response from the ocsp responder";
+        goto done;
+    }
+    if (leaf == NULL) {
+        t->ocsp_error = "the server sent no certificate";
+        goto done;
+    }
+    if (t->ocsp_expected != NULL && X509_cmp(leaf, t->ocsp_expected) != 0) {
+        t->ocsp_error = "received and expected certificates do not match";
+        goto done;
+    }
+    if ((issuer = find_issuer(s, leaf)) == NULL) {
+        t->ocsp_error = "no matching issuer cert found in certificate chain";
+        goto done;
+    }
+    STACK_OF(X509) *chain = SSL_get_peer_cert_chain(s);
+    STACK_OF(X509) *signers = sk_X509_new_null();
+    if (signers == NULL) {
+        t->ocsp_error = "out of memory";
+        goto done;
+    }
+    sk_X509_push(signers, issuer);
+    for (int i = 0; chain != NULL && i < sk_X509_num(chain); i++)
+        sk_X509_push(signers, sk_X509_value(chain, i));
+    int verified = OCSP_basic_verify(bs, signers, SSL_CTX_get_cert_store(SSL_get_SSL_CTX(s)),
+                                     0);
+    sk_X509_free(signers);
+    if (verified <= 0) {
+        t->ocsp_error = "failed to validate the ocsp response (signature or responder)";
+        goto done;
+    }
+    int cert_status, reason;
+    ASN1_GENERALIZEDTIME *rev, *thisupd, *nextupd;
+    if ((id = OCSP_cert_to_id(NULL, leaf, issuer)) == NULL ||
+        !OCSP_resp_find_status(bs, id, &cert_status, &reason, &rev, &thisupd, &nextupd)) {
+        t->ocsp_error = "the ocsp response has no status for the server certificate";
+        goto done;
+    }
+    if (cert_status == V_OCSP_CERTSTATUS_REVOKED) {
+        t->ocsp_error = "Received an REVOKED ocsp certificate status";
+        goto done;
+    }
+    if (cert_status != V_OCSP_CERTSTATUS_GOOD) {
+        t->ocsp_error = "Received an UNKNOWN ocsp certificate status";
+        goto done;
+    }
+    if (!OCSP_check_validity(thisupd, nextupd, 300, -1)) {
+        t->ocsp_error = "ocsp certificate has invalid update - outside its validity period";
+        goto done;
+    }
+    ok = 1;
+done:
+    ERR_clear_error();
+    OCSP_CERTID_free(id);
+    X509_free(issuer);
+    OCSP_BASICRESP_free(bs);
+    OCSP_RESPONSE_free(resp);
+    return ok;
+}
+
 rn_tls *
 rn_tls_new(rn_tls_ctx *ctx, int fd, const char *hostname)
 {
@@ -255,6 +385,18 @@ rn_tls_new(rn_tls_ctx *ctx, int fd, const char *hostname)
         PyErr_SetString(PyExc_ValueError, "check_hostname requires server_hostname");
         goto error;
     }
+    if (ctx->ocsp_stapled) {
+        t->ocsp_stapled = 1;
+        if (ctx->ocsp_expected != NULL) {
+            X509_up_ref(ctx->ocsp_expected);
+            t->ocsp_expected = ctx->ocsp_expected;
+        }
+        SSL_set_app_data(t->ssl, t);
+        if (!SSL_set_tlsext_status_type(t->ssl, TLSEXT_STATUSTYPE_ocsp)) {
+            raise_from_queue("cannot request an OCSP staple", NULL);
+            goto error;
+        }
+    }
     SSL_set_connect_state(t->ssl);
     return t;
 error:
@@ -273,6 +415,7 @@ rn_tls_free(rn_tls *t)
         SSL_set_quiet_shutdown(t->ssl, 1);
         SSL_free(t->ssl);
     }
+    X509_free(t->ocsp_expected);
     PyMem_Free(t->hostname);
     /* The mutex is not destroyed: in a forked child it may have been held
      * by a thread that no longer exists; its memory is simply released. */
@@ -480,6 +623,7 @@ tlsctx_dealloc(rn_tls_ctx *self)
     PyTypeObject *tp = Py_TYPE(self);
     if (self->ctx != NULL)
         SSL_CTX_free(self->ctx);
+    X509_free(self->ocsp_expected);
     tp->tp_free((PyObject *)self);
     Py_DECREF(tp);
 }
@@ -750,6 +894,57 @@ tlsctx_set_verify_flags(rn_tls_ctx *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* require_ocsp_staple(expected_cert=None): the server must staple a good
+ * OCSP response for its certificate (checked during the handshake), and its
+ * certificate must be expected_cert (PEM text or bytes) when given. */
+static PyObject *
+tlsctx_require_ocsp_staple(rn_tls_ctx *self, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"expected_cert", NULL};
+    PyObject *expected = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O:require_ocsp_staple", kwlist, &expected))
+        return NULL;
+    X509 *cert = NULL;
+    if (expected != Py_None) {
+        Py_buffer view;
+        const char *data;
+        Py_ssize_t len;
+        int is_str = PyUnicode_Check(expected);
+        if (is_str) {
+            if ((data = PyUnicode_AsUTF8AndSize(expected, &len)) == NULL)
+                return NULL;
+        }
+        else if (PyObject_GetBuffer(expected, &view, PyBUF_SIMPLE) == 0) {
+            data = view.buf;
+            len = view.len;
+        }
+        else {
+            PyErr_SetString(PyExc_TypeError,
+                            "ssl_ocsp_expected_cert must be a PEM certificate (str or bytes)");
+            return NULL;
+        }
+        ERR_clear_error();
+        BIO *bio = BIO_new_mem_buf(data, (int)len);
+        if (bio != NULL) {
+            cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+            BIO_free(bio);
+        }
+        if (!is_str)
+            PyBuffer_Release(&view);
+        if (cert == NULL) {
+            ERR_clear_error();
+            PyErr_SetString(PyExc_ValueError,
+                            "ssl_ocsp_expected_cert is not a PEM certificate");
+            return NULL;
+        }
+    }
+    X509_free(self->ocsp_expected);
+    self->ocsp_expected = cert;
+    self->ocsp_stapled = 1;
+    SSL_CTX_set_tlsext_status_cb(self->ctx, ocsp_status_cb);
+    Py_RETURN_NONE;
+}
+
 static PyObject *
 tlsctx_get_verify_flags(rn_tls_ctx *self, void *closure)
 {
@@ -786,6 +981,10 @@ static PyMethodDef tlsctx_methods[] = {
      "Restrict the TLS 1.2 and older cipher suites (an OpenSSL cipher string)."},
     {"set_minimum_version", (PyCFunction)tlsctx_set_minimum_version, METH_O,
      "The lowest protocol version, an ssl.TLSVersion."},
+    {"require_ocsp_staple", (PyCFunction)(void (*)(void))tlsctx_require_ocsp_staple,
+     METH_VARARGS | METH_KEYWORDS,
+     "require_ocsp_staple(expected_cert=None)\n--\n\n"
+     "Fail the handshake unless the server staples a good, verified OCSP response."},
     {"set_verify_flags", (PyCFunction)tlsctx_set_verify_flags, METH_VARARGS,
      "set_verify_flags(add, remove)\n--\n\nSet and clear ssl.VerifyFlags bits."},
     {NULL, NULL, 0, NULL}

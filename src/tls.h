@@ -30,6 +30,8 @@ typedef struct rn_tls_ctx {
     SSL_CTX *ctx;
     int verify_mode;             /* 0 none, 1 optional, 2 required (ssl.VerifyMode) */
     int check_hostname;
+    int ocsp_stapled;            /* the server must staple a good OCSP response */
+    X509 *ocsp_expected;         /* and its certificate must be this one (or NULL) */
 } rn_tls_ctx;
 
 extern PyType_Spec rn_tls_context_type_spec;
@@ -39,6 +41,10 @@ typedef struct rn_tls {
     pthread_mutex_t mu;
     int check_hostname;
     char *hostname;              /* as given, for verification messages */
+    int ocsp_stapled;            /* copied from the context at creation */
+    X509 *ocsp_expected;         /* a reference of our own, or NULL */
+    const char *ocsp_error;      /* why the stapled response was refused */
+    int ocsp_unauthorized;       /* the responder said "unauthorized" */
 } rn_tls;
 
 /* errno-style value for "OpenSSL reported an error": its queue's code is
