@@ -506,6 +506,17 @@ def _file_stamp(path: Any) -> Any:
     return (path, st.st_mtime_ns, st.st_size, st.st_ino)
 
 
+_PY_DEFAULT_VERIFY_FLAGS: List[int] = []
+
+
+def _python_default_verify_flags() -> int:
+    """The verify flags of this Python's ``ssl.create_default_context()``
+    (3.13 added VERIFY_X509_STRICT and VERIFY_X509_PARTIAL_CHAIN), read once."""
+    if not _PY_DEFAULT_VERIFY_FLAGS:
+        _PY_DEFAULT_VERIFY_FLAGS.append(int(ssl.create_default_context().verify_flags))
+    return _PY_DEFAULT_VERIFY_FLAGS[0]
+
+
 def _flag_bits(flags: Optional[Iterable[Any]]) -> int:
     bits = 0
     for flag in flags or ():
@@ -635,11 +646,11 @@ class SSLConnection(Connection):
     def _build_tls_context(self) -> Any:
         context = _native.TLSContext(int(self.cert_reqs), bool(self.check_hostname))
         context.load_default_certs()
-        if self.ssl_include_verify_flags or self.ssl_exclude_verify_flags:
-            # the include list is applied first, then the exclude list
-            current = int(context.verify_flags)
-            flags = current | _flag_bits(self.ssl_include_verify_flags)
-            flags &= ~_flag_bits(self.ssl_exclude_verify_flags)
+        # Python's default flags, then the include list, then the exclude list
+        current = int(context.verify_flags)
+        flags = _python_default_verify_flags() | _flag_bits(self.ssl_include_verify_flags)
+        flags &= ~_flag_bits(self.ssl_exclude_verify_flags)
+        if flags != current:
             context.set_verify_flags(flags & ~current, current & ~flags)
         if self.certfile or self.keyfile:
             context.load_cert_chain(self.certfile, self.keyfile, self.certificate_password)
