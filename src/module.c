@@ -12,6 +12,7 @@
 #include "client.h"
 #include "callbacks.h"
 #include "tls.h"
+#include "aio.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -407,6 +408,11 @@ rn_exec(PyObject *module)
     INTERN(s_strict, "strict");
     INTERN(s_upper, "upper");
     INTERN(s_parse_response, "parse_response");
+    INTERN(s_set_result, "set_result");
+    INTERN(s_set_exception, "set_exception");
+    INTERN(s_done, "done");
+    INTERN(s_abort, "abort");
+    INTERN(s_close, "close");
 
     if ((exc_mod = PyImport_ImportModule("redis_native.exceptions")) == NULL)
         goto error;
@@ -440,6 +446,8 @@ rn_exec(PyObject *module)
         goto error;
     if (add_type(module, &rn_tls_context_type_spec, NULL, &st->TLSContextType) < 0)
         goto error;
+    if (add_type(module, &rn_aproto_type_spec, NULL, &st->AsyncProtocolType) < 0)
+        goto error;
     if (init_stand_in(st) < 0)
         goto error;
     if (PyModule_AddFunctions(module, rn_callback_methods) < 0)
@@ -463,6 +471,7 @@ rn_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->ClientType);
     Py_VISIT(st->ReaderType);
     Py_VISIT(st->TLSContextType);
+    Py_VISIT(st->AsyncProtocolType);
     Py_VISIT(st->RedisError);
     Py_VISIT(st->ConnectionError);
     Py_VISIT(st->TimeoutError);
@@ -491,6 +500,7 @@ rn_clear(PyObject *module)
     Py_CLEAR(st->ClientType);
     Py_CLEAR(st->ReaderType);
     Py_CLEAR(st->TLSContextType);
+    Py_CLEAR(st->AsyncProtocolType);
     Py_CLEAR(st->RedisError);
     Py_CLEAR(st->ConnectionError);
     Py_CLEAR(st->TimeoutError);
@@ -528,6 +538,11 @@ rn_clear(PyObject *module)
     Py_CLEAR(st->s_strict);
     Py_CLEAR(st->s_upper);
     Py_CLEAR(st->s_parse_response);
+    Py_CLEAR(st->s_set_result);
+    Py_CLEAR(st->s_set_exception);
+    Py_CLEAR(st->s_done);
+    Py_CLEAR(st->s_abort);
+    Py_CLEAR(st->s_close);
     return 0;
 }
 

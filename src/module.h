@@ -19,6 +19,7 @@ typedef struct rn_state {
     PyTypeObject *ClientType;       /* _native.ClientBase: execute_command */
     PyTypeObject *ReaderType;       /* _native.Reader: byte feeds for tests */
     PyTypeObject *TLSContextType;   /* _native.TLSContext: an SSL_CTX */
+    PyTypeObject *AsyncProtocolType;/* _native.AsyncProtocol (aio.c) */
 
     /* exception classes, from redis_native.exceptions (strong references) */
     PyObject *RedisError;
@@ -72,6 +73,11 @@ typedef struct rn_state {
     PyObject *s_upper;              /* "upper" */
     PyObject *s_parse_response;     /* "parse_response" */
     PyObject *s_sleep;              /* time.sleep */
+    PyObject *s_set_result;         /* asyncio futures (aio.c) */
+    PyObject *s_set_exception;
+    PyObject *s_done;
+    PyObject *s_abort;              /* transport methods (aio.c) */
+    PyObject *s_close;
 } rn_state;
 
 /* State of the module that defined `tp` (or one of its bases). */
