@@ -22,7 +22,12 @@ MISSING: Dict[str, str] = {
     "redis_native.cluster": "Redis Cluster support is " + _SOON,
     "redis_native.commands.cluster": "Redis Cluster support is " + _SOON,
     "redis_native.crc": "Redis Cluster support (slot hashing) is " + _SOON,
-    "redis_native.asyncio": "the asyncio client is " + _SOON,
+    "redis_native.asyncio.cluster": "the asyncio Redis Cluster client is " + _SOON,
+    "redis_native.asyncio.sentinel": "the asyncio Sentinel client is " + _SOON,
+    "redis_native.asyncio.multidb": "the asyncio multi-database client is " + _SOON,
+    "redis_native.asyncio.http": "redis-py's asyncio HTTP helpers (multidb health checks) are "
+                                 + _SOON,
+    "redis_native.asyncio.observability": "OpenTelemetry observability is " + _SOON,
     "redis_native.ocsp": "OCSP checking of TLS certificates is " + _SOON,
     "redis_native.auth": "token-based re-authentication is " + _SOON,
     "redis_native.multidb": "the multi-database client is " + _SOON,

@@ -115,3 +115,65 @@ class CoreCommands(
     """Every command of a standalone Redis server; mixed into ``Redis``
     (and later ``Pipeline``), which provide ``execute_command`` and
     ``get_encoder``."""
+
+
+# ------------------------------------------------------------------ asyncio
+# The asyncio client (redis_native.asyncio) reuses the mixins above: their
+# methods return ``self.execute_command(...)``, which is a coroutine there.
+# Only the methods that do more than return that call need async versions,
+# as in redis-py.
+from typing import Any as _Any, AsyncIterator, Awaitable  # noqa: E402,F401  (redis-py names)
+
+from .keys import AsyncBasicKeyCommands  # noqa: E402
+from .scan import AsyncScanCommands  # noqa: E402
+from .scripting import AsyncScript, AsyncScriptCommands  # noqa: E402
+from .server import AsyncManagementCommands, AsyncModuleCommands  # noqa: E402
+
+AsyncACLCommands = ACLCommands
+AsyncListCommands = ListCommands
+AsyncSetCommands = SetCommands
+AsyncStreamCommands = StreamCommands
+AsyncSortedSetCommands = SortedSetCommands
+AsyncHyperlogCommands = HyperlogCommands
+AsyncHashCommands = HashCommands
+AsyncPubSubCommands = PubSubCommands
+AsyncGeoCommands = GeoCommands
+AsyncClusterCommands = ClusterCommands
+AsyncFunctionCommands = FunctionCommands
+
+__all__ += [
+    "AsyncACLCommands", "AsyncBasicKeyCommands", "AsyncClusterCommands", "AsyncCoreCommands",
+    "AsyncDataAccessCommands", "AsyncFunctionCommands", "AsyncGeoCommands",
+    "AsyncHashCommands", "AsyncHyperlogCommands", "AsyncListCommands",
+    "AsyncManagementCommands", "AsyncModuleCommands", "AsyncPubSubCommands",
+    "AsyncScanCommands", "AsyncScript", "AsyncScriptCommands", "AsyncSetCommands",
+    "AsyncSortedSetCommands", "AsyncStreamCommands",
+]
+
+
+class AsyncDataAccessCommands(
+    AsyncBasicKeyCommands,
+    AsyncHyperlogCommands,
+    AsyncHashCommands,
+    AsyncGeoCommands,
+    AsyncListCommands,
+    AsyncScanCommands,
+    AsyncSetCommands,
+    AsyncStreamCommands,
+    AsyncSortedSetCommands,
+):
+    """Every command that reads or writes data, for the asyncio client."""
+
+
+class AsyncCoreCommands(
+    AsyncACLCommands,
+    AsyncClusterCommands,
+    AsyncDataAccessCommands,
+    AsyncManagementCommands,
+    AsyncModuleCommands,
+    AsyncPubSubCommands,
+    AsyncScriptCommands,
+    AsyncFunctionCommands,
+):
+    """Every command of a standalone Redis server, for the asyncio client
+    (``redis_native.asyncio.Redis``), whose ``execute_command`` is a coroutine."""

@@ -29,7 +29,7 @@ from .helpers import (
     warn_experimental_arg,
 )
 
-__all__ = ["BitFieldOperation", "DataPersistOptions", "BasicKeyCommands"]
+__all__ = ["BitFieldOperation", "DataPersistOptions", "BasicKeyCommands", "AsyncBasicKeyCommands"]
 
 
 class BitFieldOperation:
@@ -1014,3 +1014,28 @@ class BasicKeyCommands:
         if withvalues:
             args.append("WITHVALUES")
         return self.execute_command("HRANDFIELD", key, *args)
+
+
+class AsyncBasicKeyCommands(BasicKeyCommands):
+    """BasicKeyCommands for the asyncio client: no ``r[key]`` syntax (a
+    coroutine cannot be the value of an item access), async watch/unwatch."""
+
+    def __delitem__(self, name: KeyT) -> None:
+        raise TypeError("Async Redis client does not support class deletion")
+
+    def __contains__(self, name: KeyT) -> bool:
+        raise TypeError("Async Redis client does not support class inclusion")
+
+    def __getitem__(self, name: KeyT) -> Any:
+        raise TypeError("Async Redis client does not support class retrieval")
+
+    def __setitem__(self, name: KeyT, value: EncodableT) -> None:
+        raise TypeError("Async Redis client does not support class assignment")
+
+    async def watch(self, *names: KeyT) -> None:
+        """Not available on a plain client: only warns.  Use WATCH from a pipeline."""
+        return super().watch(*names)
+
+    async def unwatch(self) -> None:
+        """Not available on a plain client: only warns.  Use UNWATCH from a pipeline."""
+        return super().unwatch()

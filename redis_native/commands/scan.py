@@ -1,11 +1,11 @@
 """Cursor-based iteration: SCAN, SSCAN, HSCAN, ZSCAN and their ``*_iter``
 generators (redis-py's ``ScanCommands``)."""
 
-from typing import Any, Callable, Iterator, List, Optional, Union
+from typing import Any, AsyncIterator, Callable, Iterator, List, Optional, Union
 
 from ._types import EncodableT, KeyT, PatternT, ResponseT
 
-__all__ = ["ScanCommands"]
+__all__ = ["ScanCommands", "AsyncScanCommands"]
 
 
 def _match_count(args: List[EncodableT], match: Any, count: Any) -> None:
@@ -172,3 +172,84 @@ class ScanCommands:
                 score_cast_func=score_cast_func,
             )
             yield from pairs
+
+
+class AsyncScanCommands(ScanCommands):
+    """The ``*scan_iter`` methods as async iterators, for the asyncio client."""
+
+    async def scan_iter(
+        self,
+        match: Union[PatternT, None] = None,
+        count: Optional[int] = None,
+        _type: Optional[str] = None,
+        **kwargs: Any,
+    ) -> AsyncIterator:
+        """Iterate (``async for``) over all key names, as :meth:`scan` filters
+        them, without handling the cursor.  A key may come more than once.
+
+        For more information, see https://redis.io/commands/scan
+        """
+        cursor: Any = "0"
+        while cursor != 0:
+            cursor, names = await self.scan(cursor=cursor, match=match, count=count,
+                                            _type=_type, **kwargs)
+            for name in names:
+                yield name
+
+    async def sscan_iter(
+        self,
+        name: KeyT,
+        match: Union[PatternT, None] = None,
+        count: Optional[int] = None,
+    ) -> AsyncIterator:
+        """Iterate (``async for``) over the members of set ``name``.
+
+        For more information, see https://redis.io/commands/sscan
+        """
+        cursor: Any = "0"
+        while cursor != 0:
+            cursor, members = await self.sscan(name, cursor=cursor, match=match, count=count)
+            for member in members:
+                yield member
+
+    async def hscan_iter(
+        self,
+        name: str,
+        match: Union[PatternT, None] = None,
+        count: Optional[int] = None,
+        no_values: Union[bool, None] = None,
+    ) -> AsyncIterator:
+        """Iterate (``async for``) over the ``(field, value)`` pairs of hash
+        ``name`` (the fields alone with ``no_values``).
+
+        For more information, see https://redis.io/commands/hscan
+        """
+        cursor: Any = "0"
+        while cursor != 0:
+            cursor, data = await self.hscan(name, cursor=cursor, match=match, count=count,
+                                            no_values=no_values)
+            if no_values:
+                for field in data:
+                    yield field
+            else:
+                for pair in data.items():
+                    yield pair
+
+    async def zscan_iter(
+        self,
+        name: KeyT,
+        match: Union[PatternT, None] = None,
+        count: Optional[int] = None,
+        score_cast_func: Union[type, Callable] = float,
+    ) -> AsyncIterator:
+        """Iterate (``async for``) over the ``(member, score)`` pairs of sorted
+        set ``name``.
+
+        For more information, see https://redis.io/commands/zscan
+        """
+        cursor: Any = "0"
+        while cursor != 0:
+            cursor, pairs = await self.zscan(name, cursor=cursor, match=match, count=count,
+                                             score_cast_func=score_cast_func)
+            for pair in pairs:
+                yield pair

@@ -8,7 +8,7 @@ from ..exceptions import DataError, NoScriptError
 from ._types import EncodableT, KeyT, ResponseT, ScriptTextT
 from .helpers import NEVER_DECODE
 
-__all__ = ["Script", "ScriptCommands", "FunctionCommands"]
+__all__ = ["Script", "ScriptCommands", "FunctionCommands", "AsyncScript", "AsyncScriptCommands"]
 
 
 class Script:
@@ -246,3 +246,55 @@ class FunctionCommands:
         For more information, see https://redis.io/commands/function-stats
         """
         return self.execute_command("FUNCTION STATS")
+
+
+class AsyncScript:
+    """A Lua script bound to an asyncio client, returned by
+    :meth:`AsyncScriptCommands.register_script`; awaiting a call runs it with
+    EVALSHA, loading it first when the server does not know it."""
+
+    def __init__(self, registered_client: Any, script: ScriptTextT):
+        self.registered_client = registered_client
+        self.script = script
+        if isinstance(script, str):
+            try:
+                encoder = registered_client.connection_pool.get_encoder()
+            except AttributeError:
+                encoder = registered_client.get_encoder()
+            script = encoder.encode(script)
+        self.sha = hashlib.sha1(script).hexdigest()
+
+    async def __call__(
+        self,
+        keys: Union[Sequence[KeyT], None] = None,
+        args: Union[Iterable[EncodableT], None] = None,
+        client: Any = None,
+    ) -> Any:
+        """Run the script with ``keys`` and ``args`` on ``client`` (by default
+        the registered client; a pipeline queues it and loads it at execute)."""
+        keys = keys or []
+        args = args or []
+        if client is None:
+            client = self.registered_client
+        arguments = tuple(keys) + tuple(args)
+        scripts = getattr(client, "scripts", None)
+        if isinstance(scripts, set):
+            scripts.add(self)
+        try:
+            return await client.evalsha(self.sha, len(keys), *arguments)
+        except NoScriptError:
+            self.sha = await client.script_load(self.script)
+            return await client.evalsha(self.sha, len(keys), *arguments)
+
+
+class AsyncScriptCommands(ScriptCommands):
+    """ScriptCommands for the asyncio client: ``register_script`` gives an
+    :class:`AsyncScript`."""
+
+    async def script_debug(self, *args: Any) -> None:
+        """Not supported by the client (raises NotImplementedError, as redis-py)."""
+        return super().script_debug()
+
+    def register_script(self, script: ScriptTextT) -> AsyncScript:
+        """Return an awaitable-callable :class:`AsyncScript` for ``script``."""
+        return AsyncScript(self, script)

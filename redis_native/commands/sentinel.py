@@ -7,7 +7,7 @@ from typing import Any
 
 from ._types import ResponseT
 
-__all__ = ["SentinelCommands"]
+__all__ = ["SentinelCommands", "AsyncSentinelCommands"]
 
 
 class SentinelCommands:
@@ -119,3 +119,11 @@ class SentinelCommands:
         For more information, see https://redis.io/docs/management/sentinel/
         """
         return self.execute_command("SENTINEL FLUSHCONFIG")
+
+
+class AsyncSentinelCommands(SentinelCommands):
+    """SentinelCommands for the asyncio client."""
+
+    async def sentinel(self, *args: Any) -> None:
+        """Deprecated: only warns.  Use the ``sentinel_*`` methods."""
+        super().sentinel(*args)

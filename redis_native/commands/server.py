@@ -14,6 +14,8 @@ __all__ = [
     "ManagementCommands",
     "ModuleCommands",
     "ClusterCommands",
+    "AsyncManagementCommands",
+    "AsyncModuleCommands",
 ]
 
 
@@ -961,3 +963,57 @@ class ClusterCommands:
         For more information, see https://redis.io/commands/readonly
         """
         return self.execute_command("READONLY", **kwargs)
+
+
+class AsyncManagementCommands(ManagementCommands):
+    """ManagementCommands for the asyncio client: the methods that do more
+    than return ``execute_command(...)`` are coroutines."""
+
+    async def command_info(self, **kwargs: Any) -> None:
+        """Not supported by the client (raises NotImplementedError, as redis-py)."""
+        return super().command_info(**kwargs)
+
+    async def debug_segfault(self, **kwargs: Any) -> None:
+        """Not supported by the client (raises NotImplementedError, as redis-py)."""
+        return super().debug_segfault(**kwargs)
+
+    async def memory_doctor(self, **kwargs: Any) -> None:
+        """Not supported by the client (raises NotImplementedError, as redis-py)."""
+        return super().memory_doctor(**kwargs)
+
+    async def memory_help(self, **kwargs: Any) -> None:
+        """Not supported by the client (raises NotImplementedError, as redis-py)."""
+        return super().memory_help(**kwargs)
+
+    async def shutdown(
+        self,
+        save: bool = False,
+        nosave: bool = False,
+        now: bool = False,
+        force: bool = False,
+        abort: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        """Shut the server down (see :meth:`ManagementCommands.shutdown`);
+        raises RedisError if the server is still answering."""
+        if save and nosave:
+            raise DataError("SHUTDOWN save and nosave cannot both be set")
+        args: List[Any] = ["SHUTDOWN"]
+        for flag, word in ((save, "SAVE"), (nosave, "NOSAVE"), (now, "NOW"),
+                           (force, "FORCE"), (abort, "ABORT")):
+            if flag:
+                args.append(word)
+        try:
+            await self.execute_command(*args, **kwargs)
+        except ConnectionError:
+            # the server closed the connection: it is going down
+            return
+        raise RedisError("SHUTDOWN seems to have failed.")
+
+
+class AsyncModuleCommands(ModuleCommands):
+    """ModuleCommands for the asyncio client."""
+
+    async def command_info(self) -> None:
+        """Not supported by the client (raises NotImplementedError, as redis-py)."""
+        return super().command_info()
