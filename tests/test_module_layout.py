@@ -34,6 +34,8 @@ MODULES = _modules()
 DEFERRED_IMPORTS = {
     # redis.utils.from_url builds a client; the client module imports utils
     ("redis_native.utils", "redis_native.client"),
+    # the same for redis.asyncio.utils.from_url and the asyncio client
+    ("redis_native.asyncio.utils", "redis_native.asyncio.client"),
 }
 
 

@@ -67,15 +67,45 @@ EXCEPTIONS = {
     "redis.connection.BlockingConnectionPool.pool": ("the blocking pool waits in C (src/pool.c); there is "
                                                      "no queue object"),
     # ---------------------------------------------------------------- async API
-    "redis.asyncio": "async API (redis.asyncio) is not built yet (README: 'Not yet')",
-    "redis.commands.Async*": "async API (redis.asyncio) is not built yet",
-    "redis.commands.core.Async*": "async API (redis.asyncio) is not built yet",
-    "redis.commands.core.async_*": "async API (redis.asyncio) is not built yet",
-    "redis.commands.core.Awaitable": "async API (typing.Awaitable for the async mixins)",
-    "redis.commands.core.AsyncIterator": "async API (typing.AsyncIterator for the async mixins)",
-    "redis.commands.sentinel.AsyncSentinelCommands": "async API (redis.asyncio) is not built yet",
-    "redis._parsers.Async*": "async API (redis.asyncio) is not built yet",
-    "redis._parsers._Async*": "async API (redis.asyncio) is not built yet",
+    "redis.asyncio.cluster": "asyncio Redis Cluster client not built yet (README: 'Not yet')",
+    "redis.asyncio.sentinel": "asyncio Sentinel client not built yet (README: 'Not yet')",
+    "redis.asyncio.multidb": "asyncio multi-database client not built yet",
+    "redis.asyncio.http": "asyncio HTTP helpers for redis.multidb health checks; multidb not built yet",
+    "redis.asyncio.observability": "OpenTelemetry instrumentation is not built",
+    **{"redis.asyncio." + name: (
+        "not built yet: the name exists so that imports work, and creating one raises "
+        "RedisError saying so (test_asyncio_api.py)")
+       for name in ("RedisCluster", "Sentinel", "SentinelConnectionPool",
+                    "SentinelManagedConnection", "SentinelManagedSSLConnection")},
+    "redis.commands.core.async_record_streaming_lag": "OpenTelemetry instrumentation is not built",
+    "redis.asyncio.client.record_*": "OpenTelemetry instrumentation is not built",
+    "redis.asyncio.connection.record_*": "OpenTelemetry instrumentation is not built",
+    "redis.asyncio.connection.AttributeBuilder": "OpenTelemetry instrumentation is not built",
+    "redis.asyncio.connection.DB_CLIENT_CONNECTION_POOL_NAME": "OpenTelemetry attribute name",
+    "redis.asyncio.connection.DB_CLIENT_CONNECTION_STATE": "OpenTelemetry attribute name",
+    "redis.asyncio.connection.get_pool_name": "OpenTelemetry instrumentation is not built",
+    "redis.asyncio.connection.ConnectionState": "OpenTelemetry connection-state attribute values",
+    "redis.asyncio.connection.CloseReason": "OpenTelemetry connection-close attribute values",
+    "redis.asyncio.client.PubSubDirection": "OpenTelemetry attribute values",
+    "redis.asyncio.connection.TokenInterface": "token re-authentication not built yet (redis.auth)",
+    "redis.asyncio.connection.*Connection.re_auth": "token re-authentication not built yet",
+    "redis.asyncio.connection.*Connection.set_re_auth_token": "token re-authentication not built yet",
+    "redis.asyncio.connection.*ConnectionPool.re_auth_callback": "token re-authentication not built yet",
+    "redis.asyncio.connection.*ConnectionPool._mock": "token re-authentication not built yet",
+    "redis.asyncio.*(parser_class)": (
+        "the default is the class standing for the parser: here NativeParser (the C reader)"),
+    "redis._parsers.Async*": "redis-py's asyncio parser classes: replies are parsed by the C reader",
+    "redis._parsers._Async*": "redis-py's asyncio parser classes: replies are parsed by the C reader",
+    "redis.asyncio.connection._AsyncHiredisParser": "replies are parsed by the C reader",
+    "redis.asyncio.connection._AsyncRESP2Parser": "replies are parsed by the C reader",
+    "redis.asyncio.connection._AsyncRESP3Parser": "RESP3 parser: the C reader is RESP2-only",
+    "redis.asyncio.connection.BaseParser": "replies are parsed by the C reader, not parser classes",
+    "redis.asyncio.connection.SENTINEL": (
+        "a member of the module's private enum _Sentinel (redis_native's own class of the same "
+        "name); used only as the default of retry_on_error, which is compared"),
+    "redis.commands.AsyncRedisClusterCommands": "Redis Cluster client not built yet",
+    "redis.commands.AsyncRedisModuleCommands": "see redis.commands.RedisModuleCommands",
+    "redis.asyncio.client.AsyncRedisModuleCommands": "see redis.commands.RedisModuleCommands",
     "redis.background": ("asyncio event-loop thread used by redis.multidb and maintenance "
                          "notifications, neither of which is built"),
     # ------------------------------------------------------- parsers: the C reader
@@ -247,6 +277,19 @@ CLASSES = [
     "redis.credentials.UsernamePasswordCredentialProvider",
     "redis.driver_info.DriverInfo",
     "redis.commands.core.Script",
+    "redis.asyncio.client.Redis",
+    "redis.asyncio.client.Pipeline",
+    "redis.asyncio.client.PubSub",
+    "redis.asyncio.client.Monitor",
+    "redis.asyncio.lock.Lock",
+    "redis.asyncio.connection.AbstractConnection",
+    "redis.asyncio.connection.Connection",
+    "redis.asyncio.connection.UnixDomainSocketConnection",
+    "redis.asyncio.connection.SSLConnection",
+    "redis.asyncio.connection.ConnectionPool",
+    "redis.asyncio.connection.BlockingConnectionPool",
+    "redis.asyncio.retry.Retry",
+    "redis.commands.core.AsyncScript",
 ]
 _backoff = importlib.import_module("redis.backoff")
 CLASSES += sorted(

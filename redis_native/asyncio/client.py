@@ -21,7 +21,8 @@ import inspect
 import re
 import types
 import warnings
-from typing import Any, AsyncIterator, Awaitable, Callable, Dict, Iterable, List, Mapping, Optional, Set, Tuple, Type, Union
+from typing import (Any, AsyncIterator, Awaitable, Callable, Dict, Iterable, List, Mapping,
+                    Optional, Protocol, Set, Tuple, Type, TypedDict, Union)
 
 from .._parsers.helpers import _RedisCallbacks, _RedisCallbacksRESP2, bool_ok
 from ..backoff import ExponentialWithJitterBackoff
@@ -53,7 +54,9 @@ from ..exceptions import (
     ResponseError,
     WatchError,
 )
-from ..utils import SENTINEL, deprecated_function, safe_str, str_if_bytes, truncate_text
+from ..typing import ChannelT, EncodableT, KeyT  # noqa: F401  (as in redis-py)
+from ..utils import SENTINEL, SSL_AVAILABLE, deprecated_function, safe_str, str_if_bytes
+from ..utils import deprecated_args, truncate_text  # noqa: F401  (as in redis-py)
 from .connection import (
     AbstractConnection,
     BlockingConnectionPool,
@@ -68,7 +71,56 @@ from .retry import Retry
 __all__ = ["Redis", "StrictRedis", "Pipeline", "PubSub", "Monitor", "CaseInsensitiveDict",
            "EMPTY_RESPONSE", "NEVER_DECODE"]
 
-CommandStackT = List[Tuple[Tuple[Any, ...], Dict[str, Any]]]
+# redis-py binds these to the ssl names only while type checking
+TLSVersion = None
+VerifyMode = None
+VerifyFlags = None
+
+CommandT = Tuple[Tuple[Union[str, bytes], ...], Mapping[str, Any]]
+CommandStackT = List[CommandT]
+PubSubHandler = Callable[[Dict[str, str]], Awaitable[None]]
+
+
+class ResponseCallbackProtocol(Protocol):
+    """A response callback: ``callback(response, **options)``."""
+
+    def __call__(self, response: Any, **kwargs: Any) -> Any: ...
+
+
+class AsyncResponseCallbackProtocol(Protocol):
+    """An async response callback: ``await callback(response, **options)``."""
+
+    async def __call__(self, response: Any, **kwargs: Any) -> Any: ...
+
+
+ResponseCallbackT = Union[ResponseCallbackProtocol, AsyncResponseCallbackProtocol]
+
+
+class PubsubWorkerExceptionHandler(Protocol):
+    """``PubSub.run``'s exception handler: ``handler(error, pubsub)``."""
+
+    def __call__(self, e: BaseException, pubsub: "PubSub") -> Any: ...
+
+
+class AsyncPubsubWorkerExceptionHandler(Protocol):
+    """An async ``PubSub.run`` exception handler."""
+
+    async def __call__(self, e: BaseException, pubsub: "PubSub") -> Any: ...
+
+
+PSWorkerThreadExcHandlerT = Union[PubsubWorkerExceptionHandler,
+                                  AsyncPubsubWorkerExceptionHandler]
+
+
+class MonitorCommandInfo(TypedDict):
+    """What ``Monitor.next_command`` returns."""
+
+    time: float
+    db: int
+    client_address: str
+    client_port: str
+    client_type: str
+    command: str
 
 # results of a response callback that must be awaited (redis-py allows
 # async callbacks)

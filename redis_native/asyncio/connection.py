@@ -14,6 +14,7 @@ TLS transport with Python's :mod:`ssl`.
 import asyncio
 import collections
 import copy
+import enum
 import inspect
 import os
 import socket
@@ -21,7 +22,10 @@ import ssl
 import time
 import weakref
 from itertools import chain
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Set, Tuple, Type, Union
+from ssl import SSLContext, TLSVersion, VerifyFlags  # noqa: F401  (as in redis-py)
+from types import MappingProxyType
+from typing import (Any, Callable, Dict, Iterable, List, Mapping, Optional, Protocol, Set,
+                    Tuple, Type, TypedDict, Union)
 
 from .. import _native
 from .._parsers import DefaultParser
@@ -30,11 +34,11 @@ from ..backoff import NoBackoff
 from ..connection import (  # noqa: F401  (re-exported, as in redis-py)
     DEFAULT_RESP_VERSION,
     FALSE_STRINGS,
-    URL_QUERY_ARGUMENT_PARSERS,
     _check_protocol,
     parse_ssl_verify_flags,
     to_bool,
 )
+from ..connection import URL_QUERY_ARGUMENT_PARSERS as _SYNC_URL_PARSERS
 from ..connection import parse_url as _sync_parse_url
 from ..credentials import CredentialProvider, UsernamePasswordCredentialProvider
 from ..driver_info import DriverInfo, resolve_driver_info
@@ -49,6 +53,9 @@ from ..exceptions import (  # noqa: F401  (several re-exported, as in redis-py)
     ResponseError,
     TimeoutError,
 )
+from ..typing import EncodableT  # noqa: F401  (as in redis-py)
+from ..utils import HIREDIS_AVAILABLE  # noqa: F401  (as in redis-py: the C reader is hiredis)
+from ..utils import SENTINEL as DEFAULT_SENTINEL
 from ..utils import SSL_AVAILABLE, deprecated_args, format_error_message, str_if_bytes
 from .retry import Retry
 
@@ -70,10 +77,47 @@ SYM_CRLF = b"\r\n"
 SYM_LF = b"\n"
 SYM_EMPTY = b""
 
-# the default of lib_name/lib_version (a value nobody passes)
-from ..utils import SENTINEL  # noqa: E402
 
-DEFAULT_SENTINEL = SENTINEL
+
+class _Sentinel(enum.Enum):
+    """The default of ``retry_on_error`` (a value nobody passes)."""
+
+    sentinel = object()
+
+
+SENTINEL = _Sentinel.sentinel
+
+# the arguments a URL's query string may set, and how each is converted (the
+# synchronous table, plus the BlockingConnectionPool's ``timeout``)
+URL_QUERY_ARGUMENT_PARSERS: Mapping[str, Callable[..., object]] = MappingProxyType(
+    dict(_SYNC_URL_PARSERS, timeout=float))
+
+
+class ConnectCallbackProtocol(Protocol):
+    """A connect callback: ``callback(connection)``."""
+
+    def __call__(self, connection: "AbstractConnection") -> Any: ...
+
+
+class AsyncConnectCallbackProtocol(Protocol):
+    """An async connect callback: ``await callback(connection)``."""
+
+    async def __call__(self, connection: "AbstractConnection") -> Any: ...
+
+
+ConnectCallbackT = Union[ConnectCallbackProtocol, AsyncConnectCallbackProtocol]
+
+
+class ConnectKwargs(TypedDict, total=False):
+    """What :func:`parse_url` returns."""
+
+    username: str
+    password: str
+    connection_class: Type["AbstractConnection"]
+    host: str
+    port: int
+    db: int
+    path: str
 
 # redis-py's message for a socket the server closed
 SERVER_CLOSED_CONNECTION_ERROR = "Connection closed by server."
@@ -86,6 +130,15 @@ def _loop() -> asyncio.AbstractEventLoop:
 class AbstractConnection:
     """One connection to a Redis server, used by one task at a time (the pool
     hands it out).  Settings as in redis-py's ``redis.asyncio`` connections."""
+
+    __slots__ = (
+        "db", "username", "client_name", "lib_name", "lib_version", "credential_provider",
+        "password", "socket_timeout", "socket_connect_timeout", "redis_connect_func",
+        "retry_on_timeout", "retry_on_error", "health_check_interval", "next_health_check",
+        "last_active_at", "encoder", "ssl_context", "protocol", "_reader", "_writer",
+        "_parser", "_connect_callbacks", "_buffer_cutoff", "_lock", "_socket_read_size",
+        "__dict__",
+    )
 
     def __init__(
         self,
@@ -752,10 +805,16 @@ class UnixDomainSocketConnection(AbstractConnection):
         return self.path
 
 
-def parse_url(url: str) -> Dict[str, Any]:
+def parse_url(url: str) -> ConnectKwargs:
     """URL → pool keyword arguments, as :func:`redis_native.connection.parse_url`,
     with the asyncio connection classes."""
-    kwargs = _sync_parse_url(url)
+    kwargs: Any = _sync_parse_url(url)
+    for name, value in list(kwargs.items()):
+        if name == "timeout" and isinstance(value, str):
+            try:
+                kwargs[name] = float(value)
+            except ValueError:
+                raise ValueError(f"Invalid value for '{name}' in connection URL.")
     cls = kwargs.get("connection_class")
     if cls is not None:
         kwargs["connection_class"] = {
