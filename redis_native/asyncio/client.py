@@ -1181,8 +1181,10 @@ class Pipeline(Redis):
 
     def annotate_exception(self, exception: Exception, number: int, command: Iterable[object]
                            ) -> None:
+        # redis-py's asyncio pipeline quotes the whole args tuple (its sync one
+        # the first argument): the same text here
         cmd = truncate_text(" ".join(map(safe_str, command)))
-        msg = f"Command # {number} ({cmd}) of pipeline caused error: {exception.args[0]}"
+        msg = f"Command # {number} ({cmd}) of pipeline caused error: {exception.args}"
         exception.args = (msg,) + exception.args[1:]
 
     async def load_scripts(self) -> None:
