@@ -598,3 +598,21 @@ def test_pools(aio, srv):
         await bpool.release(c)
         await bpool.disconnect()
     run(main)
+
+
+def test_cancelled_blocking_command_does_not_stall_the_next(aio, srv, loop_kind):
+    """The connection of a cancelled command is discarded: a cancelled BLPOP
+    (whose reply may never come) cannot hold up the command that reuses the
+    pool's only slot, nor hand it a late reply."""
+    async def main():
+        pool = aio.BlockingConnectionPool(host=srv.host, port=srv.port, max_connections=1,
+                                          timeout=5)
+        r = aio.Redis(connection_pool=pool)
+        for _ in range(3):
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(r.blpop(["never"], timeout=0), 0.05)
+            await r.rpush("never", "late")      # would wake a BLPOP still queued
+            assert await asyncio.wait_for(r.echo("next"), 5) == b"next"
+            assert await r.lpop("never") == b"late"
+        await pool.disconnect()
+    run(main, loop_kind)
