@@ -491,6 +491,34 @@ class Redis(AbstractRedis, AsyncCoreCommands, AsyncSentinelCommands):
         """Send a command and return its result after the response callback."""
         pool = self.connection_pool
         conn = self.connection
+        if conn is None and not self.single_connection_client and _pool_native(pool):
+            # the common case, kept flat: a ready pooled connection, no
+            # timeout or health check to arm, nothing replaced
+            conn = _ready_connection(pool)
+            if conn is not None:
+                try:
+                    if conn.socket_timeout is None and not conn.health_check_interval and \
+                            self._native_path(conn):
+                        proto = conn._proto
+                        fut = proto.execute(args, options, self.response_callbacks)
+                        try:
+                            result = await fut
+                        except BaseException as error:
+                            if proto.owed:
+                                # cancelled or failed with its reply owed
+                                conn._close()
+                            if not isinstance(error, conn.retry._supported_errors):
+                                raise
+                            result = await self._native_execute(conn, args, options, error)
+                    elif self._native_path(conn):
+                        result = await self._native_execute(conn, args, options)
+                    else:
+                        result = await self._generic_execute(conn, args, options)
+                finally:
+                    pool._release(conn)
+                if isinstance(result, _AWAITABLE_RESULTS):
+                    result = await result
+                return result
         single = self.single_connection_client
         if single and conn is None:
             await self.initialize()
@@ -508,14 +536,7 @@ class Redis(AbstractRedis, AsyncCoreCommands, AsyncSentinelCommands):
             if self._native_path(conn):
                 result = await self._native_execute(conn, args, options)
             else:
-                command_name = args[0]
-                result = await conn.retry.call_with_retry(
-                    lambda: self._send_command_parse_response(conn, command_name, *args,
-                                                              **options),
-                    lambda error, failure_count: self._close_connection(
-                        conn, error, failure_count, None, command_name),
-                    with_failure_count=True,
-                )
+                result = await self._generic_execute(conn, args, options)
         finally:
             if single:
                 self._single_conn_lock.release()
@@ -528,25 +549,40 @@ class Redis(AbstractRedis, AsyncCoreCommands, AsyncSentinelCommands):
             result = await result
         return result
 
-    async def _native_execute(self, conn: Any, args: Tuple[Any, ...],
-                              options: Dict[str, Any]) -> Any:
+    async def _generic_execute(self, conn: Any, args: Tuple[Any, ...],
+                               options: Dict[str, Any]) -> Any:
+        """The command through the methods redis-py calls (some are replaced)."""
+        command_name = args[0]
+        return await conn.retry.call_with_retry(
+            lambda: self._send_command_parse_response(conn, command_name, *args, **options),
+            lambda error, failure_count: self._close_connection(
+                conn, error, failure_count, None, command_name),
+            with_failure_count=True,
+        )
+
+    async def _native_execute(self, conn: Any, args: Tuple[Any, ...], options: Dict[str, Any],
+                              failed: Optional[BaseException] = None) -> Any:
         """The command through the connection's protocol, with the retry
-        policy of ``conn.retry`` (backoff reset at the first failure)."""
+        policy of ``conn.retry`` (backoff reset at the first failure).
+        ``failed``: the error of a first attempt already made."""
         retry = conn.retry
         failures = 0
         while True:
-            try:
-                return await conn._roundtrip(args, options, self.response_callbacks)
-            except retry._supported_errors as error:
-                if failures == 0:
-                    retry._backoff.reset()
-                failures += 1
-                await self._close_connection(conn, error, failures, None, args[0])
-                if retry._retries >= 0 and failures > retry._retries:
-                    raise error
-                backoff = retry._backoff.compute(failures)
-                if backoff > 0:
-                    await asyncio.sleep(backoff)
+            if failed is None:
+                try:
+                    return await conn._roundtrip(args, options, self.response_callbacks)
+                except retry._supported_errors as error:
+                    failed = error
+            error, failed = failed, None
+            if failures == 0:
+                retry._backoff.reset()
+            failures += 1
+            await self._close_connection(conn, error, failures, None, args[0])
+            if retry._retries >= 0 and failures > retry._retries:
+                raise error
+            backoff = retry._backoff.compute(failures)
+            if backoff > 0:
+                await asyncio.sleep(backoff)
 
     async def parse_response(self, connection: Any, command_name: Union[str, bytes],
                              **options: Any) -> Any:

@@ -214,8 +214,14 @@ class AbstractConnection:
         self.protocol = _check_protocol(protocol)
 
     def __del__(self) -> None:
+        # as redis-py: close only from a running loop (a closed loop's
+        # transports are cleaned up with it)
         proto = getattr(self, "_proto", None)
         if proto is not None:
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:
+                return
             try:
                 proto.abort()
             except Exception:
@@ -824,6 +830,23 @@ def parse_url(url: str) -> ConnectKwargs:
     return kwargs
 
 
+# Every pool of this process: a forked child empties them at once (the
+# per-command path then never sees a connection of the parent).
+_POOLS: "weakref.WeakSet[ConnectionPool]" = weakref.WeakSet()
+
+
+def _reset_pools_in_child() -> None:
+    for pool in list(_POOLS):
+        try:
+            pool.reset()
+        except Exception:
+            pass
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_pools_in_child)
+
+
 class ConnectionPool:
     """A pool of asyncio connections.  ``max_connections`` caps how many exist;
     asking for one more raises MaxConnectionsError ("Too many connections").
@@ -861,6 +884,7 @@ class ConnectionPool:
         if self._event_dispatcher is None:
             self._event_dispatcher = EventDispatcher()
         self._pid = os.getpid()
+        _POOLS.add(self)
 
     def __repr__(self) -> str:
         conn_kwargs = ",".join(
