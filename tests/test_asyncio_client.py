@@ -616,3 +616,58 @@ def test_cancelled_blocking_command_does_not_stall_the_next(aio, srv, loop_kind)
             assert await r.lpop("never") == b"late"
         await pool.disconnect()
     run(main, loop_kind)
+
+
+# ------------------------------------------------------------------ TLS
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory):
+    import shutil
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl CLI")
+    from servers import free_port
+
+    d = tmp_path_factory.mktemp("aio-tls")
+
+    def ssl_cli(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=d)
+
+    ssl_cli("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out",
+            "ca.crt", "-days", "2", "-subj", "/CN=aio test CA")
+    ssl_cli("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out",
+            "server.csr", "-subj", "/CN=localhost")
+    (d / "ext.cnf").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    ssl_cli("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+            "-CAcreateserial", "-out", "server.crt", "-days", "2", "-extfile", "ext.cnf")
+    tls_port = free_port()
+    srv = RedisServer("--tls-port", str(tls_port), "--tls-cert-file", str(d / "server.crt"),
+                      "--tls-key-file", str(d / "server.key"),
+                      "--tls-ca-cert-file", str(d / "ca.crt"), "--tls-auth-clients", "no")
+    srv.tls_port = tls_port
+    srv.ca = str(d / "ca.crt")
+    yield srv
+    srv.stop()
+
+
+def test_tls(aio, tls_server, loop_kind):
+    srv = tls_server
+
+    async def main():
+        r = aio.Redis(host="localhost", port=srv.tls_port, ssl=True, ssl_ca_certs=srv.ca)
+        await r.set("tls", "yes")
+        assert await r.get("tls") == b"yes"
+        await r.delete("n")
+        p = r.pipeline()
+        p.incr("n").incr("n")
+        assert await p.execute() == [1, 2]
+        await r.aclose()
+        r = aio.Redis.from_url(f"rediss://localhost:{srv.tls_port}?ssl_ca_certs={srv.ca}")
+        assert await r.get("tls") == b"yes"
+        await r.aclose()
+        # an unknown CA is refused
+        r = aio.Redis(host="localhost", port=srv.tls_port, ssl=True)
+        with pytest.raises(aio.ConnectionError):
+            await r.ping()
+        await r.aclose()
+    run(main, loop_kind)
