@@ -671,3 +671,23 @@ def test_tls(aio, tls_server, loop_kind):
             await r.ping()
         await r.aclose()
     run(main, loop_kind)
+
+
+def test_client_kept_across_event_loops(aio, srv, impl_name):
+    """A client (and its pooled connections) used from asyncio.run() after
+    asyncio.run(): each loop gets its own sockets."""
+    if impl_name == "redis":
+        pytest.skip("redis-py's pooled connections stay bound to the loop that opened them "
+                    "(a deliberate difference, docs/architecture.md)")
+    r = client(aio, srv)
+
+    async def use(tag):
+        await r.set("loop", tag)
+        assert await r.get("loop") == tag.encode()
+        p = r.pipeline()
+        p.get("loop")
+        assert await p.execute() == [tag.encode()]
+
+    for kind in LOOPS * 2:
+        run(use, kind, kind)
+    run(r.aclose)

@@ -122,6 +122,8 @@ class MonitorCommandInfo(TypedDict):
     client_type: str
     command: str
 
+_get_running_loop = asyncio._get_running_loop
+
 # results of a response callback that must be awaited (redis-py allows
 # async callbacks)
 _AWAITABLE_RESULTS = (types.CoroutineType, asyncio.Future)
@@ -183,7 +185,7 @@ def _ready_connection(pool: Any) -> Optional[AbstractConnection]:
     conn = free[-1]
     proto = conn._proto
     if proto is None or proto.closed or proto.owed or proto.messages or proto.buffered \
-            or conn._pid != pool._pid:
+            or conn._pid != pool._pid or conn._loop is not _get_running_loop():
         return None
     free.pop()
     pool._in_use_connections.add(conn)

@@ -127,6 +127,9 @@ def _loop() -> asyncio.AbstractEventLoop:
     return asyncio.get_running_loop()
 
 
+_get_running_loop = asyncio._get_running_loop
+
+
 class AbstractConnection:
     """One connection to a Redis server, used by one task at a time (the pool
     hands it out).  Settings as in redis-py's ``redis.asyncio`` connections."""
@@ -211,6 +214,9 @@ class AbstractConnection:
         # the native protocol of the current socket (None: not connected)
         self._proto: Any = None
         self._pid = os.getpid()
+        # the loop the socket belongs to: a connection used from another loop
+        # (a client kept across asyncio.run() calls) opens a new socket there
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
         self.protocol = _check_protocol(protocol)
 
     def __del__(self) -> None:
@@ -232,7 +238,20 @@ class AbstractConnection:
         proto = self._proto
         if proto is not None:
             self._proto = None
-            proto.abort()
+            if not self._foreign(proto):
+                proto.abort()
+
+    def _foreign(self, proto: Any) -> bool:
+        """True (and the socket left to its own loop) when ``proto``'s transport
+        belongs to an event loop other than the running one: only that loop
+        may close it, and a closed loop closes its transports itself."""
+        loop = self._loop
+        running = _get_running_loop()
+        if loop is None or running is None or loop is running:
+            return False
+        if not loop.is_closed():
+            loop.call_soon_threadsafe(proto.abort)
+        return True
 
     def __repr__(self) -> str:
         repr_args = ",".join(f"{k}={v}" for k, v in self.repr_pieces())
@@ -244,7 +263,10 @@ class AbstractConnection:
     @property
     def is_connected(self) -> bool:
         proto = self._proto
-        return proto is not None and not proto.closed
+        if proto is None or proto.closed:
+            return False
+        loop = _get_running_loop()
+        return loop is None or loop is self._loop
 
     def register_connect_callback(self, callback: Callable) -> None:
         """Call ``callback(connection)`` (a method, kept weakly) after every
@@ -349,6 +371,7 @@ class AbstractConnection:
                 await opener(lambda: proto)
         self._proto = proto
         self._pid = os.getpid()
+        self._loop = _loop()
 
     async def _connect(self) -> None:
         raise NotImplementedError
@@ -423,7 +446,7 @@ class AbstractConnection:
         if proto is None:
             return
         self._proto = None
-        if self._pid != os.getpid():
+        if self._pid != os.getpid() or self._foreign(proto):
             return
         transport = proto.transport
         proto.abort() if nowait else proto.close()
@@ -458,6 +481,8 @@ class AbstractConnection:
             # a forked child never touches the parent's socket
             self._proto = None
             self._pid = os.getpid()
+        elif self._proto is not None and self._foreign(self._proto):
+            self._proto = None
         if not self.is_connected:
             await self.connect_check_health(check_health=False)
         if check_health:
@@ -575,7 +600,7 @@ class AbstractConnection:
         connection (its reply would be owed)."""
         proto = self._proto
         if proto is None or proto.closed or self.health_check_interval or \
-                self._pid != os.getpid():
+                self._pid != os.getpid() or self._loop is not _get_running_loop():
             proto = await self._ensure_connected(True)
         fut = proto.execute(args, options, callbacks)
         try:
@@ -950,6 +975,7 @@ class ConnectionPool:
         proto = getattr(connection, "_proto", None)
         if proto is not None and not proto.closed and not proto.owed and \
                 not proto.messages and not proto.buffered and \
+                getattr(connection, "_loop", None) is _get_running_loop() and \
                 type(connection).connect is AbstractConnection.connect:
             return
         await connection.connect()
