@@ -95,8 +95,10 @@ waiter_clear(rn_waiter *w)
     w->flags = NULL;
 }
 
+/* Room for one more entry, so that queue_push cannot fail once a command
+ * is on the wire.  0 or -1 with MemoryError. */
 static int
-queue_push(rn_aproto *self, const rn_waiter *w)
+queue_reserve(rn_aproto *self)
 {
     if (self->qlen == self->qcap) {
         size_t ncap = self->qcap ? self->qcap * 2 : 16;
@@ -112,6 +114,14 @@ queue_push(rn_aproto *self, const rn_waiter *w)
         self->qcap = ncap;
         self->qhead = 0;
     }
+    return 0;
+}
+
+static int
+queue_push(rn_aproto *self, const rn_waiter *w)
+{
+    if (queue_reserve(self) < 0)
+        return -1;
     self->q[(self->qhead + self->qlen) % self->qcap] = *w;
     self->qlen++;
     self->owed += w->want;
@@ -231,6 +241,15 @@ raise_if_lost(rn_aproto *self)
         return -1;
     }
     return 0;
+}
+
+/* The transport is gone: ConnectionError (the recorded reason).  -1. */
+static int
+not_writable(rn_aproto *self)
+{
+    if (raise_if_lost(self) == 0)
+        PyErr_SetString(self->st->ConnectionError, "not connected");
+    return -1;
 }
 
 /* Mark the connection gone (first reason wins), fail every waiting future
@@ -530,6 +549,12 @@ aproto_resume_writing(rn_aproto *self, PyObject *Py_UNUSED(ignored))
 static int
 flush_out(rn_aproto *self)
 {
+    if (self->write == NULL) {
+        /* user code run while packing (a callbacks mapping, an argument's
+         * __repr__) closed the connection */
+        self->out.len = 0;
+        return not_writable(self);
+    }
     PyObject *bytes = PyBytes_FromStringAndSize(self->out.data, (Py_ssize_t)self->out.len);
     self->out.len = 0;
     rn_buf_trim(&self->out, 64 * 1024);
@@ -682,6 +707,8 @@ aproto_execute(rn_aproto *self, PyObject *const *argv, Py_ssize_t nargs)
         return NULL;
     if (lookup_callback(self, callbacks, PyTuple_GET_ITEM(args, 0), &w.callback) < 0)
         goto error;
+    if (queue_reserve(self) < 0)
+        goto error;
     if (pack_tuple(self, args) < 0)
         goto error;
     if ((w.fut = new_future(self)) == NULL) {
@@ -748,6 +775,8 @@ aproto_pipeline(rn_aproto *self, PyObject *commands)
             goto error_packed;
     }
     w.want = w.total = n;
+    if (queue_reserve(self) < 0)
+        goto error_packed;
     if (flush_out(self) < 0)
         goto error;
     if (queue_push(self, &w) < 0)
@@ -774,6 +803,8 @@ aproto_send(rn_aproto *self, PyObject *args)
         PyErr_SetString(PyExc_TypeError, "command arguments must be a non-empty tuple");
         return NULL;
     }
+    if (queue_reserve(self) < 0)
+        return NULL;
     if (pack_tuple(self, args) < 0)
         return NULL;
     if (flush_out(self) < 0)
@@ -857,6 +888,11 @@ aproto_send_packed(rn_aproto *self, PyObject *data)
     Py_DECREF(items);
     if (bytes == NULL)
         return NULL;
+    if (self->write == NULL) {
+        Py_DECREF(bytes);
+        not_writable(self);
+        return NULL;
+    }
     PyObject *r = PyObject_CallOneArg(self->write, bytes);
     Py_DECREF(bytes);
     if (r == NULL)
@@ -864,8 +900,16 @@ aproto_send_packed(rn_aproto *self, PyObject *data)
     Py_DECREF(r);
     for (Py_ssize_t i = 0; i < n; i++) {
         rn_waiter w = {W_MSG, 0, 1, NULL, NULL, NULL, NULL, NULL, NULL, 0};
-        if (queue_push(self, &w) < 0)
+        if (queue_push(self, &w) < 0) {
+            /* the commands are on the wire but their replies could not be
+             * accounted for: the connection cannot stay in step */
+            PyObject *why = PyUnicode_FromString("out of memory");
+            if (why != NULL) {
+                mark_lost(self, self->st->ConnectionError, why, self->st->s_abort);
+                Py_DECREF(why);
+            }
             return NULL;
+        }
     }
     return PyLong_FromSsize_t(n);
 }

@@ -368,3 +368,29 @@ def test_any_split_of_the_stream_gives_the_same_results(picks, cuts):
         assert [f.result() for f in futs] == [REPLIES[i][1] for i in picks]
     finally:
         loop.close()
+
+
+def test_user_code_closing_the_connection_while_packing(loop):
+    """A callbacks mapping or an argument's repr() (user code run while a
+    command is prepared) that closes the connection gets ConnectionError, and
+    nothing is queued."""
+    p, t = make(loop)
+
+    class Closing:                      # not a dict: looked up with `in`
+        def __contains__(self, name):
+            p.abort()
+            return False
+
+    with pytest.raises(exceptions.ConnectionError):
+        p.execute(("GET", "k"), {}, Closing())
+
+    p, t = make(loop)
+
+    class Float(float):
+        def __repr__(self):
+            p.abort()
+            return "1.5"
+
+    with pytest.raises(exceptions.ConnectionError):
+        p.execute(("SET", "k", Float(1.5)))
+    assert p.owed == 0 and t.written == []

@@ -607,6 +607,27 @@ class Redis(AbstractRedis, AsyncCoreCommands, AsyncSentinelCommands):
         return await retval if inspect.isawaitable(retval) else retval
 
 
+async def _retry_after(retry: Retry, error: BaseException, fail: Callable[..., Awaitable[Any]],
+                       do: Callable[[], Awaitable[Any]]) -> Any:
+    """``retry.call_with_retry(do, fail, with_failure_count=True)`` entered
+    after a first attempt already failed with ``error`` (the per-command
+    paths try once without building the retry machinery)."""
+    retry._backoff.reset()
+    failures = 0
+    while True:
+        failures += 1
+        await fail(error, failures)
+        if retry._retries >= 0 and failures > retry._retries:
+            raise error
+        backoff = retry._backoff.compute(failures)
+        if backoff > 0:
+            await asyncio.sleep(backoff)
+        try:
+            return await do()
+        except retry._supported_errors as e:
+            error = e
+
+
 _PARSE_RESPONSE = Redis.parse_response
 _SEND_PARSE = Redis._send_command_parse_response
 _CALL_WITH_RETRY = Retry.call_with_retry
@@ -804,12 +825,27 @@ class PubSub:
         conn = self.connection
         if conn is None:
             raise RuntimeError(_NO_CONNECTION)
-        await self.check_health()
+        if conn.health_check_interval:
+            await self.check_health()
         if not conn.is_connected:
             await conn.connect()
         read_timeout = None if block else timeout
-        response = await self._execute(conn, conn.read_response, timeout=read_timeout,
-                                       disconnect_on_error=False, push_request=True)
+        if type(self)._execute is PubSub._execute and \
+                type(conn.retry).call_with_retry is _CALL_WITH_RETRY:
+            # _execute's retry loop, entered only when the first read fails
+            read = conn.read_response
+            try:
+                response = await read(timeout=read_timeout, disconnect_on_error=False,
+                                      push_request=True)
+            except conn.retry._supported_errors as error:
+                response = await _retry_after(
+                    conn.retry, error,
+                    lambda e, n: self._reconnect(conn, e, n),
+                    lambda: read(timeout=read_timeout, disconnect_on_error=False,
+                                 push_request=True))
+        else:
+            response = await self._execute(conn, conn.read_response, timeout=read_timeout,
+                                           disconnect_on_error=False, push_request=True)
         if conn.health_check_interval and response in self.health_check_response:
             return None
         return response
