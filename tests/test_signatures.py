@@ -633,6 +633,10 @@ def _instance_factories():
         "redis.client.Pipeline": lambda m: redis_(m).pipeline(),
         "redis.client.PubSub": lambda m: redis_(m).pubsub(),
         "redis.lock.Lock": lambda m: importlib.import_module(m.__name__ + ".lock").Lock(redis_(m), "sig-lock"),
+        # (registers the class-level scripts, as redis.lock.Lock's factory does)
+        "redis.asyncio.lock.Lock": lambda m: importlib.import_module(m.__name__ + ".asyncio.lock").Lock(
+            importlib.import_module(m.__name__ + ".asyncio").Redis(host="127.0.0.1", port=1),
+            "sig-lock"),
         "redis.connection.Connection": lambda m: m.connection.Connection(host="127.0.0.1", port=1),
         "redis.connection.UnixDomainSocketConnection":
             lambda m: m.connection.UnixDomainSocketConnection(path="/nonexistent/redis.sock"),
