@@ -157,13 +157,15 @@ def run_loop(loop_name, libs, port, rounds, n):
         names = list(next(iter(sides.values()))[1])
         times = {label: {w: [] for w in names} for label in libs}
         labels = list(libs)
+        floor = []
         for rnd in range(rounds):
             order = labels if rnd % 2 == 0 else labels[::-1]
             for w in names:
                 for label in order:
                     client, loads = sides[label]
                     times[label][w].append(loop.run_until_complete(loads[w](client)))
-        floor = [loop.run_until_complete(floor_seq(port, n)) for _ in range(rounds)]
+                if w == "GET seq":      # next to the sequential GETs it bounds
+                    floor.append(loop.run_until_complete(floor_seq(port, n)))
         for client, _ in sides.values():
             loop.run_until_complete(client.aclose())
         return names, times, statistics.median(floor)
