@@ -691,3 +691,32 @@ def test_client_kept_across_event_loops(aio, srv, impl_name):
     for kind in LOOPS * 2:
         run(use, kind, kind)
     run(r.aclose)
+
+
+def test_socket_connect_timeout(aio, loop_kind):
+    """A server whose accept queue is full never completes the TCP handshake:
+    socket_connect_timeout turns the wait into TimeoutError."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    try:
+        for _ in range(4):              # fill the accept queue (never accepted)
+            s = socket.socket()
+            s.setblocking(False)
+            s.connect_ex(("127.0.0.1", port))
+            fillers.append(s)
+        backoff = importlib.import_module(aio.__name__.split(".")[0] + ".backoff")
+
+        async def main():
+            r = aio.Redis(host="127.0.0.1", port=port, socket_connect_timeout=0.2,
+                          retry=aio.retry.Retry(backoff.NoBackoff(), 0))
+            with pytest.raises(aio.TimeoutError):
+                await r.ping()
+            await r.aclose()
+        run(main, loop_kind)
+    finally:
+        for s in fillers:
+            s.close()
+        listener.close()
