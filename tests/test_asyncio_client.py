@@ -720,3 +720,28 @@ def test_socket_connect_timeout(aio, loop_kind):
         for s in fillers:
             s.close()
         listener.close()
+
+
+def test_pipeline_parse_response_override_sees_every_reply(aio, srv):
+    """A Pipeline subclass overriding parse_response is called for each reply
+    of a pipeline and of a transaction (the native path steps aside)."""
+    seen = []
+
+    class MyPipeline(aio.client.Pipeline):
+        async def parse_response(self, connection, command_name, **options):
+            seen.append(command_name)
+            return await super().parse_response(connection, command_name, **options)
+
+    async def main():
+        r = client(aio, srv)
+        p = MyPipeline(r.connection_pool, r.response_callbacks, False, None)
+        p.set("a", 1).get("a")
+        assert await p.execute() == [True, b"1"]
+        assert seen == ["SET", "GET"]
+        seen.clear()
+        t = MyPipeline(r.connection_pool, r.response_callbacks, True, None)
+        t.set("a", 2).get("a")
+        assert await t.execute() == [True, b"2"]
+        assert seen == ["_"] * 4
+        await r.aclose()
+    run(main)

@@ -1192,16 +1192,18 @@ class Pipeline(Redis):
         from EXEC's reply."""
         sent = [c for c in commands if EMPTY_RESPONSE not in c[1]]
         block = [_MULTI, *sent, _EXEC]
-        if _conn_native(connection):
+        if self._native_pipeline(connection):
             replies = await connection._pipeline_roundtrip(block)
         else:
+            # every reply through parse_response under the name "_", as
+            # redis-py reads a transaction (no callback applies to that name)
             await connection.send_packed_command(
                 connection.pack_commands([args for args, _ in block]))
             replies = []
             try:
                 for _ in block:
                     try:
-                        replies.append(await connection.read_response())
+                        replies.append(await self.parse_response(connection, "_"))
                     except ResponseError as e:
                         replies.append(e)
             except BaseException:
