@@ -77,6 +77,7 @@ typedef struct {
     char *errors;
     int decode;             /* decode_responses */
     int paused;             /* the transport asked us to stop writing */
+    PyObject *drain_waiters;/* list of futures of drained(), resolved on resume */
     int dispatching;
     PyObject *weakreflist;
 } rn_aproto;
@@ -252,6 +253,28 @@ not_writable(rn_aproto *self)
     return -1;
 }
 
+/* Resolve the futures of drained() (writing may go on, or the connection
+ * is gone and the commands' own futures say so).  Keeps any pending
+ * exception. */
+static void
+wake_drain_waiters(rn_aproto *self)
+{
+    PyObject *waiters = self->drain_waiters;
+    if (waiters == NULL || PyList_GET_SIZE(waiters) == 0)
+        return;
+    PyObject *t, *v, *tb;
+    PyErr_Fetch(&t, &v, &tb);
+    self->drain_waiters = PyList_New(0);
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(waiters); i++) {
+        if (fut_result(self->st, PyList_GET_ITEM(waiters, i), Py_None) < 0)
+            PyErr_WriteUnraisable((PyObject *)self);
+    }
+    Py_DECREF(waiters);
+    if (self->drain_waiters == NULL)
+        PyErr_WriteUnraisable((PyObject *)self);
+    PyErr_Restore(t, v, tb);
+}
+
 /* Mark the connection gone (first reason wins), fail every waiting future
  * and forget the transport.  `how`: NULL, or the name of the transport
  * method to call (abort/close).  Keeps any pending exception. */
@@ -269,6 +292,8 @@ mark_lost(rn_aproto *self, PyObject *exc_type, PyObject *why, PyObject *how)
     self->transport = NULL;
     Py_CLEAR(self->write);
     rn_reader_reset(self->reader);
+    self->paused = 0;
+    wake_drain_waiters(self);
     while (self->qlen) {
         rn_waiter w;
         queue_pop(self, &w);
@@ -540,7 +565,30 @@ static PyObject *
 aproto_resume_writing(rn_aproto *self, PyObject *Py_UNUSED(ignored))
 {
     self->paused = 0;
+    wake_drain_waiters(self);
     Py_RETURN_NONE;
+}
+
+/* drained() -> future resolved (None) once the transport takes writes
+ * again: at once unless it paused us (or when the connection is lost). */
+static PyObject *
+aproto_drained(rn_aproto *self, PyObject *Py_UNUSED(ignored))
+{
+    PyObject *fut = new_future(self);
+    if (fut == NULL)
+        return NULL;
+    if (!self->paused || self->lost != NULL || self->drain_waiters == NULL) {
+        if (fut_result(self->st, fut, Py_None) < 0) {
+            Py_DECREF(fut);
+            return NULL;
+        }
+        return fut;
+    }
+    if (PyList_Append(self->drain_waiters, fut) < 0) {
+        Py_DECREF(fut);
+        return NULL;
+    }
+    return fut;
 }
 
 /* ------------------------------------------------------------------ writing */
@@ -1040,11 +1088,12 @@ aproto_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     self->encoding = strdup(encoding);
     self->errors = strdup(errors);
     self->messages = PyList_New(0);
+    self->drain_waiters = PyList_New(0);
     if (self->encoding == NULL || self->errors == NULL) {
         PyErr_NoMemory();
         goto error;
     }
-    if (self->messages == NULL)
+    if (self->messages == NULL || self->drain_waiters == NULL)
         goto error;
     if ((self->reader = rn_reader_new(st)) == NULL)
         goto error;
@@ -1063,6 +1112,7 @@ aproto_traverse(rn_aproto *self, visitproc visit, void *arg)
     Py_VISIT(self->transport);
     Py_VISIT(self->write);
     Py_VISIT(self->messages);
+    Py_VISIT(self->drain_waiters);
     Py_VISIT(self->msg_fut);
     Py_VISIT(self->lost);
     for (size_t i = 0; i < self->qlen; i++) {
@@ -1088,6 +1138,7 @@ aproto_clear(rn_aproto *self)
     Py_CLEAR(self->transport);
     Py_CLEAR(self->write);
     Py_CLEAR(self->messages);
+    Py_CLEAR(self->drain_waiters);
     Py_CLEAR(self->msg_fut);
     Py_CLEAR(self->lost);
     if (self->reader != NULL)
@@ -1173,6 +1224,8 @@ static PyMethodDef aproto_methods[] = {
     {"connection_lost", (PyCFunction)aproto_connection_lost, METH_O, NULL},
     {"pause_writing", (PyCFunction)aproto_pause_writing, METH_NOARGS, NULL},
     {"resume_writing", (PyCFunction)aproto_resume_writing, METH_NOARGS, NULL},
+    {"drained", (PyCFunction)aproto_drained, METH_NOARGS,
+     "drained() -> future resolved when the transport takes writes again"},
     {"execute", (PyCFunction)(void (*)(void))aproto_execute, METH_FASTCALL,
      "execute(args, options=None, callbacks=None) -> future of the command's result"},
     {"pipeline", (PyCFunction)aproto_pipeline, METH_O,

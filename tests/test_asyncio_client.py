@@ -745,3 +745,24 @@ def test_pipeline_parse_response_override_sees_every_reply(aio, srv):
         assert seen == ["_"] * 4
         await r.aclose()
     run(main)
+
+
+def test_writes_larger_than_the_transport_buffer(aio, srv, loop_kind):
+    """Commands and pipelines far above the transport's high-water mark (the
+    protocol is paused and waits for the buffer to drain)."""
+    big = b"x" * (4 * 1024 * 1024)
+
+    async def main():
+        r = client(aio, srv)
+        assert await r.set("big", big)
+        assert await r.strlen("big") == len(big)
+        p = r.pipeline(transaction=False)
+        for i in range(40):
+            p.set(f"b{i}", big[: 100_000 + i])
+        for i in range(40):
+            p.strlen(f"b{i}")
+        res = await p.execute()
+        assert res[40:] == [100_000 + i for i in range(40)]
+        assert await r.get("big") == big
+        await r.aclose()
+    run(main, loop_kind)

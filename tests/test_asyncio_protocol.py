@@ -431,3 +431,20 @@ def test_random_calls_never_crash(loop):
     for f in futures:          # retrieve what the futures got, to keep the log quiet
         if f.done() and not f.cancelled():
             f.exception()
+
+
+def test_drained_follows_pause_and_resume(loop):
+    p, t = make(loop)
+    assert p.drained().done()                    # not paused: at once
+    p.pause_writing()
+    assert p.paused
+    f1, f2 = p.drained(), p.drained()
+    assert not f1.done() and not f2.done()
+    p.resume_writing()
+    assert f1.done() and f2.done() and not p.paused
+    p.pause_writing()
+    f3 = p.drained()
+    f4 = p.execute(("GET", "k"))
+    p.connection_lost(None)                      # the loss wakes the writer...
+    assert f3.done() and f3.result() is None
+    assert isinstance(f4.exception(), exceptions.ConnectionError)   # ...its command fails

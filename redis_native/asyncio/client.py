@@ -504,6 +504,9 @@ class Redis(AbstractRedis, AsyncCoreCommands, AsyncSentinelCommands):
                         proto = conn._proto
                         fut = proto.execute(args, options, self.response_callbacks)
                         try:
+                            if proto.paused:
+                                # the transport's buffer is full: wait for it
+                                await proto.drained()
                             result = await fut
                         except BaseException as error:
                             if proto.owed:

@@ -503,6 +503,8 @@ class AbstractConnection:
             command = list(command)
         try:
             proto.send_packed(command)
+            if proto.paused:
+                await proto.drained()
         except BaseException:
             await self.disconnect(nowait=True)
             raise
@@ -517,6 +519,12 @@ class AbstractConnection:
         except BaseException:
             await self.disconnect(nowait=True)
             raise
+        if proto.paused:
+            try:
+                await proto.drained()
+            except BaseException:
+                await self.disconnect(nowait=True)
+                raise
 
     async def can_read_destructive(self) -> bool:
         """True when a reply or message is waiting to be read."""
@@ -604,6 +612,8 @@ class AbstractConnection:
             proto = await self._ensure_connected(True)
         fut = proto.execute(args, options, callbacks)
         try:
+            if proto.paused:
+                await proto.drained()
             if self.socket_timeout is None:
                 result = await fut
             else:
@@ -628,6 +638,8 @@ class AbstractConnection:
         proto = await self._ensure_connected(True)
         fut = proto.pipeline(commands)
         try:
+            if proto.paused:
+                await proto.drained()
             if self.socket_timeout is None:
                 replies = await fut
             else:
