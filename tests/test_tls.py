@@ -48,7 +48,7 @@ import pytest
 import diffutil
 from servers import wait_until
 from tlsutil import *  # noqa: F401,F403  (fixtures)
-from tlsutil import CLIENT_KEY_PASSWORD
+from tlsutil import CLIENT_KEY_PASSWORD, TLS12_RSA_KX_CIPHER
 
 #: loose bound for "returned instead of hanging"; never a speed requirement
 HANG_BOUND = 20.0
@@ -174,6 +174,17 @@ def test_attributes_match_redis_py(impl, redis_py):
             assert a.check_hostname is False
 
 
+def test_connection_kwargs_match_redis_py(impl, redis_py, closing, tls_certs):
+    """``Redis(ssl=True, ...)`` hands the pool the same ssl_* settings as redis-py."""
+    kw = dict(host="127.0.0.1", port=6390, ssl=True, ssl_ca_certs=tls_certs.ca.cert,
+              ssl_certfile=tls_certs.client.cert, ssl_keyfile=tls_certs.client.key,
+              ssl_cert_reqs="optional", ssl_check_hostname=False, ssl_min_version=ssl.TLSVersion.TLSv1_2)
+    a = closing(impl.Redis(**kw)).connection_pool.connection_kwargs
+    b = closing(redis_py.Redis(**kw)).connection_pool.connection_kwargs
+    assert sorted(a) == sorted(b)
+    assert {k: v for k, v in a.items() if k.startswith("ssl_")} == {k: v for k, v in b.items() if k.startswith("ssl_")}
+
+
 def test_repr_hides_ssl_password(lib, closing, tls_server):
     conn = lib.SSLConnection(host="127.0.0.1", port=tls_server.tls_port, ssl_password="secret-pw",
                              ssl_ca_certs=tls_server.certs.ca.cert)
@@ -287,10 +298,11 @@ def test_cert_reqs_optional_still_verifies(lib, closing, tls_server, tls_selfsig
     verify_failed(lib, r, "self-signed certificate")
 
 
-def test_cert_reqs_verify_mode_required(lib, closing, tls_server, tls_selfsigned_server):
-    r = tls_client(lib, closing, tls_server, ssl_cert_reqs=ssl.CERT_REQUIRED, **ca(tls_server))
+@pytest.mark.parametrize("reqs", ["required", ssl.CERT_REQUIRED], ids=["str-required", "CERT_REQUIRED"])
+def test_cert_reqs_required(lib, closing, tls_server, tls_selfsigned_server, reqs):
+    r = tls_client(lib, closing, tls_server, ssl_cert_reqs=reqs, **ca(tls_server))
     assert_works(r)
-    r = tls_client(lib, closing, tls_selfsigned_server, ssl_cert_reqs=ssl.CERT_REQUIRED)
+    r = tls_client(lib, closing, tls_selfsigned_server, ssl_cert_reqs=reqs)
     verify_failed(lib, r, "self-signed certificate")
 
 
@@ -397,6 +409,22 @@ def test_ciphers_tls12(lib, closing, tls12_server):
     # a valid cipher the server does not accept: the handshake fails
     r = tls_client(lib, closing, srv, ssl_ciphers="ECDHE-RSA-CHACHA20-POLY1305", **ca(srv))
     expect_connection_error(lib, r, "handshake failure")
+
+
+def test_ciphers_do_not_restrict_tls13(lib, closing, tls_server):
+    # ssl_ciphers is the TLS <= 1.2 cipher list (SSL_CTX_set_cipher_list);
+    # TLS 1.3 suites stay available
+    r = tls_client(lib, closing, tls_server, ssl_ciphers="ECDHE-RSA-CHACHA20-POLY1305", **ca(tls_server))
+    assert_works(r)
+
+
+def test_default_ciphers_are_cpythons(lib, closing, tls12_rsakx_server):
+    # without ssl_ciphers the client offers CPython's default list, which has
+    # no RSA key exchange: a server that only speaks AES128-GCM-SHA256 refuses
+    srv = tls12_rsakx_server
+    expect_connection_error(lib, tls_client(lib, closing, srv, **ca(srv)), "handshake failure")
+    r = tls_client(lib, closing, srv, ssl_ciphers=TLS12_RSA_KX_CIPHER, **ca(srv))
+    assert_works(r)
 
 
 def test_invalid_cipher_string(lib, closing, tls_server):

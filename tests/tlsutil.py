@@ -34,6 +34,7 @@ port" / "TLS client to plain port" tests).  Session fixtures:
 * ``tls_expired_server``   serves the expired certificate
 * ``tls_selfsigned_server`` serves the self-signed certificate
 * ``tls12_server``         TLSv1.2 only, ciphers limited to :data:`TLS12_SERVER_CIPHERS`
+* ``tls12_rsakx_server``   TLSv1.2 only, with just :data:`TLS12_RSA_KX_CIPHER`
 
 plus ``tls_server_factory`` (function scope, for tests that stop or restart
 a server) and ``silent_server`` (accepts TCP connections and never answers:
@@ -61,6 +62,7 @@ from servers import RedisServer, free_port
 
 __all__ = [
     "CLIENT_KEY_PASSWORD",
+    "TLS12_RSA_KX_CIPHER",
     "TLS12_SERVER_CIPHERS",
     "Certs",
     "Pair",
@@ -68,6 +70,7 @@ __all__ = [
     "TLSRedisServer",
     "make_certs",
     "silent_server",
+    "tls12_rsakx_server",
     "tls12_server",
     "tls_certs",
     "tls_expired_server",
@@ -84,6 +87,11 @@ CLIENT_KEY_PASSWORD = "tls-key-pass"
 #: The TLSv1.2 ciphers ``tls12_server`` accepts; a client limited to any other
 #: cipher cannot complete a handshake with it.
 TLS12_SERVER_CIPHERS = "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256"
+
+#: The only cipher ``tls12_rsakx_server`` accepts: RSA key exchange, which
+#: CPython's default client cipher list (``ssl.create_default_context()``)
+#: leaves out, while OpenSSL's own default list has it.
+TLS12_RSA_KX_CIPHER = "AES128-GCM-SHA256"
 
 OPENSSL = shutil.which("openssl") or "/usr/bin/openssl"
 
@@ -294,6 +302,7 @@ class TLSRedisServer(RedisServer):
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
+        ctx.set_ciphers("ALL:@SECLEVEL=0")  # whatever --tls-ciphers the server was given
         try:
             with socket.create_connection((self.host, self.tls_port), timeout=2) as s:
                 with ctx.wrap_socket(s):
@@ -361,8 +370,13 @@ def tls_certs():
 
 
 def _session_server(certs: Certs, pair: Pair, *extra: str, auth_clients: str = "no"):
-    srv = TLSRedisServer(pair.cert, pair.key, certs.ca.cert, *extra, auth_clients=auth_clients)
+    srv = TLSRedisServer(pair.cert, pair.key, certs.ca.cert, *extra, auth_clients=auth_clients, start=False)
     srv.certs = certs
+    try:
+        srv.start()
+    except BaseException:
+        srv.stop()  # removes its temporary directory
+        raise
     return srv
 
 
@@ -415,6 +429,16 @@ def tls_selfsigned_server(tls_certs):
 def tls12_server(tls_certs):
     srv = _session_server(tls_certs, tls_certs.server, "--tls-protocols", "TLSv1.2",
                           "--tls-ciphers", TLS12_SERVER_CIPHERS)
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture(scope="session")
+def tls12_rsakx_server(tls_certs):
+    srv = _session_server(tls_certs, tls_certs.server, "--tls-protocols", "TLSv1.2",
+                          "--tls-ciphers", TLS12_RSA_KX_CIPHER)
     try:
         yield srv
     finally:
