@@ -38,7 +38,6 @@ import importlib
 import os
 import re
 import signal
-import socket
 import ssl
 import threading
 import time
@@ -207,6 +206,23 @@ def test_ssl_true_with_ca_certs(lib, closing, tls_server):
     r = tls_client(lib, closing, tls_server, **ca(tls_server))
     assert r.connection_pool.connection_class is lib.SSLConnection
     assert_works(r)
+    # closed, then reconnected lazily by the next command
+    r.close()
+    assert_works(r)
+    with lib.Redis(host="127.0.0.1", port=tls_server.tls_port, ssl=True, **ca(tls_server)) as r2:
+        assert r2.echo("in context") == b"in context"
+
+
+def test_password_auth_over_tls(lib, closing, tls_server_factory):
+    srv = tls_server_factory(None, "--requirepass", "tls-pw")
+    r = tls_client(lib, closing, srv, password="tls-pw", **ca(srv))
+    assert_works(r)
+    bad = tls_client(lib, closing, srv, password="wrong", **ca(srv))
+    with pytest.raises(lib.AuthenticationError):
+        bad.ping()
+    anon = tls_client(lib, closing, srv, **ca(srv))
+    with pytest.raises(lib.AuthenticationError):
+        anon.ping()
 
 
 def test_hostname_localhost(lib, closing, tls_server):
@@ -514,10 +530,11 @@ def test_read_timeout_over_tls_then_no_stale_reply(api, closing, tls_server):
     r.delete("tls:blk")
     t0 = time.monotonic()
     with pytest.raises(lib.TimeoutError) as ei:
-        r.blpop(["tls:blk"], timeout=3)
+        r.blpop(["tls:blk"], timeout=2)
     assert time.monotonic() - t0 < HANG_BOUND
     assert str(ei.value) == "Timeout reading from 127.0.0.1:%d" % tls_server.tls_port
-    time.sleep(3.2)  # the BLPOP reply (nil) would be waiting on an undropped connection
+    # let the BLPOP reply (nil) arrive: a connection kept after the timeout would hand it out
+    time.sleep(max(0.0, t0 + 2.3 - time.monotonic()))
     assert r.set("tls:after", "x") is True
     assert r.get("tls:after") == b"x"
     r.delete("tls:after")
