@@ -236,6 +236,15 @@ def test_ssl_ca_path_hashed_directory(lib, closing, tls_server):
     assert_works(r)
 
 
+def test_ssl_ca_path_needs_hash_links(lib, closing, tls_server, tmp_path):
+    # a CA directory is searched by subject hash, not read file by file
+    d = tmp_path / "no-hash-links"
+    d.mkdir()
+    (d / "ca.pem").write_text(tls_server.certs.ca_pem)
+    r = tls_client(lib, closing, tls_server, ssl_ca_path=str(d))
+    verify_failed(lib, r, "self-signed certificate in certificate chain")
+
+
 def test_ssl_ca_data_pem_string(lib, closing, tls_server):
     r = tls_client(lib, closing, tls_server, ssl_ca_data=tls_server.certs.ca_pem)
     assert_works(r)
@@ -245,6 +254,14 @@ def test_ssl_ca_data_der_bytes(lib, closing, tls_server):
     der = ssl.PEM_cert_to_DER_cert(tls_server.certs.ca_pem)
     r = tls_client(lib, closing, tls_server, ssl_ca_data=der)
     assert_works(r)
+
+
+@pytest.mark.parametrize("data", ["not a certificate", b"\x00\x01 not DER"], ids=["str", "bytes"])
+def test_ssl_ca_data_invalid(lib, closing, tls_server, data):
+    # redis-py: "Error 0 connecting to HOST:PORT. no start line: cadata does not
+    # contain a certificate (_ssl.c:NNN)." ("not enough data: ..." for bytes)
+    r = tls_client(lib, closing, tls_server, ssl_ca_data=data)
+    expect_connection_error(lib, r, "connecting to 127.0.0.1:%d" % tls_server.tls_port)
 
 
 def test_no_ca_given_uses_system_store(lib, closing, tls_server):
@@ -373,9 +390,10 @@ def test_mtls_cert_and_key_in_one_file(lib, closing, tls_mtls_server, tmp_path):
     assert_works(r)
 
 
-def test_mtls_encrypted_key_with_password(lib, closing, tls_mtls_server):
+@pytest.mark.parametrize("password", [CLIENT_KEY_PASSWORD, CLIENT_KEY_PASSWORD.encode()], ids=["str", "bytes"])
+def test_mtls_encrypted_key_with_password(lib, closing, tls_mtls_server, password):
     srv = tls_mtls_server
-    r = tls_client(lib, closing, srv, ssl_password=CLIENT_KEY_PASSWORD, **ca(srv),
+    r = tls_client(lib, closing, srv, ssl_password=password, **ca(srv),
                    **client_cert(srv.certs.client_enc))
     assert_works(r)
 
@@ -385,6 +403,13 @@ def test_mtls_encrypted_key_wrong_password(lib, closing, tls_mtls_server):
     r = tls_client(lib, closing, srv, ssl_password="not-the-password", **ca(srv),
                    **client_cert(srv.certs.client_enc))
     expect_connection_error(lib, r, "PEM lib", "connecting to 127.0.0.1:%d" % srv.tls_port)
+
+
+def test_missing_client_cert_file(lib, closing, tls_mtls_server, tmp_path):
+    srv = tls_mtls_server
+    r = tls_client(lib, closing, srv, ssl_certfile=str(tmp_path / "none.crt"),
+                   ssl_keyfile=srv.certs.client.key, **ca(srv))
+    expect_connection_error(lib, r, "No such file or directory", "connecting to 127.0.0.1:%d" % srv.tls_port)
 
 
 def test_mtls_client_cert_from_unknown_ca(lib, closing, tls_mtls_server):
