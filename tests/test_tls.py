@@ -8,24 +8,48 @@ established TLS connection (pipelines, pub/sub, threads, fork...) take
 ``api`` (the implementation under test only); ``test_differential_*``
 compare both clients call by call.
 
-What redis-py 7.4.1 raises, as asserted here (with OpenSSL 3.0):
+What redis-py 7.4.1 raises (OpenSSL 3.0, CPython 3.11), as asserted here.
+HOST:PORT is the address given to the client; "(_ssl.c:NNN)" is never asserted.
 
-* a certificate that fails verification: ``ConnectionError`` (exactly that
-  class) "Error 1 connecting to HOST:PORT. [SSL: CERTIFICATE_VERIFY_FAILED]
-  certificate verify failed: <reason> (_ssl.c:NNN)." where <reason> is
-  OpenSSL's ``X509_verify_cert_error_string`` or, for names, CPython's
-  "Hostname mismatch, certificate is not valid for 'localhost'." /
-  "IP address mismatch, certificate is not valid for '127.0.0.1'.";
-* local configuration errors (missing CA file, wrong key password, invalid
-  cipher string, key not matching the certificate) surface at connect time,
-  not at construction, also as ``ConnectionError`` "Error <n> connecting to
-  HOST:PORT. <text>.";
-* a handshake that gets no answer within ``socket_timeout``:
-  ``TimeoutError("Timeout connecting to server")``;
-* an alert the server sends after a TLS 1.3 handshake (client certificate
-  missing or untrusted): ``ConnectionError("Error while reading from
-  HOST:PORT : (1, '[SSL: ...] <alert text> (_ssl.c:NNN)')")`` on the first
-  read.
+* certificate verification fails (unknown CA, self-signed, expired, name):
+  exactly ``ConnectionError``, "Error 1 connecting to HOST:PORT.
+  [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: <reason>
+  (_ssl.c:NNN)."; <reason> is OpenSSL's (``X509_verify_cert_error_string``:
+  "self-signed certificate", "self-signed certificate in certificate chain"
+  (the server sends its CA along), "certificate has expired", "unable to get
+  certificate CRL") or CPython's for names: "Hostname mismatch, certificate
+  is not valid for 'localhost'." / "IP address mismatch, certificate is not
+  valid for '127.0.0.1'.";
+* local TLS settings are only used when connecting, so their errors come from
+  the first command, as ``ConnectionError`` "Error <n> connecting to
+  HOST:PORT. <text>.": missing CA/cert file "No such file or directory",
+  wrong key password "[SSL] PEM lib", key not matching the certificate
+  "[X509: KEY_VALUES_MISMATCH] key values mismatch", invalid cipher string
+  "No cipher can be selected.", bad ``ssl_ca_data`` "... cadata does not
+  contain a certificate"; handshake refused by the server: "[SSL:
+  TLSV1_ALERT_PROTOCOL_VERSION] tlsv1 alert protocol version" (min version
+  above the server's max), "[SSL: SSLV3_ALERT_HANDSHAKE_FAILURE] sslv3 alert
+  handshake failure" (no common cipher);
+* the client certificate is judged after the TLS 1.3 handshake, so refusal
+  shows on the first read: ``ConnectionError`` "Error while reading from
+  HOST:PORT : (1, '[SSL: TLSV13_ALERT_CERTIFICATE_REQUIRED] tlsv13 alert
+  certificate required (_ssl.c:NNN)')" (or "... TLSV1_ALERT_UNKNOWN_CA] tlsv1
+  alert unknown ca ..."), or, if the write loses the race against the
+  server's close, "Error 8 while writing to socket. EOF occurred in violation
+  of protocol (_ssl.c:NNN)." (see ``WRITE_AFTER_ALERT``);
+* no ServerHello within ``socket_timeout`` (a silent listener, or
+  redis-server's plain port, which takes the ClientHello for an unfinished
+  inline command): ``TimeoutError("Timeout connecting to server")``;
+* a plain client on the TLS port: ``ConnectionError`` (redis-py: "Error
+  while reading from HOST:PORT : (104, 'Connection reset by peer')");
+* a read timeout over TLS: ``TimeoutError("Timeout reading from HOST:PORT")``;
+* ``ssl_cert_reqs`` not one of "none"/"optional"/"required" (or None or an
+  ``ssl.VerifyMode``): ``RedisError("Invalid SSL Certificate Requirements
+  Flag: <value>")`` from the constructor;
+* ``ssl_validate_ocsp`` and ``ssl_validate_ocsp_stapled`` both true:
+  ``RedisError("Either an OCSP staple or pure OCSP connection must be
+  validated - not both.")`` when connecting (redis_native refuses every OCSP
+  option at construction with a ``RedisError`` naming OCSP).
 
 Only the stable part of each message is asserted (never "_ssl.c:NNN").
 Every failing client is built with a no-retry policy, so that a failure
@@ -731,16 +755,20 @@ def test_pubsub_get_message_over_tls(api, tr, closing, tls_server):
         assert p.get_message(timeout=0.3) is None
         assert time.monotonic() - t0 < HANG_BOUND
         pub = tls_client(api.impl, closing, tls_server, **ca(tls_server))
-        # several messages arrive together: the later ones may already sit
-        # decrypted in the TLS layer while the socket has nothing to read
-        for i in range(5):
-            assert pub.publish("tls:ch", "m%d" % i) == 1
+        # several messages arrive together: once the first is read, the others
+        # sit in the reader or decrypted in the TLS layer (SSL_pending) while
+        # the socket itself may have nothing left to read
+        payloads = [b"m%d:" % i + b"x" * n for i, n in enumerate((0, 5000, 20000, 70000, 3, 17000))]
+        for data in payloads:
+            assert pub.publish("tls:ch", data) == 1
+        time.sleep(0.2)  # everything is on the client's side before the first read
         got = []
-        for _ in range(5):
+        for _ in payloads:
             m = p.get_message(timeout=5)
-            assert m is not None, got
+            assert m is not None, [len(x) for x in got]
             got.append(m["data"])
-        assert got == [b"m%d" % i for i in range(5)]
+        assert got == payloads
+        assert p.get_message(timeout=0.1) is None
     finally:
         p.close()
 
