@@ -824,20 +824,30 @@ def test_scripts_over_tls(api, tr):
 def test_server_restart_reconnects(api, closing, tls_server_factory):
     lib = api.impl
     srv = tls_server_factory()
-    kw = dict(ssl=True, ssl_ca_certs=srv.certs.ca.cert, socket_timeout=10)
-    once = closing(lib.Redis(host="127.0.0.1", port=srv.tls_port, retry=api.Retry(api.backoff.NoBackoff(), 1), **kw))
-    none = closing(lib.Redis(host="127.0.0.1", port=srv.tls_port, retry=api.no_retry(), **kw))
-    assert once.set("k", "before") is True
-    assert none.get("k") == b"before"
+    kw = dict(host="127.0.0.1", port=srv.tls_port, ssl=True, ssl_ca_certs=srv.certs.ca.cert, socket_timeout=10)
+    retry_once = lambda: api.Retry(api.backoff.NoBackoff(), 1)  # noqa: E731
+    pooled = closing(lib.Redis(retry=api.no_retry(), **kw))
+    pooled_retry = closing(lib.Redis(retry=retry_once(), **kw))
+    single = closing(lib.Redis(retry=api.no_retry(), single_connection_client=True, **kw))
+    single_retry = closing(lib.Redis(retry=retry_once(), single_connection_client=True, **kw))
+    for r in (pooled, pooled_retry, single, single_retry):
+        assert r.set("k", "before") is True
     srv.stop()
     srv.restart()
-    # the pool notices that the server closed the idle connection and
-    # reconnects before sending: no error even without retries (redis-py's
-    # behaviour); the empty keyspace proves this is the new server
-    assert once.get("k") is None
-    assert none.get("k") is None
-    assert none.set("k", "after") is True
-    assert once.get("k") == b"after"
+    # the empty keyspace proves each answer comes from the new server.
+    # A pool notices that the server closed an idle connection and reconnects
+    # before sending: no error even without retries (redis-py's behaviour).
+    assert pooled.get("k") is None
+    assert pooled_retry.get("k") is None
+    # A single-connection client finds out by its command: one retry hides it...
+    assert single_retry.get("k") is None
+    # ...without retries that command fails and the next one reconnects
+    # (redis-py: ConnectionError("Connection closed by server."))
+    with pytest.raises(lib.ConnectionError):
+        single.get("k")
+    assert single.get("k") is None
+    assert single.set("k", "after") is True
+    assert pooled.get("k") == b"after"
 
 
 def test_server_killed_mid_use_then_back(api, closing, tls_server_factory):
