@@ -863,6 +863,50 @@ def test_server_killed_mid_use_then_back(api, closing, tls_server_factory):
     assert r.ping() is True
 
 
+class _Interrupted(Exception):
+    """Raised by the SIGALRM handler of the signal tests."""
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs setitimer")
+def test_signal_handler_raising_during_tls_read(api, tr, closing, tls_server):
+    other = tls_client(api.impl, closing, tls_server, **ca(tls_server))
+
+    def handler(signum, frame):
+        raise _Interrupted()
+
+    old = signal.signal(signal.SIGALRM, handler)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.3)
+        t0 = time.monotonic()
+        with pytest.raises(_Interrupted):
+            tr.blpop(["tls:sig"], timeout=8)
+        assert time.monotonic() - t0 < 6, "the exception waited for the reply"
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+    # the interrupted connection was dropped, so the server forgot its BLPOP;
+    # had it been kept, the push below would complete that BLPOP and its reply
+    # would reach the next command as a stale answer
+    assert wait_until(lambda: other.info("clients")["blocked_clients"] == 0, timeout=10)
+    assert other.rpush("tls:sig", "x") == 1
+    assert tr.lpop("tls:sig") == b"x"
+    assert tr.ping() is True
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs setitimer")
+def test_signal_handler_not_raising_is_invisible_over_tls(tr):
+    fired = []
+    old = signal.signal(signal.SIGALRM, lambda signum, frame: fired.append(signum))
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.05, 0.05)
+        assert tr.blpop(["tls:nothing"], timeout=1) is None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+    assert len(fired) >= 3
+    assert tr.echo("after signals") == b"after signals"
+
+
 def test_threads_share_one_client(tr):
     errors = []
 
