@@ -62,6 +62,7 @@ import importlib
 import os
 import re
 import signal
+import socket
 import ssl
 import threading
 import time
@@ -235,6 +236,13 @@ def test_ssl_true_with_ca_certs(lib, closing, tls_server):
     assert_works(r)
     with lib.Redis(host="127.0.0.1", port=tls_server.tls_port, ssl=True, **ca(tls_server)) as r2:
         assert r2.echo("in context") == b"in context"
+
+
+def test_socket_options_with_tls(lib, closing, tls_server):
+    opts = {socket.TCP_KEEPIDLE: 30, socket.TCP_KEEPINTVL: 5} if hasattr(socket, "TCP_KEEPIDLE") else {}
+    r = tls_client(lib, closing, tls_server, socket_keepalive=True, socket_keepalive_options=opts,
+                   socket_connect_timeout=5, **ca(tls_server))
+    assert_works(r)
 
 
 def test_password_auth_over_tls(lib, closing, tls_server_factory):
@@ -558,8 +566,10 @@ def test_handshake_timeout(lib, closing, silent_server):
 
 
 def test_tls_client_to_plain_port(lib, closing, tls_server):
-    # redis-server reads the ClientHello as an unfinished inline command and
-    # never answers: the handshake ends with the socket timeout
+    # redis-server reads the ClientHello as an inline command and looks for
+    # its newline with strchr(), which stops at the NUL bytes of the TLS
+    # headers: the "command" never ends, the server never answers and the
+    # handshake ends with the socket timeout, deterministically
     r = tls_client(lib, closing, tls_server, port=tls_server.port, socket_timeout=1, **ca(tls_server))
     t0 = time.monotonic()
     with pytest.raises(lib.TimeoutError) as ei:

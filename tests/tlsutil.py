@@ -36,8 +36,9 @@ port" / "TLS client to plain port" tests).  Session fixtures:
 * ``tls12_server``         TLSv1.2 only, ciphers limited to :data:`TLS12_SERVER_CIPHERS`
 * ``tls12_rsakx_server``   TLSv1.2 only, with just :data:`TLS12_RSA_KX_CIPHER`
 
-plus ``tls_server_factory`` (function scope, for tests that stop or restart
-a server) and ``silent_server`` (accepts TCP connections and never answers:
+Every server also has ``certs`` (the session's :class:`Certs`) and
+``tls_url``.  Plus ``tls_server_factory`` (function scope, for tests that stop
+or restart a server, or need other arguments such as ``--requirepass``) and ``silent_server`` (accepts TCP connections and never answers:
 a TLS handshake to it can only time out).
 
 Use ``from tlsutil import *`` in a test module to get the fixtures.
