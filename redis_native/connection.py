@@ -611,10 +611,15 @@ class SSLConnection(Connection):
 
     def _connect(self) -> None:
         super()._connect()
-        host = self.host
-        if isinstance(host, str):
-            host = host.encode("idna").decode("ascii")
-        self._start_tls(self._tls_context(), host)
+        try:
+            host = self.host
+            if isinstance(host, str):
+                host = host.encode("idna").decode("ascii")
+            self._start_tls(self._tls_context(), host)
+        except BaseException:
+            # never leave the socket open without TLS
+            self.disconnect()
+            raise
 
     def _tls_context(self) -> Any:
         """The TLS context for the current settings (shared by connections

@@ -1514,26 +1514,28 @@ conn_start_tls(rn_conn *c, PyObject *args, PyObject *kwargs)
         PyErr_SetString(PyExc_ValueError, "the connection already uses TLS");
         return NULL;
     }
+    /* From here on, any failure closes the socket: it must never stay open
+     * as a plain-text connection of an SSLConnection. */
+    int fd = c->fd;
+    rn_tls *t = NULL;
+    double timeout;
     if (hostname != NULL && (hostname[0] == '\0' || hostname[0] == '.')) {
         PyErr_SetString(PyExc_ValueError,
                         "server_hostname cannot be an empty string or start with a leading dot.");
-        return NULL;
+        goto error;
     }
-    double timeout;
     if (conn_timeout_for_connect(c, RN_BAD_SOCKET_TIMEOUT, &timeout) < 0)
-        return NULL;
+        goto error;
     if (c->socket_timeout == Py_None &&
         conn_timeout_for_connect(c, RN_BAD_CONNECT_TIMEOUT, &timeout) < 0)
-        return NULL;
+        goto error;
     if (timeout == 0) {
         PyErr_SetString(PyExc_ValueError,
                         "a TLS handshake needs a blocking socket: socket_timeout is 0");
-        return NULL;
+        goto error;
     }
-    int fd = c->fd;
-    rn_tls *t = rn_tls_new((rn_tls_ctx *)ctx_obj, fd, hostname);
-    if (t == NULL)
-        return NULL;
+    if ((t = rn_tls_new((rn_tls_ctx *)ctx_obj, fd, hostname)) == NULL)
+        goto error;
     if (set_nonblocking(fd, 1) < 0) {
         PyErr_SetFromErrno(PyExc_OSError);
         goto error;
