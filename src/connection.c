@@ -733,6 +733,20 @@ conn_take_bytes(rn_conn *c, int fd, char *buf, ssize_t got, int err, int disconn
  * EINTR, the handlers run and the rest is written with poll() for the time
  * left plus non-blocking send()s.  Returns 0, or -1 with an exception set
  * and the connection closed. */
+/* A write cut short (a signal, a short count): run the signal handlers.  0
+ * to go on writing, or -1 with an exception set -- a handler raised (the
+ * connection is closed: part of a command may be on the wire) or another
+ * thread closed the connection meanwhile. */
+static int
+conn_write_interrupted(rn_conn *c, int fd)
+{
+    if (PyErr_CheckSignals() < 0) {
+        conn_close_if(c, fd);
+        return -1;
+    }
+    return conn_still_mine(c, fd);
+}
+
 /* conn_write for a TLS connection: the same contract, with the whole write
  * (then the first read) bounded by socket_timeout through poll(). */
 static int
@@ -789,11 +803,7 @@ conn_write_tls(rn_conn *c, int fd, const char *data, size_t len, char *rbuf)
             conn_raise_io(c, fd, 0, werr, 1);
             return -1;
         }
-        if (PyErr_CheckSignals() < 0) {
-            conn_close_if(c, fd);   /* a partial command may be on the wire */
-            return -1;
-        }
-        if (conn_still_mine(c, fd) < 0)
+        if (conn_write_interrupted(c, fd) < 0)
             return -1;
     }
 }
@@ -862,11 +872,7 @@ conn_write(rn_conn *c, int fd, const char *data, size_t len, char *rbuf)
         }
         /* A short write, EINTR, or poll() woken: run the handlers, then
          * write the rest within what is left of the deadline. */
-        if (PyErr_CheckSignals() < 0) {
-            conn_close_if(c, fd);   /* a partial command may be on the wire */
-            return -1;
-        }
-        if (conn_still_mine(c, fd) < 0)
+        if (conn_write_interrupted(c, fd) < 0)
             return -1;
         if (nonblocking)
             continue;               /* as sendall(): send again until EAGAIN */
