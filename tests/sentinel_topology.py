@@ -156,6 +156,16 @@ class SentinelProcess:
             pass
 
 
+def _admin(host: str, port: int, password: Optional[str]):
+    """A redis-py client for status checks: no retries (a stopped node
+    answers at once with an error), str replies."""
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+    return redis.Redis(host, port, password=password, socket_timeout=2,
+                       decode_responses=True, retry=Retry(NoBackoff(), 0))
+
+
 class Topology:
     """One master, two replicas, three sentinels.
 
@@ -194,14 +204,10 @@ class Topology:
         return next(n for n in self.nodes if n.port == port)
 
     def admin_sentinel(self, s: SentinelProcess):
-        import redis
-        return redis.Redis(s.host, s.port, password=self.sentinel_password,
-                           socket_timeout=2, decode_responses=True)
+        return _admin(s.host, s.port, self.sentinel_password)
 
     def admin_node(self, node: RedisServer):
-        import redis
-        return redis.Redis(node.host, node.port, password=self.password,
-                           socket_timeout=2, decode_responses=True)
+        return _admin(node.host, node.port, self.password)
 
     def master_port(self) -> int:
         """The master's port according to the first running sentinel."""
