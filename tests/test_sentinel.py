@@ -646,7 +646,7 @@ class Load:
                      if t > since and address == ("127.0.0.1", port)), None)
 
 
-def _failover_under_load(impl, redis_py, topo, trigger, label):
+def _failover_under_load(impl, redis_py, topo, trigger, label, split_brain):
     topo.wait_healthy()
     old = topo.master()
     loads = [Load(impl, topo, f"{label}:native"), Load(redis_py, topo, f"{label}:redis-py")]
@@ -687,15 +687,23 @@ def _failover_under_load(impl, redis_py, topo, trigger, label):
         assert any(t > first for t in load.reads), f"{load.prefix}: no read after the failover"
         # no call hung: bounded by socket_timeout plus WAIT's 1 s and a connect
         assert load.longest < 2 * TIMEOUT + 1.5, (load.prefix, load.longest)
-        # every write acknowledged by a replica survived on the new master
+        # writes acknowledged together with WAIT 1 survive on the new master;
+        # with split_brain, except those the old master took after the
+        # failover began (it stays a master until the sentinels demote it)
         with topo.admin_node(topo.node(new_port)) as c:
             values = c.mget([f"{load.prefix}:{i}" for i in load.acked])
         lost = [i for i, v in zip(load.acked, values) if v != str(i)]
-        assert not lost, f"{load.prefix}: acknowledged writes lost: {lost[:10]}"
+        made = {i: (t, address) for t, i, address in load.ok}
+        window = [i for i in lost if split_brain and made[i][0] > started
+                  and made[i][1] == ("127.0.0.1", old.port)]
+        assert not set(lost) - set(window), \
+            f"{load.prefix}: acknowledged writes lost: {sorted(set(lost) - set(window))[:10]}"
         errors = sorted({name for _, name in load.errors})
         report.append(f"{load.prefix}: first write on the new master {first - started:.2f} s "
                       f"after the {label}; {len(load.ok)} writes ({len(load.acked)} "
-                      f"acknowledged by a replica), errors seen: {errors or 'none'}")
+                      f"acknowledged by a replica, {len(window)} of them taken by the old "
+                      f"master after the failover began and lost); errors seen: "
+                      f"{errors or 'none'}; slowest call {load.longest:.2f} s")
     print(f"\n[sentinel {label}] " + f"\n[sentinel {label}] ".join(report))
     topo.wait_healthy(timeout=60)
 
@@ -705,11 +713,14 @@ def test_failover_under_load_sentinel_failover(impl, redis_py, topo):
         with topo.admin_sentinel(topo.sentinels[0]) as c:
             assert c.execute_command("SENTINEL FAILOVER", SERVICE)
         return None
-    _failover_under_load(impl, redis_py, topo, trigger, "SENTINEL FAILOVER")
+    # the old master keeps taking writes (and its remaining replica keeps
+    # acknowledging them) until the sentinels reconfigure them: such writes
+    # are lost with any client, redis-py's included
+    _failover_under_load(impl, redis_py, topo, trigger, "SENTINEL FAILOVER", split_brain=True)
 
 
 def test_failover_under_load_master_killed(impl, redis_py, topo):
     def trigger(old):
         old.kill()
         return old
-    _failover_under_load(impl, redis_py, topo, trigger, "master kill")
+    _failover_under_load(impl, redis_py, topo, trigger, "master kill", split_brain=False)
