@@ -724,3 +724,60 @@ def test_failover_under_load_master_killed(impl, redis_py, topo):
         old.kill()
         return old
     _failover_under_load(impl, redis_py, topo, trigger, "master kill", split_brain=False)
+
+
+# ------------------------------------------------------------------ the C seams
+def test_on_readonly_hook_on_every_read_path(impl, impl_name, healthy):
+    """``_on_readonly`` (src/connection.c) runs for READONLY error replies on
+    the C command path, ``read_response`` and pipelines, and only for them."""
+    if impl_name != "redis_native":
+        pytest.skip("the _on_readonly slot is redis_native's")
+    replica = healthy.replicas()[0]
+    calls = []
+
+    def hook(connection, error):
+        calls.append((connection, type(error).__name__))
+
+    # one connection, used by commands and pipelines alike
+    r = impl.Redis(host="127.0.0.1", port=replica.port, max_connections=1)
+    try:
+        conn = r.connection_pool.get_connection()
+        r.connection_pool.release(conn)
+        with pytest.raises(TypeError):
+            conn._on_readonly = 3
+        assert conn._on_readonly is None
+        conn._on_readonly = hook
+        assert conn._on_readonly is hook
+        r.get("sentinel:hook")                              # no error: no call
+        with pytest.raises(impl.exceptions.ResponseError):
+            r.execute_command("NOSUCHCOMMAND")              # another error: no call
+        assert calls == []
+        with pytest.raises(impl.exceptions.ReadOnlyError):  # the hook returned
+            r.set("sentinel:hook", 1)
+        pipe = r.pipeline(transaction=False)
+        pipe.set("sentinel:hook", 1).get("sentinel:hook")
+        with pytest.raises(impl.exceptions.ReadOnlyError):
+            pipe.execute()
+        conn.send_command("SET", "sentinel:hook", 1)
+        with pytest.raises(impl.exceptions.ReadOnlyError):
+            conn.read_response()
+        assert calls == [(conn, "ReadOnlyError")] * 3
+
+        def failing(connection, error):
+            raise KeyError("from the hook")
+        conn._on_readonly = failing
+        with pytest.raises(KeyError, match="from the hook"):
+            r.set("sentinel:hook", 1)
+        assert r.ping() is True                             # still in step
+        del conn._on_readonly
+        assert conn._on_readonly is None
+    finally:
+        r.close()
+
+
+def test_sentinel_pool_is_not_pickled(lib):
+    import pickle
+    s = lib.sentinel.Sentinel([("127.0.0.1", 1)])
+    pool = lib.sentinel.SentinelConnectionPool(SERVICE, s)
+    with pytest.raises(TypeError):
+        pickle.dumps(pool)
