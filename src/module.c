@@ -32,7 +32,9 @@ rn_state_from_type(PyTypeObject *tp)
  * The stand-in rule (module.h).  Which names each kind covers: the methods
  * redis-py calls on the way of a command, a pipeline or a pub/sub read whose
  * work the C fast paths do without calling them.  (pack_command is not here:
- * redis-py's send_command packs without calling it.)
+ * redis-py's send_command packs without calling it.)  owns_connection is
+ * asked by redis-py's release(); C's release asks it only when it is not the
+ * built-in one (SentinelConnectionPool drops connections to a former master).
  */
 static const char *const rn_covered_names[3][9] = {
     [RN_KIND_CONN] = {"connect", "disconnect", "can_read", "send_command",
