@@ -127,6 +127,26 @@ def test_master_for_writes_slave_for_reads(lib, healthy):
         close_all(master, replica)
 
 
+def test_pubsub_on_master_for(lib, healthy):
+    s = make_sentinel(lib, healthy)
+    master = s.master_for(SERVICE)
+    ps = master.pubsub()
+    try:
+        ps.subscribe("sentinel:chan")
+        got = []
+        deadline = time.monotonic() + 5
+        while len(got) < 2 and time.monotonic() < deadline:
+            m = ps.get_message(timeout=0.2)
+            if m is not None:
+                got.append((m["type"], m["data"]))
+                if m["type"] == "subscribe":
+                    master.publish("sentinel:chan", "hi")
+        assert got == [("subscribe", 1), ("message", b"hi")]
+    finally:
+        ps.close()
+        master.close()
+
+
 def test_master_for_options(lib, healthy):
     class MyRedis(lib.Redis):
         pass
