@@ -7,8 +7,9 @@
 Names and module paths follow redis-py 7.4.1 (``redis_native.client``,
 ``redis_native.connection``, ``redis_native.exceptions``...): the client, pipelines
 and transactions, pub/sub, MONITOR, locks, scripts, connection pools, retries and
-the exception hierarchy work as in redis-py, over RESP2.  TLS, Sentinel, Cluster,
-asyncio and RESP3 (so client-side caching) are not available yet; see README.md.
+the exception hierarchy, and Sentinel (``redis_native.sentinel``) work as in
+redis-py, over RESP2.  TLS, Cluster, asyncio and RESP3 (so client-side caching)
+are not available yet; see README.md.
 """
 from . import exceptions  # first: the C module reads its exception classes
 from .backoff import default_backoff
@@ -41,6 +42,12 @@ from .exceptions import (
     ResponseError,
     TimeoutError,
     WatchError,
+)
+from .sentinel import (
+    Sentinel,
+    SentinelConnectionPool,
+    SentinelManagedConnection,
+    SentinelManagedSSLConnection,
 )
 from .utils import from_url
 from . import _missing
@@ -87,6 +94,10 @@ __all__ = [
     "RedisClusterException",
     "RedisError",
     "ResponseError",
+    "Sentinel",
+    "SentinelConnectionPool",
+    "SentinelManagedConnection",
+    "SentinelManagedSSLConnection",
     "SSLConnection",
     "UsernamePasswordCredentialProvider",
     "StrictRedis",

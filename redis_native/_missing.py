@@ -1,8 +1,8 @@
 """Clear import errors for the redis-py modules redis_native does not have yet.
 
-``from redis.sentinel import Sentinel`` works with redis-py; with
+``from redis.cluster import RedisCluster`` works with redis-py; with
 ``import redis_native as redis`` code ends up importing
-``redis_native.sentinel``.  Rather than a bare "No module named ...", such an
+``redis_native.cluster``.  Rather than a bare "No module named ...", such an
 import fails with a ``ModuleNotFoundError`` (an ``ImportError``, so
 ``try: ... except ImportError`` fallbacks keep working) that says why.
 
@@ -18,7 +18,6 @@ _SOON = "not implemented in redis_native yet"
 
 # module (and its submodules) -> why it is missing
 MISSING: Dict[str, str] = {
-    "redis_native.sentinel": "Redis Sentinel support is " + _SOON,
     "redis_native.cluster": "Redis Cluster support is " + _SOON,
     "redis_native.commands.cluster": "Redis Cluster support is " + _SOON,
     "redis_native.crc": "Redis Cluster support (slot hashing) is " + _SOON,

@@ -33,12 +33,14 @@ rn_state_from_type(PyTypeObject *tp)
  * The stand-in rule (module.h).  Which names each kind covers: the methods
  * redis-py calls on the way of a command, a pipeline or a pub/sub read whose
  * work the C fast paths do without calling them.  (pack_command is not here:
- * redis-py's send_command packs without calling it.)
+ * redis-py's send_command packs without calling it.)  owns_connection is
+ * asked by redis-py's release(); C's release asks it only when it is not the
+ * built-in one (SentinelConnectionPool drops connections to a former master).
  */
 static const char *const rn_covered_names[3][9] = {
     [RN_KIND_CONN] = {"connect", "disconnect", "can_read", "send_command",
                       "send_packed_command", "read_response", "pack_commands", NULL},
-    [RN_KIND_POOL] = {"get_connection", "release", NULL},
+    [RN_KIND_POOL] = {"get_connection", "release", "owns_connection", NULL},
     [RN_KIND_CLIENT] = {"parse_response", NULL},
 };
 
@@ -390,6 +392,7 @@ rn_exec(PyObject *module)
     INTERN(s_get_connection, "get_connection");
     INTERN(s_release, "release");
     INTERN(s_make_connection, "make_connection");
+    INTERN(s_owns_connection, "owns_connection");
     INTERN(s_send_command, "send_command");
     INTERN(s_read_response, "read_response");
     INTERN(s_compute, "compute");
@@ -419,6 +422,7 @@ rn_exec(PyObject *module)
     EXC(AuthenticationError);
     EXC(MaxConnectionsError);
     EXC(ChildDeadlockedError);
+    EXC(ReadOnlyError);
     if ((st->parse_error_reply = PyObject_GetAttrString(exc_mod, "parse_error_reply")) == NULL)
         goto error;
     Py_CLEAR(exc_mod);
@@ -472,6 +476,7 @@ rn_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->AuthenticationError);
     Py_VISIT(st->MaxConnectionsError);
     Py_VISIT(st->ChildDeadlockedError);
+    Py_VISIT(st->ReadOnlyError);
     Py_VISIT(st->parse_error_reply);
     for (int k = 0; k < 3; k++)
         Py_VISIT(st->covered[k]);
@@ -500,6 +505,7 @@ rn_clear(PyObject *module)
     Py_CLEAR(st->AuthenticationError);
     Py_CLEAR(st->MaxConnectionsError);
     Py_CLEAR(st->ChildDeadlockedError);
+    Py_CLEAR(st->ReadOnlyError);
     Py_CLEAR(st->parse_error_reply);
     for (int k = 0; k < 3; k++)
         Py_CLEAR(st->covered[k]);
@@ -511,6 +517,7 @@ rn_clear(PyObject *module)
     Py_CLEAR(st->s_get_connection);
     Py_CLEAR(st->s_release);
     Py_CLEAR(st->s_make_connection);
+    Py_CLEAR(st->s_owns_connection);
     Py_CLEAR(st->s_send_command);
     Py_CLEAR(st->s_read_response);
     Py_CLEAR(st->s_compute);

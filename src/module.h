@@ -30,6 +30,7 @@ typedef struct rn_state {
     PyObject *AuthenticationError;
     PyObject *MaxConnectionsError;
     PyObject *ChildDeadlockedError;
+    PyObject *ReadOnlyError;
 
     /* redis_native.exceptions.parse_error_reply: str -> exception instance */
     PyObject *parse_error_reply;
@@ -54,6 +55,7 @@ typedef struct rn_state {
     PyObject *s_get_connection;
     PyObject *s_release;
     PyObject *s_make_connection;
+    PyObject *s_owns_connection;
     PyObject *s_send_command;
     PyObject *s_read_response;
     PyObject *s_compute;

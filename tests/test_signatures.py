@@ -105,11 +105,6 @@ EXCEPTIONS = {
     "redis._parsers.commands": "cluster key routing (COMMAND GETKEYS); comes with the Cluster client",
     "redis._parsers.CommandsParser": "cluster key routing (COMMAND GETKEYS); comes with the Cluster client",
     "redis.event.AfterAsyncClusterInstantiationEvent": "async Cluster client not built yet",
-    "redis.sentinel": "Sentinel client not built yet (README: 'Not yet')",
-    "redis.Sentinel": "Sentinel client not built yet",
-    "redis.SentinelConnectionPool": "Sentinel client not built yet",
-    "redis.SentinelManagedConnection": "Sentinel client not built yet",
-    "redis.SentinelManagedSSLConnection": "Sentinel client not built yet",
     # ------------------------------------------------------- multi-database client
     "redis.multidb": "multi-database (active-active failover) client not built yet",
     "redis.http": "HTTP client for redis.multidb health checks; multidb not built yet",
@@ -189,6 +184,15 @@ EXCEPTIONS = {
         "does not expose yet"),
 }
 
+# The sentinel module's connection and pool classes inherit these members from
+# redis.connection's: the same decisions apply to them.
+EXCEPTIONS.update({
+    key.replace("redis.connection.*ConnectionPool.", "redis.sentinel.*ConnectionPool.")
+       .replace("redis.connection.*Connection.", "redis.sentinel.SentinelManaged*Connection."): reason
+    for key, reason in list(EXCEPTIONS.items())
+    if key.startswith(("redis.connection.*Connection.", "redis.connection.*ConnectionPool."))
+})
+
 ORACLE = "redis"
 
 def _oracle_modules() -> list:
@@ -247,6 +251,11 @@ CLASSES = [
     "redis.credentials.UsernamePasswordCredentialProvider",
     "redis.driver_info.DriverInfo",
     "redis.commands.core.Script",
+    "redis.sentinel.Sentinel",
+    "redis.sentinel.SentinelConnectionPool",
+    "redis.sentinel.SentinelConnectionPoolProxy",
+    "redis.sentinel.SentinelManagedConnection",
+    "redis.sentinel.SentinelManagedSSLConnection",
 ]
 _backoff = importlib.import_module("redis.backoff")
 CLASSES += sorted(
@@ -585,7 +594,18 @@ def _instance_factories():
     def redis_(m):
         return m.Redis(host="127.0.0.1", port=1)
 
+    def sentinel_(m):
+        return m.sentinel.Sentinel([("127.0.0.1", 1)])
+
+    def sentinel_pool(m):
+        return m.sentinel.SentinelConnectionPool("sig-service", sentinel_(m))
+
     return {
+        "redis.sentinel.Sentinel": sentinel_,
+        "redis.sentinel.SentinelConnectionPool": sentinel_pool,
+        "redis.sentinel.SentinelConnectionPoolProxy": lambda m: sentinel_pool(m).proxy,
+        "redis.sentinel.SentinelManagedConnection": lambda m: m.sentinel.SentinelManagedConnection(
+            connection_pool=sentinel_pool(m).proxy, host="127.0.0.1", port=1),
         "redis.client.Redis": redis_,
         "redis.client.Pipeline": lambda m: redis_(m).pipeline(),
         "redis.client.PubSub": lambda m: redis_(m).pubsub(),
@@ -610,7 +630,7 @@ _EXCEPTED_OBJECTS.update(_excepted_objects())
 
 # Classes walked for their own (not inherited) attributes only: what they inherit
 # is covered by their walked base (SSLConnection -> Connection).
-OWN_ONLY = {"redis.connection.SSLConnection"}
+OWN_ONLY = {"redis.connection.SSLConnection", "redis.sentinel.SentinelManagedSSLConnection"}
 
 
 def class_attribute_names(clspath: str) -> list:
