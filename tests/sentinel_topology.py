@@ -31,7 +31,7 @@ class SentinelProcess:
 
     def __init__(self, master_port: int, *, quorum: int = 2, auth_pass: Optional[str] = None,
                  requirepass: Optional[str] = None, down_after_ms: int = 1000,
-                 failover_timeout_ms: int = 4000):
+                 failover_timeout_ms: int = 4000, extra_conf: Tuple[str, ...] = ()):
         self.host = "127.0.0.1"
         self.port = 0
         self.password = requirepass
@@ -42,7 +42,8 @@ class SentinelProcess:
         self.owner_pid = os.getpid()
         self._settings = dict(master_port=master_port, quorum=quorum, auth_pass=auth_pass,
                               requirepass=requirepass, down_after_ms=down_after_ms,
-                              failover_timeout_ms=failover_timeout_ms)
+                              failover_timeout_ms=failover_timeout_ms,
+                              extra_conf=tuple(extra_conf))
 
     def _write_conf(self) -> None:
         s = self._settings
@@ -65,6 +66,7 @@ class SentinelProcess:
             # sentinels talk to each other with sentinel-pass
             lines += [f"requirepass {s['requirepass']}",
                       f"sentinel sentinel-pass {s['requirepass']}"]
+        lines += list(s["extra_conf"])     # e.g. TLS towards the data nodes
         with open(self.conf, "w") as f:
             f.write("\n".join(lines) + "\n")
 
