@@ -7,12 +7,14 @@
 Names and module paths follow redis-py 7.4.1 (``redis_native.client``,
 ``redis_native.connection``, ``redis_native.exceptions``...): the client, pipelines
 and transactions, pub/sub, MONITOR, locks, scripts, connection pools, retries and
-the exception hierarchy work as in redis-py, over RESP2.  TLS, Sentinel, Cluster,
+the exception hierarchy work as in redis-py, over RESP2, and so does the
+Redis Cluster client (``RedisCluster``).  TLS, Sentinel, cluster pipelines/pub-sub,
 asyncio and RESP3 (so client-side caching) are not available yet; see README.md.
 """
 from . import exceptions  # first: the C module reads its exception classes
 from .backoff import default_backoff
 from .client import Redis, StrictRedis
+from .cluster import RedisCluster
 from .connection import (
     BlockingConnectionPool,
     Connection,
@@ -84,6 +86,7 @@ __all__ = [
     "PubSubError",
     "ReadOnlyError",
     "Redis",
+    "RedisCluster",
     "RedisClusterException",
     "RedisError",
     "ResponseError",

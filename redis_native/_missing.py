@@ -19,9 +19,6 @@ _SOON = "not implemented in redis_native yet"
 # module (and its submodules) -> why it is missing
 MISSING: Dict[str, str] = {
     "redis_native.sentinel": "Redis Sentinel support is " + _SOON,
-    "redis_native.cluster": "Redis Cluster support is " + _SOON,
-    "redis_native.commands.cluster": "Redis Cluster support is " + _SOON,
-    "redis_native.crc": "Redis Cluster support (slot hashing) is " + _SOON,
     "redis_native.asyncio": "the asyncio client is " + _SOON,
     "redis_native.ocsp": "TLS (and so OCSP checking) is " + _SOON,
     "redis_native.auth": "token-based re-authentication is " + _SOON,
@@ -32,7 +29,6 @@ MISSING: Dict[str, str] = {
     "redis_native.maint_notifications": "maintenance notifications need RESP3 push messages, "
                                         "which redis_native does not speak yet",
     "redis_native.observability": "OpenTelemetry observability is " + _SOON,
-    "redis_native.commands.policies": "request/response policies (cluster routing) are " + _SOON,
     "redis_native.commands.json": "Redis Stack module commands (RedisJSON) are " + _SOON,
     "redis_native.commands.search": "Redis Stack module commands (RediSearch) are " + _SOON,
     "redis_native.commands.timeseries": "Redis Stack module commands (TimeSeries) are " + _SOON,
@@ -42,7 +38,6 @@ MISSING: Dict[str, str] = {
     "redis_native._parsers.base": "replies are read by redis_native's C reader; redis-py's "
                                   "Python parser classes do not exist (DefaultParser stands "
                                   "for the C reader)",
-    "redis_native._parsers.commands": "command-key parsing (cluster routing) is " + _SOON,
     "redis_native._parsers.hiredis": "replies are read by redis_native's C reader, not hiredis-py",
     "redis_native._parsers.resp2": "replies are read by redis_native's C reader; redis-py's "
                                    "RESP2 parser class does not exist",

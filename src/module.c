@@ -11,6 +11,7 @@
 #include "pool.h"
 #include "client.h"
 #include "callbacks.h"
+#include "cluster.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -34,18 +35,23 @@ rn_state_from_type(PyTypeObject *tp)
  * work the C fast paths do without calling them.  (pack_command is not here:
  * redis-py's send_command packs without calling it.)
  */
-static const char *const rn_covered_names[3][9] = {
+static const char *const rn_covered_names[RN_KIND_COUNT][9] = {
     [RN_KIND_CONN] = {"connect", "disconnect", "can_read", "send_command",
                       "send_packed_command", "read_response", "pack_commands", NULL},
     [RN_KIND_POOL] = {"get_connection", "release", NULL},
     [RN_KIND_CLIENT] = {"parse_response", NULL},
+    /* RedisCluster: the steps of redis-py's per-command path the C router
+     * (cluster.c) does itself */
+    [RN_KIND_CLUSTER] = {"_internal_execute_command", "_execute_command", "determine_slot",
+                         "keyslot", "_get_command_keys", "get_redis_connection", NULL},
 };
 
 static PyTypeObject *
 kind_base(rn_state *st, int kind)
 {
     return kind == RN_KIND_CONN ? st->ConnectionType
-         : kind == RN_KIND_POOL ? st->PoolType : st->ClientType;
+         : kind == RN_KIND_POOL ? st->PoolType
+         : kind == RN_KIND_CLIENT ? st->ClientType : st->ClusterType;
 }
 
 static int *
@@ -53,7 +59,8 @@ kind_flag(PyObject *obj, int kind)
 {
     return kind == RN_KIND_CONN ? &((rn_conn *)obj)->overridden
          : kind == RN_KIND_POOL ? &((rn_pool *)obj)->overridden
-         : &((rn_client *)obj)->overridden;
+         : kind == RN_KIND_CLIENT ? &((rn_client *)obj)->overridden
+         : &((rn_cluster *)obj)->overridden;
 }
 
 /* `v` is one of the declared built-in implementations of `name`. */
@@ -191,9 +198,10 @@ init_stand_in(rn_state *st)
     st->overridden_offset[RN_KIND_CONN] = offsetof(rn_conn, overridden);
     st->overridden_offset[RN_KIND_POOL] = offsetof(rn_pool, overridden);
     st->overridden_offset[RN_KIND_CLIENT] = offsetof(rn_client, overridden);
+    st->overridden_offset[RN_KIND_CLUSTER] = offsetof(rn_cluster, overridden);
     if ((st->builtins = PyDict_New()) == NULL)
         return -1;
-    for (int kind = 0; kind < 3; kind++) {
+    for (int kind = 0; kind < RN_KIND_COUNT; kind++) {
         Py_ssize_t n = 0;
         while (rn_covered_names[kind][n] != NULL)
             n++;
@@ -291,7 +299,7 @@ mod_declare_builtin(PyObject *module, PyObject *cls)
     }
     PyTypeObject *tp = (PyTypeObject *)cls;
     int found = 0;
-    for (int kind = 0; kind < 3; kind++) {
+    for (int kind = 0; kind < RN_KIND_COUNT; kind++) {
         if (!PyType_IsSubtype(tp, kind_base(st, kind)))
             continue;
         found = 1;
@@ -326,7 +334,7 @@ static PyObject *
 mod_stands_in(PyObject *module, PyObject *obj)
 {
     rn_state *st = (rn_state *)PyModule_GetState(module);
-    for (int kind = 0; kind < 3; kind++)
+    for (int kind = 0; kind < RN_KIND_COUNT; kind++)
         if (PyObject_TypeCheck(obj, kind_base(st, kind)))
             return PyBool_FromLong(rn_stands_in(st, obj, kind));
     Py_RETURN_FALSE;
@@ -406,6 +414,12 @@ rn_exec(PyObject *module)
     INTERN(s_strict, "strict");
     INTERN(s_upper, "upper");
     INTERN(s_parse_response, "parse_response");
+    INTERN(s_execute_command, "execute_command");
+    INTERN(s_internal_execute, "_internal_execute_command");
+    INTERN(s_resume_command, "_resume_command");
+    INTERN(s_redis_connection, "redis_connection");
+    INTERN(s_target_nodes, "target_nodes");
+    INTERN(s_nodes_flag, "nodes_flag");
 
     if ((exc_mod = PyImport_ImportModule("redis_native.exceptions")) == NULL)
         goto error;
@@ -437,9 +451,17 @@ rn_exec(PyObject *module)
         goto error;
     if (add_type(module, &rn_client_type_spec, NULL, &st->ClientType) < 0)
         goto error;
+    if (add_type(module, &rn_slot_table_type_spec, NULL, &st->SlotTableType) < 0)
+        goto error;
+    if (add_type(module, &rn_cluster_type_spec, NULL, &st->ClusterType) < 0)
+        goto error;
     if (init_stand_in(st) < 0)
         goto error;
     if (PyModule_AddFunctions(module, rn_callback_methods) < 0)
+        goto error;
+    if (PyModule_AddFunctions(module, rn_cluster_methods) < 0)
+        goto error;
+    if (PyModule_AddIntConstant(module, "REDIS_CLUSTER_HASH_SLOTS", RN_CLUSTER_SLOTS) < 0)
         goto error;
     return 0;
 
@@ -459,6 +481,8 @@ rn_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->PoolType);
     Py_VISIT(st->ClientType);
     Py_VISIT(st->ReaderType);
+    Py_VISIT(st->SlotTableType);
+    Py_VISIT(st->ClusterType);
     Py_VISIT(st->RedisError);
     Py_VISIT(st->ConnectionError);
     Py_VISIT(st->TimeoutError);
@@ -469,7 +493,7 @@ rn_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->MaxConnectionsError);
     Py_VISIT(st->ChildDeadlockedError);
     Py_VISIT(st->parse_error_reply);
-    for (int k = 0; k < 3; k++)
+    for (int k = 0; k < RN_KIND_COUNT; k++)
         Py_VISIT(st->covered[k]);
     Py_VISIT(st->builtins);
     Py_VISIT(st->s_sleep);
@@ -486,6 +510,8 @@ rn_clear(PyObject *module)
     Py_CLEAR(st->PoolType);
     Py_CLEAR(st->ClientType);
     Py_CLEAR(st->ReaderType);
+    Py_CLEAR(st->SlotTableType);
+    Py_CLEAR(st->ClusterType);
     Py_CLEAR(st->RedisError);
     Py_CLEAR(st->ConnectionError);
     Py_CLEAR(st->TimeoutError);
@@ -496,7 +522,7 @@ rn_clear(PyObject *module)
     Py_CLEAR(st->MaxConnectionsError);
     Py_CLEAR(st->ChildDeadlockedError);
     Py_CLEAR(st->parse_error_reply);
-    for (int k = 0; k < 3; k++)
+    for (int k = 0; k < RN_KIND_COUNT; k++)
         Py_CLEAR(st->covered[k]);
     Py_CLEAR(st->builtins);
     Py_CLEAR(st->s_sleep);
@@ -523,6 +549,12 @@ rn_clear(PyObject *module)
     Py_CLEAR(st->s_strict);
     Py_CLEAR(st->s_upper);
     Py_CLEAR(st->s_parse_response);
+    Py_CLEAR(st->s_execute_command);
+    Py_CLEAR(st->s_internal_execute);
+    Py_CLEAR(st->s_resume_command);
+    Py_CLEAR(st->s_redis_connection);
+    Py_CLEAR(st->s_target_nodes);
+    Py_CLEAR(st->s_nodes_flag);
     return 0;
 }
 

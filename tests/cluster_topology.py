@@ -105,6 +105,45 @@ def _bulk_text(reply: bytes) -> str:
     return rest[: int(head[1:])].decode(errors="replace")
 
 
+def _parse_resp(data: bytes, pos: int = 0):
+    """One RESP2 reply from ``data`` at ``pos``: (value, next position)."""
+    kind, end = data[pos:pos + 1], data.index(b"\r\n", pos)
+    head = data[pos + 1:end]
+    pos = end + 2
+    if kind in (b"+", b"-"):
+        return head, pos
+    if kind == b":":
+        return int(head), pos
+    if kind == b"$":
+        n = int(head)
+        return (None, pos) if n < 0 else (data[pos:pos + n], pos + n + 2)
+    if kind == b"*":
+        items = []
+        for _ in range(max(int(head), 0)):
+            item, pos = _parse_resp(data, pos)
+            items.append(item)
+        return items, pos
+    raise ValueError("not RESP: %r" % data[:40])
+
+
+def raw_reply(host: str, port: int, *args, timeout: float = 5.0):
+    """Send one command, read and parse one complete reply."""
+    from servers import _pack
+
+    with socket.create_connection((host, port), timeout=timeout) as s:
+        s.sendall(_pack(args))
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                raise OSError("connection closed")
+            data += chunk
+            try:
+                return _parse_resp(data)[0]
+            except (ValueError, IndexError):
+                continue
+
+
 def _full_command(host: str, port: int, *args, timeout: float = 5.0) -> str:
     """A command whose bulk reply may span several reads (CLUSTER NODES, INFO)."""
     from servers import _pack
@@ -143,6 +182,8 @@ class ClusterTopology:
                 taken += (node.port, node.port + BUS_PORT_OFFSET)
                 self.nodes.append(node)
             self._create(replicas)
+            self.wait_healthy(announced=False)
+            self._seed_replicas()
             self.wait_healthy()
         except BaseException:
             self.stop()
@@ -158,6 +199,14 @@ class ClusterTopology:
         )
         if out.returncode != 0 or "[OK] All 16384 slots covered" not in out.stdout:
             raise RuntimeError("redis-cli --cluster create failed:\n%s\n%s" % (out.stdout, out.stderr))
+
+    def _seed_replicas(self) -> None:
+        """Write once to every primary, so that every replica has received
+        data (until then CLUSTER SLOTS does not announce it)."""
+        for n in self.primaries():
+            for i in range(1000):
+                if raw_command(n.host, n.port, "SET", "seed:%d" % i, "1").startswith(b"+OK"):
+                    break           # a key of this primary's slots (others answer MOVED)
 
     # ------------------------------------------------------------- queries
     @property
@@ -218,9 +267,37 @@ class ClusterTopology:
             return False
         return "cluster_state:ok" in text and "cluster_slots_assigned:16384" in text
 
-    def healthy(self) -> bool:
+    def _replicas_known(self, node: ClusterNodeServer) -> int:
+        """How many live replicas ``node`` knows of (CLUSTER NODES)."""
+        text = _full_command(node.host, node.port, "CLUSTER", "NODES")
+        return sum(1 for line in text.splitlines()
+                   if len(line.split()) > 2 and "slave" in line.split()[2]
+                   and "fail" not in line.split()[2])
+
+    def _replicas_announced(self, node: ClusterNodeServer) -> int:
+        """How many replicas ``node`` lists in CLUSTER SLOTS (Redis 7 leaves
+        out a replica that has not received any data yet)."""
+        return sum(len(entry) - 3 for entry in raw_reply(node.host, node.port, "CLUSTER", "SLOTS"))
+
+    def _replica_in_sync(self, node: ClusterNodeServer) -> bool:
+        text = _full_command(node.host, node.port, "INFO", "replication")
+        return "role:master" in text or "master_link_status:up" in text
+
+    def healthy(self, replicas: Optional[int] = None, announced: bool = True) -> bool:
+        """Every running node: cluster_state:ok, the same slot owners, every
+        replica in sync and (``replicas``) known to all nodes, and with
+        ``announced`` listed in their CLUSTER SLOTS."""
         nodes = self.running()
         if not nodes or not all(self._state_ok(n) for n in nodes):
+            return False
+        try:
+            if not all(self._replica_in_sync(n) for n in nodes):
+                return False
+            if replicas is not None and any(
+                    self._replicas_known(n) != replicas
+                    or (announced and self._replicas_announced(n) != replicas) for n in nodes):
+                return False
+        except OSError:
             return False
         views = []
         for n in nodes:
@@ -230,10 +307,18 @@ class ClusterTopology:
                 return False
         return all(v == views[0] for v in views) and len(views[0]) > 0
 
-    def wait_healthy(self, timeout: float = 60.0) -> None:
+    def wait_healthy(self, timeout: float = 60.0, announced: bool = True) -> None:
         """Until every running node says cluster_state:ok and all agree on
-        the owners of every slot range (and every replica is in sync)."""
-        if not wait_until(self.healthy, timeout=timeout, interval=0.1):
+        the owners of every slot range, every replica is in sync and known to
+        every node (and, with ``announced``, listed in CLUSTER SLOTS)."""
+        def check() -> bool:
+            try:
+                replicas = len(self.running()) - len(set(self.slot_owners().values()))
+            except (OSError, IndexError):
+                return False
+            return self.healthy(replicas, announced)
+
+        if not wait_until(check, timeout=timeout, interval=0.1):
             raise RuntimeError("cluster not healthy after %ss:\n%s" % (
                 timeout, "\n".join(self._describe())))
 
