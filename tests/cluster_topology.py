@@ -341,3 +341,80 @@ class ClusterTopology:
                 n.stop()
             except Exception:
                 pass
+
+
+# ---------------------------------------------------------------- resharding
+class SlotMigration:
+    """Move one slot from primary ``src`` to primary ``dst`` the way
+    ``redis-cli --cluster reshard`` does: ``SETSLOT IMPORTING`` on the target,
+    ``SETSLOT MIGRATING`` on the source, ``MIGRATE`` of its keys, then
+    ``SETSLOT NODE`` on every primary.  The steps are separate so tests can
+    act between them (ASK is answered while keys are half moved)."""
+
+    def __init__(self, topology: ClusterTopology, slot: int, src: ClusterNodeServer,
+                 dst: ClusterNodeServer):
+        self.topology, self.slot, self.src, self.dst = topology, slot, src, dst
+        self.src_id, self.dst_id = src.node_id(), dst.node_id()
+
+    def begin(self) -> None:
+        _ok(raw_reply(self.dst.host, self.dst.port, "CLUSTER", "SETSLOT", self.slot,
+                      "IMPORTING", self.src_id))
+        _ok(raw_reply(self.src.host, self.src.port, "CLUSTER", "SETSLOT", self.slot,
+                      "MIGRATING", self.dst_id))
+
+    def keys_left(self, count: int = 1000) -> list:
+        return raw_reply(self.src.host, self.src.port, "CLUSTER", "GETKEYSINSLOT", self.slot, count)
+
+    def move_keys(self, keys) -> None:
+        if keys:
+            _ok(raw_reply(self.src.host, self.src.port, "MIGRATE", self.dst.host, self.dst.port,
+                          "", 0, 10000, "KEYS", *keys))
+
+    def move_all_keys(self, batch: int = 100) -> None:
+        while True:
+            keys = self.keys_left(batch)
+            if not keys:
+                return
+            self.move_keys(keys)
+
+    def finish(self) -> None:
+        # the target first, then the source, then everyone else
+        for node in [self.dst, self.src] + [n for n in self.topology.primaries()
+                                           if n not in (self.src, self.dst)]:
+            _ok(raw_reply(node.host, node.port, "CLUSTER", "SETSLOT", self.slot, "NODE",
+                          self.dst_id))
+
+    def run(self, batch: int = 100) -> None:
+        self.begin()
+        self.move_all_keys(batch)
+        self.finish()
+
+
+def _ok(reply) -> None:
+    if reply not in (b"OK", b"NOKEY"):
+        raise RuntimeError("cluster admin command failed: %r" % (reply,))
+
+
+def owner_of(topology: ClusterTopology, slot: int) -> ClusterNodeServer:
+    """The primary serving ``slot`` (CLUSTER SLOTS of a running node)."""
+    node = topology.running()[0]
+    for entry in raw_reply(node.host, node.port, "CLUSTER", "SLOTS"):
+        if entry[0] <= slot <= entry[1]:
+            return topology.node_by_port(entry[2][1])
+    raise KeyError(slot)
+
+
+def wait_slot_agreed(topology: ClusterTopology, slot: int, port: int, timeout: float = 30) -> None:
+    """Until every running node says ``slot`` belongs to the primary on ``port``."""
+    def agreed() -> bool:
+        for n in topology.running():
+            try:
+                entries = raw_reply(n.host, n.port, "CLUSTER", "SLOTS")
+            except OSError:
+                return False
+            if not any(e[0] <= slot <= e[1] and e[2][1] == port for e in entries):
+                return False
+        return True
+
+    if not wait_until(agreed, timeout=timeout, interval=0.05):
+        raise RuntimeError("nodes do not agree that slot %d is on %d" % (slot, port))
