@@ -44,13 +44,24 @@ from ._parsers import CommandsParser, Encoder
 from ._parsers.commands import CommandPolicies, RequestPolicy, ResponsePolicy
 from ._parsers.helpers import parse_scan
 from .backoff import ExponentialWithJitterBackoff, NoBackoff
-from .client import EMPTY_RESPONSE, CaseInsensitiveDict, Redis  # noqa: F401
+from .cache import (  # noqa: F401  (importable from here, as in redis-py)
+    CacheConfig,
+    CacheFactory,
+    CacheFactoryInterface,
+    CacheInterface,
+)
+from .client import EMPTY_RESPONSE, CaseInsensitiveDict, PubSub, Redis  # noqa: F401
 from .commands import READ_COMMANDS, RedisClusterCommands
 from .commands.helpers import list_or_args  # noqa: F401  (importable from here, as in redis-py)
 from .commands.policies import PolicyResolver, StaticPolicyResolver
 from .connection import Connection, ConnectionPool, parse_url
 from .crc import REDIS_CLUSTER_HASH_SLOTS, key_slot  # noqa: F401
-from .event import AfterPooledConnectionsInstantiationEvent, ClientType, EventDispatcher
+from .event import (  # noqa: F401  (AfterPubSub... importable from here, as in redis-py)
+    AfterPooledConnectionsInstantiationEvent,
+    AfterPubSubConnectionInstantiationEvent,
+    ClientType,
+    EventDispatcher,
+)
 from .exceptions import (
     AskError,
     AuthenticationError,
@@ -59,6 +70,8 @@ from .exceptions import (
     ConnectionError,
     CrossSlotTransactionError,  # noqa: F401
     DataError,  # noqa: F401
+    ExecAbortError,  # noqa: F401
+    InvalidPipelineStack,  # noqa: F401
     MaxConnectionsError,
     MovedError,
     RedisClusterException,
@@ -194,6 +207,30 @@ def _sum_values(command: Any, res: Any) -> Any:
     return sum(res.values()) if isinstance(res, dict) else res
 
 
+class MaintNotificationsAbstractRedisCluster:
+    """The maintenance-notification part of a cluster client (a mixin of
+    RedisCluster, as in redis-py).  Maintenance notifications are RESP3 push
+    messages, which redis_native does not speak: a configuration that enables
+    them is refused, and nothing is set up otherwise."""
+
+    def __init__(self, maint_notifications_config: Optional[Any], **kwargs: Any):
+        enabled = bool(maint_notifications_config) and getattr(
+            maint_notifications_config, "enabled", False)
+        if enabled and not check_protocol_version(kwargs.get("protocol"), 3):
+            raise RedisError("Maintenance notifications handlers on connection are only "
+                             "supported with RESP version 3")
+        if enabled:
+            raise RedisError("redis_native does not support maintenance notifications "
+                             "(RESP3) yet")
+        self.maint_notifications_config = maint_notifications_config
+        self._oss_cluster_maint_notifications_handler = None
+
+    def _update_connection_kwargs_for_maint_notifications(self, oss_cluster_maint_notifications_handler: Any) -> None:
+        """Hand the handler to every connection made from now on."""
+        self.nodes_manager.connection_kwargs.update(
+            {"oss_cluster_maint_notifications_handler": oss_cluster_maint_notifications_handler})
+
+
 class AbstractRedisCluster:
     """Routing tables shared by the cluster clients (redis-py's names and values)."""
 
@@ -306,7 +343,8 @@ class AbstractRedisCluster:
 _SPECIAL_ROUTING = frozenset(["EVAL", "EVALSHA", "FCALL", "FCALL_RO", "CLIENT"])
 
 
-class RedisCluster(_native.ClusterBase, AbstractRedisCluster, RedisClusterCommands):
+class RedisCluster(_native.ClusterBase, AbstractRedisCluster, MaintNotificationsAbstractRedisCluster,
+                   RedisClusterCommands):
     """A client for a Redis Cluster, compatible with redis-py's ``RedisCluster``.
 
     Give it one reachable node (``host``/``port``, ``url``) or several
@@ -475,6 +513,7 @@ class RedisCluster(_native.ClusterBase, AbstractRedisCluster, RedisClusterComman
         self._slot_table = self.nodes_manager.slots_cache
         self._read_commands = set(READ_COMMANDS)
         self._key_specs = self._router_key_specs()
+        MaintNotificationsAbstractRedisCluster.__init__(self, maint_notifications_config, **kwargs)
 
     def _router_key_specs(self) -> Dict[str, Tuple[int, int, int]]:
         """{command name: (first, last, step)} for the commands C may route

@@ -8,5 +8,6 @@ redis-py's it takes an encoded key (bytes, bytearray or another bytes-like
 object); ``RedisCluster.keyslot`` encodes str, int and float keys first.
 """
 from ._native import REDIS_CLUSTER_HASH_SLOTS, key_slot
+from .typing import EncodedT  # noqa: F401  (importable from here, as in redis-py)
 
 __all__ = ["key_slot", "REDIS_CLUSTER_HASH_SLOTS"]

@@ -62,7 +62,7 @@ class CommandPolicies:
 
 
 #: module name ("core" for Redis' own commands) -> command name -> policies
-PolicyRecords = Dict[str, Dict[str, CommandPolicies]]
+PolicyRecords = dict[str, dict[str, CommandPolicies]]
 
 _PUBSUB_KEYED_SUBCOMMANDS = ("CHANNELS", "NUMSUB", "SHARDCHANNELS", "SHARDNUMSUB")
 

@@ -36,6 +36,7 @@ from ..exceptions import (
     ConnectionError,
     RedisClusterException,
     RedisError,
+    ResponseError,
     TimeoutError,
     TryAgainError,
 )
@@ -137,8 +138,6 @@ class ClusterMultiKeyCommands(ClusterCommandsProtocol):
     ) -> List[Any]:
         """Run ``command`` once per slot with that slot's arguments; the
         results in slot order.  The slots of one node share one pipeline."""
-        from ..exceptions import ResponseError
-
         read_from_replicas = self.read_from_replicas and command in READ_COMMANDS
         slots = list(slots_to_args.items())
         results: List[Any] = [None] * len(slots)
