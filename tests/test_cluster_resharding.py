@@ -117,6 +117,9 @@ def test_ask_while_keys_are_half_moved(clients, impl, redis_py, cluster):
             m.move_keys([k.encode() for k in keys[:5]])
             # moved keys answer ASK from the source; the rest are still there
             values = [c.get(k) for k in keys]
+            # a multi-key command of the moved keys only: ASK as a whole
+            # (with keys on both sides the source would answer TRYAGAIN)
+            moved = c.mget_nonatomic(keys[:5])
             # a new key of the slot goes to the target (ASK), an update of a
             # moved key too
             c.set(keys[0], "updated")
@@ -124,6 +127,7 @@ def test_ask_while_keys_are_half_moved(clients, impl, redis_py, cluster):
             values += [c.get(keys[0]), c.get(f"{{{tag}}}:new"), c.exists(f"{{{tag}}}:new")]
             # the slot table still names the source: ASK is not MOVED
             values.append(c.nodes_manager.slots_cache[slot][0].port == src.port)
+            values.append(moved)
             m.move_all_keys()
             m.finish()
             wait_slot_agreed(cluster, slot, dst.port)
@@ -135,6 +139,7 @@ def test_ask_while_keys_are_half_moved(clients, impl, redis_py, cluster):
     compare(outcomes[0], outcomes[1])
     assert outcomes[0][:10] == [str(i).encode() for i in range(10)]
     assert outcomes[0][10:13] == [b"updated", b"n", 1]
+    assert outcomes[0][14] == [str(i).encode() for i in range(5)]
 
 
 def test_resharding_under_load(clients, impl, cluster):

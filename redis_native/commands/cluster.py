@@ -29,6 +29,7 @@ from typing import (
     Union,
 )
 
+from .. import _native
 from ..crc import key_slot
 from ..exceptions import (
     AskError,
@@ -109,6 +110,29 @@ READ_COMMANDS = frozenset([
 _REROUTE_ERRORS = (AskError, TryAgainError, ClusterDownError, ConnectionError, TimeoutError)
 
 
+def _node_round_trip(redis_node: Any, command: str, arg_lists: List[Any]) -> List[Any]:
+    """``command`` once per argument list, on one connection of
+    ``redis_node`` in one write; the results in order, error replies as
+    exception instances.  With redis_native's own classes (the stand-in rule)
+    the C pipeline primitive does the round trip; otherwise a Pipeline of the
+    node client, so overrides are honoured."""
+    pool = redis_node.connection_pool
+    connection = pool.get_connection()
+    try:
+        if not (_native._stands_in(connection) and _native._stands_in(redis_node)):
+            pipe = redis_node.pipeline(transaction=False)
+            for args in arg_lists:
+                pipe.execute_command(command, *args)
+            return pipe.execute(raise_on_error=False)
+        replies = connection._execute_pipeline([((command, *args), {}) for args in arg_lists])
+    finally:
+        pool.release(connection)
+    callback = redis_node.response_callbacks.get(command)
+    if callback is None:
+        return replies
+    return [r if isinstance(r, Exception) else callback(r) for r in replies]
+
+
 class ClusterMultiKeyCommands(ClusterCommandsProtocol):
     """Commands over keys of several slots, split into one command per slot."""
 
@@ -137,28 +161,31 @@ class ClusterMultiKeyCommands(ClusterCommandsProtocol):
         self, command: str, slots_to_args: Mapping[int, Iterable[EncodableT]]
     ) -> List[Any]:
         """Run ``command`` once per slot with that slot's arguments; the
-        results in slot order.  The slots of one node share one pipeline."""
+        results in slot order.  The slots of one node go in one round trip."""
         read_from_replicas = self.read_from_replicas and command in READ_COMMANDS
         slots = list(slots_to_args.items())
         results: List[Any] = [None] * len(slots)
         by_node: Dict[str, Any] = {}
+        table = self.nodes_manager.slots_cache
         for index, (slot, args) in enumerate(slots):
-            node = self.nodes_manager.get_node_from_slot(slot, read_from_replicas)
+            nodes = None if read_from_replicas else table.get(slot)
+            # the primary straight from the table; anything else (replicas,
+            # an uncovered slot and its error) as redis-py chooses it
+            node = nodes[0] if nodes else \
+                self.nodes_manager.get_node_from_slot(slot, read_from_replicas)
             entry = by_node.get(node.name)
             if entry is None:
-                entry = by_node[node.name] = (node, [])
-            entry[1].append((index, args))
+                entry = by_node[node.name] = (node, [], [])
+            entry[1].append(index)
+            entry[2].append(args)
         rerun: List[int] = []
-        for node, items in by_node.values():
+        for node, indexes, arg_lists in by_node.values():
             try:
-                pipe = self.get_redis_connection(node).pipeline(transaction=False)
-                for _, args in items:
-                    pipe.execute_command(command, *args)
-                replies = pipe.execute(raise_on_error=False)
+                replies = _node_round_trip(self.get_redis_connection(node), command, arg_lists)
             except (ConnectionError, TimeoutError):
-                rerun.extend(index for index, _ in items)
+                rerun.extend(indexes)
                 continue
-            for (index, _), reply in zip(items, replies):
+            for index, reply in zip(indexes, replies):
                 if isinstance(reply, _REROUTE_ERRORS):
                     rerun.append(index)
                 elif isinstance(reply, ResponseError):
