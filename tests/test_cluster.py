@@ -471,3 +471,84 @@ def test_set_response_callback(same):
         return c.get("cbk")
 
     assert same(fn) == ("cb", b"1")
+
+
+# ------------------------------------------------- failed and hostile startup nodes
+class _FakeNode:
+    """A TCP server on a free port that answers every request with garbage
+    (``mode="garbage"``) or accepts and never answers (``mode="stall"``)."""
+
+    def __init__(self, mode):
+        import socket
+
+        self.mode = mode
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.conns = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(conn)
+            if self.mode == "garbage":
+                threading.Thread(target=self._garbage, args=(conn,), daemon=True).start()
+
+    @staticmethod
+    def _garbage(conn):
+        try:
+            while conn.recv(65536):
+                conn.sendall(b"\x00\xffnot RESP at all\r\n")
+        except OSError:
+            pass
+
+    def close(self):
+        self.sock.close()
+        for c in self.conns:
+            c.close()
+
+
+@pytest.mark.parametrize("mode", ["garbage", "stall"])
+def test_hostile_startup_node_is_skipped_like_a_failed_one(impl, redis_py, cluster, mode):
+    fake = _FakeNode(mode)
+    try:
+        for lib in (impl, redis_py):
+            c = lib.RedisCluster(startup_nodes=[lib.cluster.ClusterNode("127.0.0.1", fake.port),
+                                                lib.cluster.ClusterNode(cluster.host, cluster.port)],
+                                 socket_timeout=1)
+            try:
+                assert len(c.get_nodes()) == 6
+                assert f"127.0.0.1:{fake.port}" not in {n.name for n in c.get_nodes()}
+                c.set("hostile", mode)
+                assert c.get("hostile") == mode.encode()
+            finally:
+                c.close()
+            # alone, it makes discovery fail with redis-py's error
+            with pytest.raises(lib.RedisClusterException, match="cannot be connected"):
+                lib.RedisCluster(host="127.0.0.1", port=fake.port, socket_timeout=1)
+    finally:
+        fake.close()
+
+
+def test_forked_child_uses_the_cluster(make, impl, cluster):
+    import os
+
+    c = make(impl)
+    c.set("fork", "parent")
+    pid = os.fork()
+    if pid == 0:                      # child: its own connections, same topology
+        code = 1
+        try:
+            c.set("fork", "child")
+            code = 0 if c.get("fork") == b"child" else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 0
+    assert c.get("fork") == b"child"

@@ -124,6 +124,39 @@ def test_manual_failover_under_writes(fo_cluster, impl):
         client.close()
 
 
+def test_stalled_primary_under_writes(fo_cluster, impl):
+    """A primary that stops answering (SIGSTOP) is a failed node: its
+    commands time out, the replica takes over, the client follows."""
+    import os
+    import signal
+
+    client = impl.RedisCluster(host=fo_cluster.host, port=fo_cluster.port,
+                               socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=1)
+    primary = fo_cluster.primaries()[0]
+    replica = _replica_of(fo_cluster, primary)
+    stopped = []
+    try:
+        def stall():
+            os.kill(primary.proc.pid, signal.SIGSTOP)
+            stopped.append(primary)
+
+        def settle():
+            assert wait_until(lambda: fo_cluster._role(replica) == "master", timeout=60)
+            os.kill(primary.proc.pid, signal.SIGCONT)     # it comes back as a replica
+            stopped.clear()
+            fo_cluster.wait_healthy()
+
+        writer = _run_writer_through(client, impl, stall, settle)
+        _check_acked(client, writer)
+        print("primary stalled: %d writes, %d acknowledged, errors: %r"
+              % (writer.done, len(writer.acked), sorted({type(e).__name__ for e in writer.errors})))
+        assert replica.port in {n.port for n in client.get_primaries()}
+    finally:
+        for node in stopped:
+            os.kill(node.proc.pid, signal.SIGCONT)
+        client.close()
+
+
 def test_primary_killed_under_writes(fo_cluster, impl):
     client = impl.RedisCluster(host=fo_cluster.host, port=fo_cluster.port,
                                socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=1)
