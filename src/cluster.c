@@ -507,7 +507,11 @@ key_slot_of(rn_cluster *self, PyObject *key, rn_buf *scratch, unsigned int *slot
         *slot = rn_key_hash_slot(PyBytes_AS_STRING(key), (size_t)PyBytes_GET_SIZE(key));
         return 0;
     }
-    if (PyUnicode_CheckExact(key) && PyUnicode_IS_ASCII(key) && is_utf8(self->encoding)) {
+    if (PyUnicode_CheckExact(key) && self->encoding_utf8 &&
+#if PY_VERSION_HEX < 0x030C0000
+        PyUnicode_READY(key) == 0 &&
+#endif
+        PyUnicode_IS_ASCII(key)) {
         *slot = rn_key_hash_slot((const char *)PyUnicode_DATA(key),
                                  (size_t)PyUnicode_GET_LENGTH(key));
         return 0;
@@ -760,6 +764,7 @@ cluster_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     self->load_balancing_strategy = Py_NewRef(Py_None);
     self->encoding = Py_NewRef(st->s_utf8);
     self->encoding_errors = Py_NewRef(st->s_strict);
+    self->encoding_utf8 = 1;
     if ((self->key_specs = PyDict_New()) == NULL ||
         (self->cluster_callbacks = PyDict_New()) == NULL) {
         Py_DECREF(self);
@@ -993,6 +998,7 @@ cluster_set_str(rn_cluster *self, PyObject *value, void *closure)
     if (PyUnicode_AsUTF8(value) == NULL)
         return -1;
     Py_XSETREF(*slot, Py_NewRef(value));
+    self->encoding_utf8 = is_utf8(self->encoding);
     return 0;
 }
 

@@ -46,6 +46,7 @@ typedef struct rn_cluster {
     PyObject *encoding;            /* str */
     PyObject *encoding_errors;     /* str */
     int replica_reads;             /* read_from_replicas or a load_balancing_strategy */
+    int encoding_utf8;             /* `encoding` names UTF-8: ASCII str keys are their bytes */
     int overridden;                /* see rn_setattro_tracking */
     PyObject *weakreflist;
 } rn_cluster;

@@ -189,8 +189,18 @@ def _scripting(c):
             c.eval("return 7", 0), c.evalsha_ro(sha, 1, "k2", "a2")]
 
 
+def _pubsub_and_server(c):
+    return [c.publish("chan", "m"), c.spublish("schan", "m"), c.pubsub_channels(),
+            c.pubsub_numsub("chan"), c.pubsub_numpat(), c.pubsub_shardchannels(),
+            c.config_set("slowlog-max-len", 128), c.config_get("slowlog-max-len"),
+            c.slowlog_len() >= 0, sorted(c.time(target_nodes=c.PRIMARIES)) and None,
+            c.lastsave(target_nodes=c.PRIMARIES) and None, c.memory_usage("nokey"),
+            c.object("refcount", "nokey"), c.function_list(), c.command_count() > 100,
+            c.client_getname(), c.client_setname("cl") and c.client_getname(target_nodes=c.DEFAULT_NODE)]
+
+
 @pytest.mark.parametrize("family", [_strings, _lists, _hashes, _sets, _zsets, _streams,
-                                    _geo_hll_bits, _keys, _scripting],
+                                    _geo_hll_bits, _keys, _scripting, _pubsub_and_server],
                          ids=lambda f: f.__name__.strip("_"))
 def test_command_families(same, family):
     result = same(family)
