@@ -341,6 +341,10 @@ class AbstractRedisCluster:
 # routes them specially (EVAL/EVALSHA by numkeys, FCALL with no key to a
 # random slot, CLIENT TRACKING nowhere).
 _SPECIAL_ROUTING = frozenset(["EVAL", "EVALSHA", "FCALL", "FCALL_RO", "CLIENT"])
+# ...of which C routes these in redis-py's way: the keys follow the key count
+# at args[2] (step 0 marks that form; a count of 0 goes to Python, which
+# picks a random slot)
+_NUMKEYS_ROUTING = {"EVAL": (3, 0, 0), "EVALSHA": (3, 0, 0)}
 
 
 class RedisCluster(_native.ClusterBase, AbstractRedisCluster, MaintNotificationsAbstractRedisCluster,
@@ -519,7 +523,8 @@ class RedisCluster(_native.ClusterBase, AbstractRedisCluster, MaintNotifications
         """{command name: (first, last, step)} for the commands C may route
         by their keys alone: fixed key positions in COMMAND, no routing flag
         (alone or as the first word of a two-word name), no policy, no special
-        case.  Names as the command methods send them (upper case)."""
+        case; and EVAL/EVALSHA by their key count.  Names as the command
+        methods send them (upper case)."""
         flagged_heads = {name.split(" ", 1)[0] for name in self.command_flags}
         specs = {}
         for name, info in self.commands_parser.commands.items():
@@ -536,6 +541,9 @@ class RedisCluster(_native.ClusterBase, AbstractRedisCluster, MaintNotifications
             except ValueError:
                 continue
             specs[upper] = (first, last, step)
+        for name, spec in _NUMKEYS_ROUTING.items():
+            if name not in self.command_flags and self._policy_resolver.resolve(name.lower()) is None:
+                specs[name] = spec
         return specs
 
     def __enter__(self) -> "RedisCluster":

@@ -445,7 +445,8 @@ PyType_Spec rn_slot_table_type_spec = {
 
 /* Key positions of a command, packed into one int: first (1..32767), last
  * (-32768..32767, negative counts from the end as in COMMAND), step
- * (1..32767). */
+ * (1..32767).  Step 0 is the EVAL form: args[first - 1] holds the number of
+ * keys, which follow from args[first] (last is then unused, 0). */
 static int
 pack_spec(PyObject *spec, long long *out)
 {
@@ -464,7 +465,9 @@ pack_spec(PyObject *spec, long long *out)
         if (v[i] == -1 && PyErr_Occurred())
             return -1;
     }
-    if (v[0] < 1 || v[0] > 32767 || v[1] < -32768 || v[1] > 32767 || v[2] < 1 || v[2] > 32767) {
+    int numkeys_form = v[2] == 0 && v[1] == 0 && v[0] >= 2;
+    if (v[0] < 1 || v[0] > 32767 || v[1] < -32768 || v[1] > 32767 ||
+        (v[2] < 1 && !numkeys_form) || v[2] > 32767) {
         PyErr_Format(PyExc_ValueError, "key spec out of range: %R", spec);
         return -1;
     }
@@ -573,7 +576,22 @@ route(rn_cluster *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnam
         return -1;
     Py_ssize_t first, last, step;
     unpack_spec(packed, &first, &last, &step);
-    if (last < 0)
+    if (step == 0) {
+        /* EVAL/EVALSHA: an int key count before the keys; 0 keys (a random
+         * slot), other count types and short argument lists are Python's */
+        if (first > nargs || !PyLong_CheckExact(args[first - 1]))
+            return 0;
+        Py_ssize_t n = PyLong_AsSsize_t(args[first - 1]);
+        if (n == -1 && PyErr_Occurred()) {
+            PyErr_Clear();
+            return 0;
+        }
+        if (n <= 0 || n > nargs - first)
+            return 0;
+        last = first + n - 1;
+        step = 1;
+    }
+    else if (last < 0)
         last = nargs + last;
     if (first > last || last >= nargs)
         return 0;             /* no key, or too few arguments: Python says why */

@@ -178,8 +178,11 @@ def test_cluster_base_attributes_are_validated():
                 {"GET": (1, 40000, 1)}, {"GET": (True, 1, 1)}):
         with pytest.raises((TypeError, ValueError)):
             base._key_specs = bad
-    base._key_specs = {"GET": (1, 1, 1), "MSET": (1, -1, 2)}
-    assert base._key_specs == {"GET": (1, 1, 1), "MSET": (1, -1, 2)}
+    for bad in ({"EVAL": (1, 0, 0)}, {"EVAL": (3, 1, 0)}):
+        with pytest.raises(ValueError):
+            base._key_specs = bad
+    base._key_specs = {"GET": (1, 1, 1), "MSET": (1, -1, 2), "EVAL": (3, 0, 0)}
+    assert base._key_specs == {"GET": (1, 1, 1), "MSET": (1, -1, 2), "EVAL": (3, 0, 0)}
     with pytest.raises(TypeError):
         base._read_commands = ["GET"]
     base._read_commands = frozenset(["GET"])
@@ -226,10 +229,28 @@ def test_router_table_holds_the_common_commands(rc):
     for name in ("GET", "SET", "HGETALL", "LPUSH", "ZADD", "MGET", "MSET", "DEL", "XADD",
                  "INCR", "EXPIRE", "SINTER", "RENAME"):
         assert name in specs, name
-    for name in ("EVAL", "EVALSHA", "KEYS", "PING", "ZUNIONSTORE", "XREAD", "SORT",
+    assert specs["EVAL"] == specs["EVALSHA"] == (3, 0, 0)
+    for name in ("EVAL_RO", "FCALL", "KEYS", "PING", "ZUNIONSTORE", "XREAD", "SORT",
                  "PUBLISH", "MIGRATE", "CLIENT", "MEMORY", "FLUSHALL", "SCAN"):
         assert name not in specs, name
     assert rc.nodes_manager.slots_cache is rc._slot_table
+
+
+@pytest.mark.parametrize("numkeys", [0, 1, 2, "1", 5])
+def test_eval_routing_by_key_count(rc, numkeys, redis_py, cluster):
+    """EVAL's keys follow its key count: C routes int counts of keys in
+    range, Python the rest, with redis-py's outcome either way."""
+    oracle = redis_py.RedisCluster(host=cluster.host, port=cluster.port)
+    try:
+        outcomes = []
+        for c in (rc, oracle):
+            try:
+                outcomes.append(c.eval("return #KEYS", numkeys, "{e}a", "{e}b"))
+            except Exception as e:  # noqa: BLE001 - compared
+                outcomes.append(type(e).__name__)
+        assert outcomes[0] == outcomes[1]
+    finally:
+        oracle.close()
 
 
 def test_subclass_overriding_a_routing_method_is_honoured(impl, cluster):
