@@ -516,6 +516,10 @@ class RedisCluster(_native.ClusterBase, AbstractRedisCluster, MaintNotifications
         # current, and the fixed key positions of the COMMAND table
         self._slot_table = self.nodes_manager.slots_cache
         self._read_commands = set(READ_COMMANDS)
+        # reads from replicas take their round-robin turn in C, in the very
+        # LoadBalancer of the nodes manager, while neither method is replaced
+        self._replica_router = (self.nodes_manager, NodesManager.get_node_from_slot,
+                                LoadBalancer.get_server_index)
         self._key_specs = self._router_key_specs()
         MaintNotificationsAbstractRedisCluster.__init__(self, maint_notifications_config, **kwargs)
 

@@ -530,6 +530,89 @@ key_slot_of(rn_cluster *self, PyObject *key, rn_buf *scratch, unsigned int *slot
     return 0;
 }
 
+/* `obj.<name>` is a bound method of the function `builtin` (so neither the
+ * instance nor its class replaced it): 1, else 0.  Never leaves an error. */
+static int
+method_is(PyObject *obj, PyObject *name, PyObject *builtin)
+{
+    PyObject *bound = PyObject_GetAttr(obj, name);
+    if (bound == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    int same = PyMethod_Check(bound) && PyMethod_GET_FUNCTION(bound) == builtin &&
+               PyMethod_GET_SELF(bound) == obj;
+    Py_DECREF(bound);
+    return same;
+}
+
+/* The index into `nodes` ([primary, replica...], more than one) that
+ * redis-py's NodesManager.get_node_from_slot would pick for a read: its
+ * LoadBalancer's round robin per primary, kept in the same
+ * `primary_to_idx` dict, so the Python paths and this one share the turn.
+ * 1 with *index set, 0 when Python must choose (a replaced method, a
+ * balancer state it does not recognise), -1 on error.  Without the
+ * balancer's lock: with the GIL held the read-and-advance below is not
+ * interleaved with another C reader, and a Python reader interleaving costs
+ * at most one repeated turn. */
+static int
+balanced_index(rn_cluster *self, PyObject *nodes, Py_ssize_t *index)
+{
+    rn_state *st = self->st;
+    PyObject *nm = PyTuple_GET_ITEM(self->replica_router, 0);
+    PyObject *lb = NULL, *turns = NULL, *start = NULL, *primary_name = NULL;
+    int rc = 0;
+    if (!method_is(nm, st->s_get_node_from_slot, PyTuple_GET_ITEM(self->replica_router, 1)))
+        return 0;
+    if ((lb = PyObject_GetAttr(nm, st->s_read_load_balancer)) == NULL)
+        goto python;
+    if (!method_is(lb, st->s_get_server_index, PyTuple_GET_ITEM(self->replica_router, 2)))
+        goto done;
+    if ((turns = PyObject_GetAttr(lb, st->s_primary_to_idx)) == NULL ||
+        (start = PyObject_GetAttr(lb, st->s_start_index)) == NULL ||
+        (primary_name = PyObject_GetAttr(PyList_GET_ITEM(nodes, 0), st->s_name)) == NULL)
+        goto python;
+    if (!PyDict_CheckExact(turns) || !PyLong_CheckExact(start) ||
+        !PyUnicode_CheckExact(primary_name))
+        goto done;
+    Py_ssize_t n = PyList_GET_SIZE(nodes);
+    PyObject *cur = PyDict_GetItemWithError(turns, primary_name);   /* borrowed */
+    if (cur == NULL && PyErr_Occurred()) {
+        rc = -1;
+        goto done;
+    }
+    PyObject *turn = cur != NULL ? cur : start;
+    if (!PyLong_CheckExact(turn))
+        goto done;
+    Py_ssize_t i = PyLong_AsSsize_t(turn);
+    if (i == -1 && PyErr_Occurred())
+        goto python;
+    if (self->lb_mode == RN_LB_ROUND_ROBIN_REPLICAS && i == 0)
+        i = 1;                      /* the primary's turn is skipped */
+    if (i < 0 || i >= n)
+        goto done;                  /* out of range: Python says what happens */
+    PyObject *next = PyLong_FromSsize_t((i + 1) % n);
+    if (next == NULL || PyDict_SetItem(turns, primary_name, next) < 0) {
+        Py_XDECREF(next);
+        rc = -1;
+        goto done;
+    }
+    Py_DECREF(next);
+    *index = i;
+    rc = 1;
+    goto done;
+
+python:
+    PyErr_Clear();
+    rc = 0;
+done:
+    Py_XDECREF(lb);
+    Py_XDECREF(turns);
+    Py_XDECREF(start);
+    Py_XDECREF(primary_name);
+    return rc;
+}
+
 /* Find the node for a command.  1: *node is its primary (new reference);
  * 0: not for the C router (no exception); -1: error (a key that cannot be
  * encoded). */
@@ -563,12 +646,18 @@ route(rn_cluster *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnam
         if (PyErr_Occurred())
             return -1;
     }
+    int balanced = 0;               /* a read to spread over the slot's nodes */
     if (self->replica_reads) {
         if (self->read_commands == NULL)
             return 0;
         int is_read = PySet_Contains(self->read_commands, name);
-        if (is_read != 0)
-            return is_read < 0 ? -1 : 0;
+        if (is_read < 0)
+            return -1;
+        if (is_read) {
+            if (self->lb_mode == RN_LB_PYTHON || self->replica_router == NULL)
+                return 0;
+            balanced = 1;
+        }
     }
 
     long long packed = PyLong_AsLongLong(spec);
@@ -619,6 +708,15 @@ route(rn_cluster *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnam
     PyObject *nodes = ((rn_slot_table *)self->slot_table)->slots[slot];   /* borrowed */
     if (nodes == NULL || PyList_GET_SIZE(nodes) == 0)
         return 0;             /* not covered: Python refreshes or raises */
+    Py_ssize_t index = 0;
+    if (balanced && PyList_GET_SIZE(nodes) > 1) {
+        Py_INCREF(nodes);     /* the balancer runs Python lookups */
+        rc = balanced_index(self, nodes, &index);
+        if (rc > 0)
+            *node = Py_NewRef(PyList_GET_ITEM(nodes, index));
+        Py_DECREF(nodes);
+        return rc;
+    }
     *node = Py_NewRef(PyList_GET_ITEM(nodes, 0));
     return 1;
 }
@@ -799,6 +897,7 @@ cluster_traverse(rn_cluster *self, visitproc visit, void *arg)
     Py_VISIT(self->slot_table);
     Py_VISIT(self->key_specs);
     Py_VISIT(self->read_commands);
+    Py_VISIT(self->replica_router);
     Py_VISIT(self->cluster_callbacks);
     Py_VISIT(self->read_from_replicas);
     Py_VISIT(self->load_balancing_strategy);
@@ -813,6 +912,7 @@ cluster_clear(rn_cluster *self)
     Py_CLEAR(self->slot_table);
     Py_CLEAR(self->key_specs);
     Py_CLEAR(self->read_commands);
+    Py_CLEAR(self->replica_router);
     Py_CLEAR(self->cluster_callbacks);
     Py_CLEAR(self->read_from_replicas);
     Py_CLEAR(self->load_balancing_strategy);
@@ -939,6 +1039,7 @@ cluster_set_read_commands(rn_cluster *self, PyObject *value, void *closure)
     RN_UNUSED(closure);
     if (value == NULL || value == Py_None) {
         Py_CLEAR(self->read_commands);
+    Py_CLEAR(self->replica_router);
         return 0;
     }
     if (!PyAnySet_Check(value)) {
@@ -947,6 +1048,40 @@ cluster_set_read_commands(rn_cluster *self, PyObject *value, void *closure)
         return -1;
     }
     Py_XSETREF(self->read_commands, Py_NewRef(value));
+    return 0;
+}
+
+static PyObject *
+cluster_get_lb_mode(rn_cluster *self, void *closure)
+{
+    RN_UNUSED(closure);
+    return PyLong_FromLong(self->lb_mode);
+}
+
+static PyObject *
+cluster_get_replica_router(rn_cluster *self, void *closure)
+{
+    RN_UNUSED(closure);
+    return get_or_none(self->replica_router);
+}
+
+static int
+cluster_set_replica_router(rn_cluster *self, PyObject *value, void *closure)
+{
+    RN_UNUSED(closure);
+    if (value == NULL || value == Py_None) {
+        Py_CLEAR(self->replica_router);
+        return 0;
+    }
+    if (!PyTuple_Check(value) || PyTuple_GET_SIZE(value) != 3 ||
+        !PyFunction_Check(PyTuple_GET_ITEM(value, 1)) ||
+        !PyFunction_Check(PyTuple_GET_ITEM(value, 2))) {
+        PyErr_SetString(PyExc_TypeError,
+                        "_replica_router is (nodes_manager, get_node_from_slot function, "
+                        "get_server_index function) or None");
+        return -1;
+    }
+    Py_XSETREF(self->replica_router, Py_NewRef(value));
     return 0;
 }
 
@@ -974,13 +1109,33 @@ cluster_set_obj(rn_cluster *self, PyObject *value, void *closure)
     return 0;
 }
 
+/* replica_reads and lb_mode from read_from_replicas and
+ * load_balancing_strategy, as NodesManager.get_node_from_slot reads them: a
+ * strategy wins; read_from_replicas alone means ROUND_ROBIN. */
 static int
 update_replica_reads(rn_cluster *self)
 {
     int rfr = PyObject_IsTrue(self->read_from_replicas);
     if (rfr < 0)
         return -1;
-    self->replica_reads = rfr || self->load_balancing_strategy != Py_None;
+    PyObject *lbs = self->load_balancing_strategy;
+    int mode = rfr ? RN_LB_ROUND_ROBIN : RN_LB_PRIMARY;
+    if (lbs != Py_None) {
+        mode = RN_LB_PYTHON;
+        PyObject *v = PyObject_GetAttr(lbs, self->st->s_value);   /* an Enum member's value */
+        if (v == NULL)
+            PyErr_Clear();
+        else {
+            if (PyUnicode_Check(v) && PyUnicode_CompareWithASCIIString(v, "round_robin") == 0)
+                mode = RN_LB_ROUND_ROBIN;
+            else if (PyUnicode_Check(v) &&
+                     PyUnicode_CompareWithASCIIString(v, "round_robin_replicas") == 0)
+                mode = RN_LB_ROUND_ROBIN_REPLICAS;
+            Py_DECREF(v);
+        }
+    }
+    self->lb_mode = mode;
+    self->replica_reads = mode != RN_LB_PRIMARY;
     return 0;
 }
 
@@ -1027,6 +1182,10 @@ static PyGetSetDef cluster_getset[] = {
      "{command name: (first, last, step)}: the commands the router routes by their keys", NULL},
     {"_read_commands", (getter)cluster_get_read_commands, (setter)cluster_set_read_commands,
      "names of read commands (routed in Python while replicas may serve reads)", NULL},
+    {"_replica_router", (getter)cluster_get_replica_router, (setter)cluster_set_replica_router,
+     "(nodes_manager, NodesManager.get_node_from_slot, LoadBalancer.get_server_index): "
+     "where reads from replicas take their turn", NULL},
+    {"_lb_mode", (getter)cluster_get_lb_mode, NULL, "how reads pick a node (RN_LB_*)", NULL},
     {"cluster_response_callbacks", (getter)cluster_get_obj, (setter)cluster_set_obj, NULL,
      (void *)offsetof(rn_cluster, cluster_callbacks)},
     {"read_from_replicas", (getter)cluster_get_obj, (setter)cluster_set_routing, NULL,

@@ -32,6 +32,13 @@ typedef struct rn_slot_table {
     PyObject *weakreflist;
 } rn_slot_table;
 
+/* How the router picks the node of a read command while replicas may serve
+ * reads: redis-py's LoadBalancer round robin over [primary, replicas...] or
+ * over the replicas only; anything else (random replica, an unknown
+ * strategy) is chosen in Python. */
+enum { RN_LB_PRIMARY = 0, RN_LB_ROUND_ROBIN = 1, RN_LB_ROUND_ROBIN_REPLICAS = 2,
+       RN_LB_PYTHON = 3 };
+
 /* _native.ClusterBase: the C base of RedisCluster. */
 typedef struct rn_cluster {
     PyObject_HEAD
@@ -45,7 +52,10 @@ typedef struct rn_cluster {
     PyObject *load_balancing_strategy;
     PyObject *encoding;            /* str */
     PyObject *encoding_errors;     /* str */
+    PyObject *replica_router;      /* (nodes_manager, NodesManager.get_node_from_slot,
+                                    * LoadBalancer.get_server_index) or NULL */
     int replica_reads;             /* read_from_replicas or a load_balancing_strategy */
+    int lb_mode;                   /* RN_LB_*: how a read picks among a slot's nodes */
     int encoding_utf8;             /* `encoding` names UTF-8: ASCII str keys are their bytes */
     int overridden;                /* see rn_setattro_tracking */
     PyObject *weakreflist;

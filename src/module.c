@@ -420,6 +420,13 @@ rn_exec(PyObject *module)
     INTERN(s_redis_connection, "redis_connection");
     INTERN(s_target_nodes, "target_nodes");
     INTERN(s_nodes_flag, "nodes_flag");
+    INTERN(s_get_node_from_slot, "get_node_from_slot");
+    INTERN(s_read_load_balancer, "read_load_balancer");
+    INTERN(s_get_server_index, "get_server_index");
+    INTERN(s_primary_to_idx, "primary_to_idx");
+    INTERN(s_start_index, "start_index");
+    INTERN(s_name, "name");
+    INTERN(s_value, "value");
 
     if ((exc_mod = PyImport_ImportModule("redis_native.exceptions")) == NULL)
         goto error;
@@ -555,6 +562,13 @@ rn_clear(PyObject *module)
     Py_CLEAR(st->s_redis_connection);
     Py_CLEAR(st->s_target_nodes);
     Py_CLEAR(st->s_nodes_flag);
+    Py_CLEAR(st->s_get_node_from_slot);
+    Py_CLEAR(st->s_read_load_balancer);
+    Py_CLEAR(st->s_get_server_index);
+    Py_CLEAR(st->s_primary_to_idx);
+    Py_CLEAR(st->s_start_index);
+    Py_CLEAR(st->s_name);
+    Py_CLEAR(st->s_value);
     return 0;
 }
 

@@ -83,6 +83,13 @@ typedef struct rn_state {
     PyObject *s_redis_connection;   /* "redis_connection" */
     PyObject *s_target_nodes;       /* "target_nodes" */
     PyObject *s_nodes_flag;         /* "nodes_flag" */
+    PyObject *s_get_node_from_slot; /* "get_node_from_slot" */
+    PyObject *s_read_load_balancer; /* "read_load_balancer" */
+    PyObject *s_get_server_index;   /* "get_server_index" */
+    PyObject *s_primary_to_idx;     /* "primary_to_idx" */
+    PyObject *s_start_index;        /* "start_index" */
+    PyObject *s_name;               /* "name" */
+    PyObject *s_value;              /* "value" */
 } rn_state;
 
 /* State of the module that defined `tp` (or one of its bases). */

@@ -333,3 +333,66 @@ def test_routing_while_the_topology_refreshes(rc):
     ref.join()
     assert errors == []
     assert len(rc.nodes_manager.slots_cache) == 16384
+
+
+def _get_calls(node):
+    return node.redis_connection.info("commandstats").get("cmdstat_get", {}).get("calls", 0)
+
+
+@pytest.mark.parametrize("mode", ["read_from_replicas", "ROUND_ROBIN", "ROUND_ROBIN_REPLICAS"])
+def test_replica_round_robin_in_c(impl, cluster, mode):
+    if impl.__name__ != "redis_native":
+        pytest.skip("the C router of redis_native")
+    from redis_native.cluster import LoadBalancingStrategy
+
+    kw = {"read_from_replicas": True} if mode == "read_from_replicas" else \
+        {"load_balancing_strategy": getattr(LoadBalancingStrategy, mode)}
+    c = impl.RedisCluster(host=cluster.host, port=cluster.port, **kw)
+    try:
+        assert c._lb_mode == (2 if mode == "ROUND_ROBIN_REPLICAS" else 1)
+        c.set("rrc", "v")
+        primary, replica = c.get_node_from_key("rrc"), c.get_node_from_key("rrc", replica=True)
+        primary.redis_connection.wait(1, 2000)
+        turns = c.nodes_manager.read_load_balancer.primary_to_idx
+        before = (_get_calls(primary), _get_calls(replica))
+        results = [c.get("rrc") for _ in range(6)]
+        # the Python path takes its turn from the same balancer
+        chosen = c.nodes_manager.get_node_from_slot(c.keyslot("rrc"), True, kw.get(
+            "load_balancing_strategy"))
+        results.append(c.get("rrc"))
+        after = (_get_calls(primary), _get_calls(replica))
+        assert results == [b"v"] * 7
+        on_primary, on_replica = after[0] - before[0], after[1] - before[1]
+        if mode == "ROUND_ROBIN_REPLICAS":
+            assert (on_primary, on_replica) == (0, 7) and chosen is replica
+        else:
+            # [primary, replica] alternately: 6 C reads split evenly, then the
+            # Python choice took the primary's turn and the 7th read the replica's
+            assert (on_primary, on_replica) == (3, 4) and chosen is primary
+        assert turns[primary.name] in (0, 1)
+    finally:
+        c.close()
+
+
+def test_replica_reads_with_a_replaced_balancer_go_through_python(impl, cluster):
+    if impl.__name__ != "redis_native":
+        pytest.skip("the C router of redis_native")
+    from redis_native.cluster import LoadBalancer
+
+    calls = []
+
+    class Counting(LoadBalancer):
+        def get_server_index(self, primary, list_size, load_balancing_strategy=None):
+            calls.append(primary)
+            return 0
+
+    c = impl.RedisCluster(host=cluster.host, port=cluster.port, read_from_replicas=True)
+    try:
+        c.set("rb", 1)
+        c.nodes_manager.read_load_balancer = Counting()
+        assert [c.get("rb") for _ in range(3)] == [b"1"] * 3
+        assert len(calls) == 3
+        with pytest.raises(TypeError):
+            c._replica_router = (1, 2)
+    finally:
+        c.close()
