@@ -204,3 +204,48 @@ def test_resharding_under_load(clients, impl, cluster):
         assert seen["ask"] > 0 and seen["moved"] > 0, seen
     for slot in slots:
         assert c.nodes_manager.slots_cache[slot][0].port == src.port
+
+
+def test_tryagain_until_the_migration_ends(clients, impl, redis_py, cluster, monkeypatch):
+    """A multi-key command whose keys are split between source and target
+    while the slot migrates gets TRYAGAIN; the client waits and tries again
+    (redis-py's TTL loop) and succeeds once the migration ends.  The
+    migration is finished from the client's own TRYAGAIN wait (time.sleep),
+    so the test does not depend on timing."""
+    real_sleep = time.sleep
+    outcomes = []
+    for lib in (impl, redis_py):
+        cluster.flushall()
+        c = clients(lib)
+        (tag,), (slot,), src = _tag_for_slot_owner_change(c, cluster)
+        dst = _other_primary(cluster, src)
+        k1, k2 = f"{{{tag}}}:1", f"{{{tag}}}:2"
+        c.set(k1, "one")
+        c.set(k2, "two")
+        m = SlotMigration(cluster, slot, src, dst)
+        m.begin()
+        m.move_keys([k1.encode()])
+        finished = []
+
+        def sleep_and_finish(seconds, _m=m):
+            if not finished:
+                finished.append(seconds)
+                _m.move_all_keys()
+                _m.finish()
+                monkeypatch.setattr(time, "sleep", real_sleep)
+                wait_slot_agreed(cluster, slot, dst.port)
+            real_sleep(seconds)
+
+        monkeypatch.setattr(time, "sleep", sleep_and_finish)
+        try:
+            outcomes.append(c.mget(k1, k2))
+        finally:
+            monkeypatch.setattr(time, "sleep", real_sleep)
+            if not finished:
+                m.move_all_keys()
+                m.finish()
+            wait_slot_agreed(cluster, slot, dst.port)
+            _move(cluster, slot, dst, src)
+        assert finished == [0.05], "TRYAGAIN was not seen"
+    compare(outcomes[0], outcomes[1])
+    assert outcomes[0] == [b"one", b"two"]
