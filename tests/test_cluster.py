@@ -562,3 +562,37 @@ def test_forked_child_uses_the_cluster(make, impl, cluster):
     _, status = os.waitpid(pid, 0)
     assert os.WEXITSTATUS(status) == 0
     assert c.get("fork") == b"child"
+
+
+def test_cluster_slots_shards_and_nodes_parsed_as_redis_py(same):
+    def fn(c):
+        shards = c.cluster_shards()
+        return {
+            "slots": c.cluster_slots(),
+            "shards": sorted((tuple(s["slots"]), tuple(sorted(n[b"id"] for n in s["nodes"])))
+                             for s in shards),
+            "myshardid": type(c.cluster_myshardid()),
+            "nodes": sorted(c.cluster_nodes()),
+            "myid": c.cluster_myid(c.get_default_node()),
+            "countkeys": c.cluster_countkeysinslot(c.keyslot("x")),
+            "getkeys": c.set("x", 1) and c.cluster_get_keys_in_slot(c.keyslot("x"), 10),
+        }
+
+    same(fn)
+
+
+def test_assigning_slots_cache_fills_the_routers_table(pair):
+    native, _ = pair
+    nm = native.nodes_manager
+    table = nm.slots_cache
+    snapshot = dict(table.items())
+    primary = native.get_node_from_key("assigned")
+    other = next(n for n in native.get_primaries() if n is not primary)
+    slot = native.keyslot("assigned")
+    nm.slots_cache = {**snapshot, slot: [other]}
+    assert nm.slots_cache is table and native._slot_table is table
+    assert table[slot] == [other]
+    # the router now sends the key to `other`, which answers MOVED: followed
+    native.set("assigned", 1)
+    assert native.get("assigned") == b"1"
+    assert table[slot][0] is primary or table[slot][0].name == primary.name
