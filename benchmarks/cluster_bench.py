@@ -64,16 +64,18 @@ def main():
 
     topo = ClusterTopology()
     try:
-        if hasattr(os, "sched_setaffinity"):
+        if hasattr(os, "sched_setaffinity"):        # a negative CPU: not pinned
             for node in topo.nodes:
+                if args.server_cpu >= 0:
+                    try:
+                        os.sched_setaffinity(node.proc.pid, {args.server_cpu})
+                    except OSError:
+                        pass
+            if args.client_cpu >= 0:
                 try:
-                    os.sched_setaffinity(node.proc.pid, {args.server_cpu})
+                    os.sched_setaffinity(0, {args.client_cpu})
                 except OSError:
                     pass
-            try:
-                os.sched_setaffinity(0, {args.client_cpu})
-            except OSError:
-                pass
         sides = [load("redis"), load("native")]
         kw = {"host": topo.host, "port": topo.port}
         clients = [mod.RedisCluster(**kw) for _, mod, _ in sides]
@@ -116,8 +118,9 @@ def main():
         topo.stop()
 
     print(f"A = {sides[0][2]}\nB = {sides[1][2]}")
-    print(f"cluster: 6 redis-server ({'pinned to CPU %d' % args.server_cpu}), client on CPU "
-          f"{args.client_cpu}; {args.rounds} interleaved rounds; medians per operation\n")
+    where = lambda cpu: f"CPU {cpu}" if cpu >= 0 else "any CPU"  # noqa: E731
+    print(f"cluster: 6 redis-server on {where(args.server_cpu)}, client on "
+          f"{where(args.client_cpu)}; {args.rounds} interleaved rounds; medians per operation\n")
     print("| operation | A wall | B wall | A/B wall | A cpu | B cpu | A/B cpu |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for op, (desc, _, _) in ops.items():
