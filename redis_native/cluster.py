@@ -80,7 +80,7 @@ from .exceptions import (
     SlotNotCoveredError,
     TimeoutError,
     TryAgainError,
-    WatchError,
+    WatchError,  # noqa: F401
 )
 from .lock import Lock
 from .retry import Retry

@@ -15,7 +15,6 @@ import threading
 
 import pytest
 
-import diffutil
 from diffutil import Raised, compare
 
 
