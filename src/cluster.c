@@ -559,18 +559,29 @@ static int
 balanced_index(rn_cluster *self, PyObject *nodes, Py_ssize_t *index)
 {
     rn_state *st = self->st;
-    PyObject *nm = PyTuple_GET_ITEM(self->replica_router, 0);
+    if (self->replica_router == NULL)
+        return 0;
+    /* held: the lookups below run Python code, which may replace it */
+    PyObject *router = Py_NewRef(self->replica_router);
+    PyObject *nm = PyTuple_GET_ITEM(router, 0);
     PyObject *lb = NULL, *turns = NULL, *start = NULL, *primary_name = NULL;
     int rc = 0;
-    if (!method_is(nm, st->s_get_node_from_slot, PyTuple_GET_ITEM(self->replica_router, 1)))
-        return 0;
+    if (!method_is(nm, st->s_get_node_from_slot, PyTuple_GET_ITEM(router, 1)))
+        goto done;
     if ((lb = PyObject_GetAttr(nm, st->s_read_load_balancer)) == NULL)
         goto python;
-    if (!method_is(lb, st->s_get_server_index, PyTuple_GET_ITEM(self->replica_router, 2)))
+    if (!method_is(lb, st->s_get_server_index, PyTuple_GET_ITEM(router, 2)))
         goto done;
     if ((turns = PyObject_GetAttr(lb, st->s_primary_to_idx)) == NULL ||
-        (start = PyObject_GetAttr(lb, st->s_start_index)) == NULL ||
-        (primary_name = PyObject_GetAttr(PyList_GET_ITEM(nodes, 0), st->s_name)) == NULL)
+        (start = PyObject_GetAttr(lb, st->s_start_index)) == NULL)
+        goto python;
+    /* the lookups above ran Python code: the list may have changed */
+    if (PyList_GET_SIZE(nodes) < 2)
+        goto done;
+    PyObject *primary = Py_NewRef(PyList_GET_ITEM(nodes, 0));
+    primary_name = PyObject_GetAttr(primary, st->s_name);
+    Py_DECREF(primary);
+    if (primary_name == NULL)
         goto python;
     if (!PyDict_CheckExact(turns) || !PyLong_CheckExact(start) ||
         !PyUnicode_CheckExact(primary_name))
@@ -589,8 +600,8 @@ balanced_index(rn_cluster *self, PyObject *nodes, Py_ssize_t *index)
         goto python;
     if (self->lb_mode == RN_LB_ROUND_ROBIN_REPLICAS && i == 0)
         i = 1;                      /* the primary's turn is skipped */
-    if (i < 0 || i >= n)
-        goto done;                  /* out of range: Python says what happens */
+    if (i < 0 || i >= n || PyList_GET_SIZE(nodes) != n)
+        goto done;                  /* out of range, or the list changed: Python decides */
     PyObject *next = PyLong_FromSsize_t((i + 1) % n);
     if (next == NULL || PyDict_SetItem(turns, primary_name, next) < 0) {
         Py_XDECREF(next);
@@ -610,6 +621,7 @@ done:
     Py_XDECREF(turns);
     Py_XDECREF(start);
     Py_XDECREF(primary_name);
+    Py_DECREF(router);
     return rc;
 }
 
@@ -704,6 +716,10 @@ route(rn_cluster *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnam
     rn_buf_free(&scratch);
     if (rc <= 0)
         return rc;
+    /* encoding a key may have run Python code (an int subclass's __repr__)
+     * that replaced the table: read it only now */
+    if (self->slot_table == NULL)
+        return 0;
 
     PyObject *nodes = ((rn_slot_table *)self->slot_table)->slots[slot];   /* borrowed */
     if (nodes == NULL || PyList_GET_SIZE(nodes) == 0)
@@ -712,6 +728,10 @@ route(rn_cluster *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnam
     if (balanced && PyList_GET_SIZE(nodes) > 1) {
         Py_INCREF(nodes);     /* the balancer runs Python lookups */
         rc = balanced_index(self, nodes, &index);
+        /* the lookups ran Python code: another thread may have shortened
+         * the list (a failover seen through MOVED) */
+        if (rc > 0 && index >= PyList_GET_SIZE(nodes))
+            rc = 0;
         if (rc > 0)
             *node = Py_NewRef(PyList_GET_ITEM(nodes, index));
         Py_DECREF(nodes);
@@ -831,25 +851,33 @@ cluster_partition_keys(rn_cluster *self, PyObject *keys)
     if (out == NULL)
         goto error;
     for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
-        PyObject *key = PySequence_Fast_GET_ITEM(seq, i);
+        /* held: encoding may run Python code that changes the list */
+        PyObject *key = Py_NewRef(PySequence_Fast_GET_ITEM(seq, i));
         unsigned int slot;
-        if (key_slot_of(self, key, &scratch, &slot) < 0)
+        if (key_slot_of(self, key, &scratch, &slot) < 0) {
+            Py_DECREF(key);
             goto error;
+        }
         PyObject *n = PyLong_FromUnsignedLong(slot);
-        if (n == NULL)
+        if (n == NULL) {
+            Py_DECREF(key);
             goto error;
+        }
         PyObject *list = PyDict_GetItemWithError(out, n);
         if (list == NULL) {
             if (PyErr_Occurred() || (list = PyList_New(0)) == NULL ||
                 PyDict_SetItem(out, n, list) < 0) {
                 Py_XDECREF(list);
                 Py_DECREF(n);
+                Py_DECREF(key);
                 goto error;
             }
             Py_DECREF(list);     /* the dict holds it */
         }
         Py_DECREF(n);
-        if (PyList_Append(list, key) < 0)
+        int appended = PyList_Append(list, key);
+        Py_DECREF(key);
+        if (appended < 0)
             goto error;
     }
     rn_buf_free(&scratch);

@@ -396,3 +396,30 @@ def test_replica_reads_with_a_replaced_balancer_go_through_python(impl, cluster)
             c._replica_router = (1, 2)
     finally:
         c.close()
+
+
+def test_key_encoding_that_runs_python_cannot_pull_the_table_away(rc):
+    """A key whose encoding runs Python code (an int subclass's __repr__) may
+    change the client under the router: it must re-read what it needs."""
+
+    class Sneaky(int):
+        def __repr__(self):
+            rc._slot_table = None           # the router's table goes away
+            return "7"
+
+    assert rc.set(Sneaky(7), "x") is True   # then Python routes it
+    rc._slot_table = rc.nodes_manager.slots_cache
+    assert rc.get("7") == b"x"
+
+
+def test_partition_keys_survives_a_key_that_empties_the_list():
+    keys = []
+
+    class Sneaky(int):
+        def __repr__(self):
+            keys.clear()                    # drops every key, itself included
+            return "5"
+
+    keys.extend(["a", Sneaky(5), "b"])
+    parts = native.ClusterBase()._partition_keys(keys)
+    assert sum(len(v) for v in parts.values()) == 2 and keys == []
