@@ -423,3 +423,60 @@ def test_partition_keys_survives_a_key_that_empties_the_list():
     keys.extend(["a", Sneaky(5), "b"])
     parts = native.ClusterBase()._partition_keys(keys)
     assert sum(len(v) for v in parts.values()) == 2 and keys == []
+
+
+@pytest.mark.parametrize("error, refresh", [("ClusterDownError", 1), ("TimeoutError", 1),
+                                            ("ConnectionError", 1)])
+def test_retryable_node_errors_refresh_and_retry(rc, impl, error, refresh):
+    """After CLUSTERDOWN or a connection error on the node the C router
+    chose, the topology is refreshed and the command tried again (the
+    client's Retry allows 3 more attempts); with no retries the error
+    reaches the caller."""
+    exc = getattr(impl.exceptions, error)
+    rc.set("cd", "v")
+    node_client = rc.get_node_from_key("cd").redis_connection
+    failures = [exc(f"{error.upper()} simulated")]
+    real = node_client.execute_command
+
+    def flaky(*args, **kwargs):
+        if failures:
+            raise failures.pop()
+        return real(*args, **kwargs)
+
+    node_client.execute_command = flaky
+    refreshes = []
+    initialize = rc.nodes_manager.initialize
+    rc.nodes_manager.initialize = lambda *a, **kw: (refreshes.append(a), initialize(*a, **kw))[1]
+    try:
+        assert rc.get("cd") == b"v"
+        assert len(refreshes) == refresh and failures == []
+        rc.retry = impl.retry.Retry(impl.backoff.NoBackoff(), 0)
+        failures.append(exc("again"))
+        with pytest.raises(exc):
+            rc.get("cd")
+    finally:
+        del node_client.execute_command
+        del rc.nodes_manager.initialize
+
+
+def test_masterdown_refreshes_but_is_not_retried(rc, impl):
+    """redis-py retries only the exact classes of ERRORS_ALLOW_RETRY: a
+    MASTERDOWN (a ClusterDownError subclass) refreshes the topology and is
+    raised."""
+    rc.set("md", "v")
+    node_client = rc.get_node_from_key("md").redis_connection
+    failures = [impl.exceptions.MasterDownError("MASTERDOWN simulated")]
+    real = node_client.execute_command
+    node_client.execute_command = lambda *a, **kw: (
+        (_ for _ in ()).throw(failures.pop()) if failures else real(*a, **kw))
+    refreshes = []
+    initialize = rc.nodes_manager.initialize
+    rc.nodes_manager.initialize = lambda *a, **kw: (refreshes.append(a), initialize(*a, **kw))[1]
+    try:
+        with pytest.raises(impl.exceptions.MasterDownError):
+            rc.get("md")
+        assert len(refreshes) == 1
+        assert rc.get("md") == b"v"
+    finally:
+        del node_client.execute_command
+        del rc.nodes_manager.initialize
