@@ -177,6 +177,8 @@ PRIMARY = "primary"
 REPLICA = "replica"
 SLOT_ID = "slot-id"
 
+_ALL_SLOTS = frozenset(range(REDIS_CLUSTER_HASH_SLOTS))
+
 # the client keyword arguments a node's Redis client is built with
 REDIS_ALLOWED_KEYS = (
     "connection_class", "connection_pool", "connection_pool_class", "client_name",
@@ -1318,6 +1320,11 @@ class NodesManager:
                 self.nodes_cache[node_name] = self.nodes_cache.pop(node_name)
 
     def check_slots_coverage(self, slots_cache: Any) -> bool:
+        """Whether every slot 0..16383 has an entry in ``slots_cache``."""
+        if isinstance(slots_cache, _native.SlotTable):
+            return len(slots_cache) == REDIS_CLUSTER_HASH_SLOTS   # it holds no other keys
+        if isinstance(slots_cache, dict):
+            return slots_cache.keys() >= _ALL_SLOTS
         return all(i in slots_cache for i in range(REDIS_CLUSTER_HASH_SLOTS))
 
     def create_redis_connections(self, nodes: List[ClusterNode]) -> None:
@@ -1424,7 +1431,12 @@ class NodesManager:
                                                             int(replica[1]))
                         nodes_for_range.append(self._get_or_create_cluster_node(
                             rhost, rport, REPLICA, tmp_nodes_cache))
-                    for slot in range(int(entry[0]), int(entry[1]) + 1):
+                    slot_range = range(int(entry[0]), int(entry[1]) + 1)
+                    if tmp_slots.keys().isdisjoint(slot_range):
+                        # the usual case, in one step: a range no one claimed yet
+                        tmp_slots.update(dict.fromkeys(slot_range, nodes_for_range))
+                        continue
+                    for slot in slot_range:
                         if slot not in tmp_slots:
                             tmp_slots[slot] = nodes_for_range
                         elif tmp_slots[slot][0].name != owner.name:
