@@ -597,3 +597,36 @@ def test_assigning_slots_cache_fills_the_routers_table(pair, impl):
     native.set("assigned", 1)
     assert native.get("assigned") == b"1"
     assert table[slot][0] is primary or table[slot][0].name == primary.name
+
+
+@pytest.mark.parametrize("mode", ["garbage", "stall"])
+def test_hostile_replica_fails_reads_like_redis_py(impl, redis_py, cluster, mode):
+    """A replica that answers garbage or never answers (reached through
+    address_remap) fails the reads sent to it as it does in redis-py, and
+    the client keeps working for everything else."""
+    fake = _FakeNode(mode)
+    try:
+        outcomes = []
+        for lib in (impl, redis_py):
+            probe = lib.RedisCluster(host=cluster.host, port=cluster.port)
+            replica = probe.get_node_from_key("hr", replica=True)
+            probe.set("hr", "v")
+            probe.close()
+            remap = {replica.port: fake.port}
+            c = lib.RedisCluster(
+                host=cluster.host, port=cluster.port, socket_timeout=1,
+                load_balancing_strategy=lib.cluster.LoadBalancingStrategy.ROUND_ROBIN_REPLICAS,
+                address_remap=lambda a: (a[0], remap.get(a[1], a[1])))
+            try:
+                try:
+                    got = c.get("hr")
+                except Exception as e:  # noqa: BLE001 - compared
+                    got = type(e).__name__
+                outcomes.append((got, c.set("hr", "v2"), c.get_node_from_key("hr").port))
+            finally:
+                c.close()
+        compare(outcomes[0], outcomes[1])
+        assert outcomes[0][0] in ("InvalidResponse", "TimeoutError", "ConnectionError"), outcomes
+        assert outcomes[0][1] is True
+    finally:
+        fake.close()
