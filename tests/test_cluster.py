@@ -198,8 +198,31 @@ def _pubsub_and_server(c):
             c.client_getname(), c.client_setname("cl") and c.client_getname(target_nodes=c.DEFAULT_NODE)]
 
 
+_LIBRARY = ("#!lua name=clib\n"
+            "redis.register_function('cget', function(keys, args) "
+            "return redis.call('get', keys[1]) end)\n"
+            "redis.register_function{function_name='cnokey', callback=function(keys, args) "
+            "return args[1] end, flags={'no-writes'}}")
+
+
+def _movable_keys_and_functions(c):
+    # commands whose keys COMMAND cannot place (movablekeys): found with
+    # COMMAND GETKEYS, in Python, as redis-py does
+    out = [c.rpush("{m}l", 3, 1, 2), c.sort("{m}l"), c.sort("{m}l", store="{m}dst"),
+           c.lrange("{m}dst", 0, -1), c.zadd("{m}z", {"a": 1}),
+           c.zunion(["{m}z", "{m}z"]), c.zdiffstore("{m}zd", ["{m}z", "{m}none"]),
+           c.xadd("{m}s", {"f": 1}, id="1-0"), c.xread({"{m}s": "0"}, count=1),
+           c.sort_ro("{m}l"), c.object("encoding", "{m}l"), c.memory_usage("{m}l") > 0,
+           c.xinfo_stream("{m}s")["length"]]
+    out += [c.function_load(_LIBRARY, replace=True), c.set("fk", "fv"),
+            c.fcall("cget", 1, "fk"), c.fcall_ro("cnokey", 0, "x"),
+            c.function_delete("clib")]
+    return out
+
+
 @pytest.mark.parametrize("family", [_strings, _lists, _hashes, _sets, _zsets, _streams,
-                                    _geo_hll_bits, _keys, _scripting, _pubsub_and_server],
+                                    _geo_hll_bits, _keys, _scripting, _pubsub_and_server,
+                                    _movable_keys_and_functions],
                          ids=lambda f: f.__name__.strip("_"))
 def test_command_families(same, family):
     result = same(family)
