@@ -17,6 +17,7 @@ import pytest
 
 from cluster_topology import SlotMigration, owner_of, wait_slot_agreed
 from diffutil import compare
+from servers import wait_until
 
 
 def _tag_for_slot_owner_change(client, cluster, n=1):
@@ -187,8 +188,8 @@ def test_resharding_under_load(clients, impl, cluster):
     for t in threads:
         t.start()
     try:
-        while sum(counts) < 8:
-            time.sleep(0.01)
+        # every worker under way (or one already failed: reported below)
+        wait_until(lambda: sum(counts) >= 8 or errors, timeout=60)
         for slot in slots:              # away, a few keys at a time (ASK windows)
             _move(cluster, slot, src, dst, batch=2)
         for slot in slots:              # and home again
