@@ -7,13 +7,15 @@
 Names and module paths follow redis-py 7.4.1 (``redis_native.client``,
 ``redis_native.connection``, ``redis_native.exceptions``...): the client, pipelines
 and transactions, pub/sub, MONITOR, locks, scripts, connection pools, retries and
-the exception hierarchy, and Sentinel (``redis_native.sentinel``) work as in
-redis-py, over RESP2.  TLS, Cluster, asyncio and RESP3 (so client-side caching)
-are not available yet; see README.md.
+the exception hierarchy, TLS, Sentinel (``redis_native.sentinel``) and the Redis
+Cluster client (``RedisCluster``) work as in redis-py, over RESP2.  Cluster
+pipelines/pub-sub, asyncio and RESP3 (so client-side caching) are not available
+yet; see README.md.
 """
 from . import exceptions  # first: the C module reads its exception classes
 from .backoff import default_backoff
 from .client import Redis, StrictRedis
+from .cluster import RedisCluster
 from .connection import (
     BlockingConnectionPool,
     Connection,
@@ -91,6 +93,7 @@ __all__ = [
     "PubSubError",
     "ReadOnlyError",
     "Redis",
+    "RedisCluster",
     "RedisClusterException",
     "RedisError",
     "ResponseError",
