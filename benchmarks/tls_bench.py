@@ -4,8 +4,10 @@
 Starts its own TLS redis-server (certificates made with the openssl CLI in a temp
 dir, the server pinned to CPU 0, this process to CPU 1 when there are two), then
 runs interleaved rounds: in each round both clients run the same batch, the one
-going first alternating.  Reported: the median per-operation wall time of each
-client and the ratio redis-py / redis_native (> 1: redis_native is faster).
+going first alternating.  Reported: the median per-operation wall time and
+client CPU time of each client and the ratios redis-py / redis_native (> 1:
+redis_native is faster).  On a loaded machine the CPU ratio (the client's own
+work, server excluded) is the steadier of the two.
 
 Workloads: GET and SET of 100 bytes, a 1000-GET pipeline (per command), and a
 new client + TLS handshake + PING + close; the same connect over plain TCP shows
@@ -123,21 +125,27 @@ def main():
                    for name, lib in (("redis-py", redis), ("redis_native", redis_native))}
         names = list(clients["redis-py"][1])
         times = {(c, w): [] for c in clients for w in names}
+        cpu = {(c, w): [] for c in clients for w in names}
         for rnd in range(args.rounds):
             order = ["redis-py", "redis_native"] if rnd % 2 == 0 else ["redis_native", "redis-py"]
             for w in names:
                 for c in order:
                     fn, ops = clients[c][1][w]
-                    t = time.perf_counter()
+                    t, t_cpu = time.perf_counter(), time.process_time()
                     fn()
                     times[(c, w)].append((time.perf_counter() - t) / ops * 1e6)
+                    cpu[(c, w)].append((time.process_time() - t_cpu) / ops * 1e6)
             print(f"round {rnd + 1}/{args.rounds} done", file=sys.stderr)
         lines = ["| workload (TLS unless noted) | redis-py+hiredis µs | redis_native µs | "
-                 "redis-py / redis_native |", "|---|---:|---:|---:|"]
+                 "wall ratio | redis-py CPU µs | redis_native CPU µs | CPU ratio |",
+                 "|---|---:|---:|---:|---:|---:|---:|"]
         for w in names:
             a = statistics.median(times[("redis-py", w)])
             b = statistics.median(times[("redis_native", w)])
-            lines.append(f"| {w} | {a:.1f} | {b:.1f} | {a / b:.2f}× |")
+            ca = statistics.median(cpu[("redis-py", w)])
+            cb = statistics.median(cpu[("redis_native", w)])
+            lines.append(f"| {w} | {a:.1f} | {b:.1f} | {a / b:.2f}× | {ca:.1f} | {cb:.1f} | "
+                         f"{ca / cb:.2f}× |")
         hs_a = statistics.median(times[("redis_native", "CONNECT+TLS+PING")])
         hs_b = statistics.median(times[("redis_native", "CONNECT+PING (plain TCP)")])
         lines.append("")

@@ -7,13 +7,16 @@
 Names and module paths follow redis-py 7.4.1 (``redis_native.client``,
 ``redis_native.connection``, ``redis_native.exceptions``...): the client, pipelines
 and transactions, pub/sub, MONITOR, locks, scripts, connection pools, retries and
-the exception hierarchy work as in redis-py, over RESP2, over TCP, unix sockets and
-TLS; ``redis_native.asyncio`` is the single-node asyncio client.  Sentinel, Cluster
-and RESP3 (so client-side caching) are not available yet; see README.md.
+the exception hierarchy, TLS, Sentinel (``redis_native.sentinel``) and the Redis
+Cluster client (``RedisCluster``) work as in redis-py, over RESP2;
+``redis_native.asyncio`` is the single-node asyncio client.  Cluster pipelines/pub-sub,
+asyncio Sentinel and Cluster, and RESP3 (so client-side caching) are not available
+yet; see README.md.
 """
 from . import exceptions  # first: the C module reads its exception classes
 from .backoff import default_backoff
 from .client import Redis, StrictRedis
+from .cluster import RedisCluster
 from .connection import (
     BlockingConnectionPool,
     Connection,
@@ -42,6 +45,12 @@ from .exceptions import (
     ResponseError,
     TimeoutError,
     WatchError,
+)
+from .sentinel import (
+    Sentinel,
+    SentinelConnectionPool,
+    SentinelManagedConnection,
+    SentinelManagedSSLConnection,
 )
 from .utils import from_url
 from . import _missing
@@ -85,9 +94,14 @@ __all__ = [
     "PubSubError",
     "ReadOnlyError",
     "Redis",
+    "RedisCluster",
     "RedisClusterException",
     "RedisError",
     "ResponseError",
+    "Sentinel",
+    "SentinelConnectionPool",
+    "SentinelManagedConnection",
+    "SentinelManagedSSLConnection",
     "SSLConnection",
     "UsernamePasswordCredentialProvider",
     "StrictRedis",

@@ -1,8 +1,8 @@
 """Clear import errors for the redis-py modules redis_native does not have yet.
 
-``from redis.sentinel import Sentinel`` works with redis-py; with
+``from redis.multidb.client import MultiDBClient`` works with redis-py; with
 ``import redis_native as redis`` code ends up importing
-``redis_native.sentinel``.  Rather than a bare "No module named ...", such an
+``redis_native.multidb``.  Rather than a bare "No module named ...", such an
 import fails with a ``ModuleNotFoundError`` (an ``ImportError``, so
 ``try: ... except ImportError`` fallbacks keep working) that says why.
 
@@ -18,10 +18,6 @@ _SOON = "not implemented in redis_native yet"
 
 # module (and its submodules) -> why it is missing
 MISSING: Dict[str, str] = {
-    "redis_native.sentinel": "Redis Sentinel support is " + _SOON,
-    "redis_native.cluster": "Redis Cluster support is " + _SOON,
-    "redis_native.commands.cluster": "Redis Cluster support is " + _SOON,
-    "redis_native.crc": "Redis Cluster support (slot hashing) is " + _SOON,
     "redis_native.asyncio.cluster": "the asyncio Redis Cluster client is " + _SOON,
     "redis_native.asyncio.sentinel": "the asyncio Sentinel client is " + _SOON,
     "redis_native.asyncio.multidb": "the asyncio multi-database client is " + _SOON,
@@ -37,7 +33,6 @@ MISSING: Dict[str, str] = {
     "redis_native.maint_notifications": "maintenance notifications need RESP3 push messages, "
                                         "which redis_native does not speak yet",
     "redis_native.observability": "OpenTelemetry observability is " + _SOON,
-    "redis_native.commands.policies": "request/response policies (cluster routing) are " + _SOON,
     "redis_native.commands.json": "Redis Stack module commands (RedisJSON) are " + _SOON,
     "redis_native.commands.search": "Redis Stack module commands (RediSearch) are " + _SOON,
     "redis_native.commands.timeseries": "Redis Stack module commands (TimeSeries) are " + _SOON,
@@ -47,7 +42,6 @@ MISSING: Dict[str, str] = {
     "redis_native._parsers.base": "replies are read by redis_native's C reader; redis-py's "
                                   "Python parser classes do not exist (DefaultParser stands "
                                   "for the C reader)",
-    "redis_native._parsers.commands": "command-key parsing (cluster routing) is " + _SOON,
     "redis_native._parsers.hiredis": "replies are read by redis_native's C reader, not hiredis-py",
     "redis_native._parsers.resp2": "replies are read by redis_native's C reader; redis-py's "
                                    "RESP2 parser class does not exist",

@@ -543,8 +543,8 @@ def _check_ocsp_options(ssl_validate_ocsp: Any, ssl_validate_ocsp_stapled: Any,
                          "TLS handshake: 'ssl_ocsp_context' (a pyOpenSSL context) "
                          "cannot be used")
     if ssl_ocsp_expected_cert is not None and not ssl_validate_ocsp_stapled:
-        raise RedisError("'ssl_ocsp_expected_cert' is only used with "
-                         "ssl_validate_ocsp_stapled=True")
+        raise RedisError("'ssl_ocsp_expected_cert' (the certificate a stapled OCSP response "
+                         "must be for) is only used with ssl_validate_ocsp_stapled=True")
 
 
 class SSLConnection(Connection):
@@ -611,10 +611,15 @@ class SSLConnection(Connection):
 
     def _connect(self) -> None:
         super()._connect()
-        host = self.host
-        if isinstance(host, str):
-            host = host.encode("idna").decode("ascii")
-        self._start_tls(self._tls_context(), host)
+        try:
+            host = self.host
+            if isinstance(host, str):
+                host = host.encode("idna").decode("ascii")
+            self._start_tls(self._tls_context(), host)
+        except BaseException:
+            # never leave the socket open without TLS
+            self.disconnect()
+            raise
 
     def _tls_context(self) -> Any:
         """The TLS context for the current settings (shared by connections

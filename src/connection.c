@@ -733,6 +733,20 @@ conn_take_bytes(rn_conn *c, int fd, char *buf, ssize_t got, int err, int disconn
  * EINTR, the handlers run and the rest is written with poll() for the time
  * left plus non-blocking send()s.  Returns 0, or -1 with an exception set
  * and the connection closed. */
+/* A write cut short (a signal, a short count): run the signal handlers.  0
+ * to go on writing, or -1 with an exception set -- a handler raised (the
+ * connection is closed: part of a command may be on the wire) or another
+ * thread closed the connection meanwhile. */
+static int
+conn_write_interrupted(rn_conn *c, int fd)
+{
+    if (PyErr_CheckSignals() < 0) {
+        conn_close_if(c, fd);
+        return -1;
+    }
+    return conn_still_mine(c, fd);
+}
+
 /* conn_write for a TLS connection: the same contract, with the whole write
  * (then the first read) bounded by socket_timeout through poll(). */
 static int
@@ -789,11 +803,7 @@ conn_write_tls(rn_conn *c, int fd, const char *data, size_t len, char *rbuf)
             conn_raise_io(c, fd, 0, werr, 1);
             return -1;
         }
-        if (PyErr_CheckSignals() < 0) {
-            conn_close_if(c, fd);   /* a partial command may be on the wire */
-            return -1;
-        }
-        if (conn_still_mine(c, fd) < 0)
+        if (conn_write_interrupted(c, fd) < 0)
             return -1;
     }
 }
@@ -862,11 +872,7 @@ conn_write(rn_conn *c, int fd, const char *data, size_t len, char *rbuf)
         }
         /* A short write, EINTR, or poll() woken: run the handlers, then
          * write the rest within what is left of the deadline. */
-        if (PyErr_CheckSignals() < 0) {
-            conn_close_if(c, fd);   /* a partial command may be on the wire */
-            return -1;
-        }
-        if (conn_still_mine(c, fd) < 0)
+        if (conn_write_interrupted(c, fd) < 0)
             return -1;
         if (nonblocking)
             continue;               /* as sendall(): send again until EAGAIN */
@@ -921,11 +927,33 @@ conn_read_reply(rn_conn *c, int fd, char *rbuf, int decode, int disconnect_on_er
     }
 }
 
+/* The `_on_readonly` hook (connection.h) for an error reply `err`
+ * (borrowed): 0 when there is no hook, `err` is not a ReadOnlyError or the
+ * hook returned (the error stands); -1 with the hook's exception set.  Called
+ * with no I/O side taken: the hook may disconnect. */
+static int
+conn_readonly_hook(rn_conn *c, PyObject *err)
+{
+    if (c->on_readonly == NULL ||
+        !PyObject_TypeCheck(err, (PyTypeObject *)c->st->ReadOnlyError))
+        return 0;
+    PyObject *hook = Py_NewRef(c->on_readonly);     /* it may replace itself */
+    PyObject *r = PyObject_CallFunctionObjArgs(hook, (PyObject *)c, err, NULL);
+    Py_DECREF(hook);
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
+/* Steals `reply`: an error reply is raised (after the `_on_readonly` hook,
+ * whose exception wins), anything else returned. */
 static PyObject *
-raise_if_error_reply(PyObject *reply)
+raise_if_error_reply(rn_conn *c, PyObject *reply)
 {
     if (PyExceptionInstance_Check(reply)) {
-        PyErr_SetObject((PyObject *)Py_TYPE(reply), reply);
+        if (conn_readonly_hook(c, reply) == 0)
+            PyErr_SetObject((PyObject *)Py_TYPE(reply), reply);
         Py_DECREF(reply);
         return NULL;
     }
@@ -1060,7 +1088,7 @@ conn_request(rn_conn *c, PyObject *const *args, Py_ssize_t nargs, int check_heal
     conn_give_wbuf(c, &b);
     if (result != NULL && reply) {
         conn_mark_read(c);
-        result = raise_if_error_reply(result);
+        result = raise_if_error_reply(c, result);
     }
     return result;
 }
@@ -1181,6 +1209,22 @@ done:
     PyMem_Free(raw);
     conn_give_wbuf(c, &b);
     Py_DECREF(seq);
+    /* All replies are read (the connection is in step): the first READONLY
+     * error may now make the hook fail the whole pipeline. */
+    if (result != NULL && c->on_readonly != NULL) {
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(result); i++) {
+            PyObject *reply = PyList_GET_ITEM(result, i);
+            if (!PyExceptionInstance_Check(reply) ||
+                !PyObject_TypeCheck(reply, (PyTypeObject *)st->ReadOnlyError))
+                continue;
+            Py_INCREF(reply);
+            int rc = conn_readonly_hook(c, reply);
+            Py_DECREF(reply);
+            if (rc < 0)
+                Py_CLEAR(result);
+            break;
+        }
+    }
     return result;
 }
 
@@ -1231,6 +1275,7 @@ conn_traverse(rn_conn *c, visitproc visit, void *arg)
     Py_VISIT(c->encoding);
     Py_VISIT(c->encoding_errors);
     Py_VISIT(c->retry);
+    Py_VISIT(c->on_readonly);
     return rn_reader_traverse(c->reader, visit, arg);
 }
 
@@ -1241,6 +1286,7 @@ conn_clear(rn_conn *c)
     Py_CLEAR(c->socket_connect_timeout);
     Py_CLEAR(c->health_check_interval);
     Py_CLEAR(c->retry);
+    Py_CLEAR(c->on_readonly);
     if (c->reader != NULL)
         rn_reader_reset(c->reader);     /* a half-built reply may be in a cycle */
     /* module, encoding and errors are needed until dealloc */
@@ -1514,26 +1560,28 @@ conn_start_tls(rn_conn *c, PyObject *args, PyObject *kwargs)
         PyErr_SetString(PyExc_ValueError, "the connection already uses TLS");
         return NULL;
     }
+    /* From here on, any failure closes the socket: it must never stay open
+     * as a plain-text connection of an SSLConnection. */
+    int fd = c->fd;
+    rn_tls *t = NULL;
+    double timeout;
     if (hostname != NULL && (hostname[0] == '\0' || hostname[0] == '.')) {
         PyErr_SetString(PyExc_ValueError,
                         "server_hostname cannot be an empty string or start with a leading dot.");
-        return NULL;
+        goto error;
     }
-    double timeout;
     if (conn_timeout_for_connect(c, RN_BAD_SOCKET_TIMEOUT, &timeout) < 0)
-        return NULL;
+        goto error;
     if (c->socket_timeout == Py_None &&
         conn_timeout_for_connect(c, RN_BAD_CONNECT_TIMEOUT, &timeout) < 0)
-        return NULL;
+        goto error;
     if (timeout == 0) {
         PyErr_SetString(PyExc_ValueError,
                         "a TLS handshake needs a blocking socket: socket_timeout is 0");
-        return NULL;
+        goto error;
     }
-    int fd = c->fd;
-    rn_tls *t = rn_tls_new((rn_tls_ctx *)ctx_obj, fd, hostname);
-    if (t == NULL)
-        return NULL;
+    if ((t = rn_tls_new((rn_tls_ctx *)ctx_obj, fd, hostname)) == NULL)
+        goto error;
     if (set_nonblocking(fd, 1) < 0) {
         PyErr_SetFromErrno(PyExc_OSError);
         goto error;
@@ -1867,7 +1915,7 @@ conn_read_response(rn_conn *c, PyObject *args, PyObject *kwargs)
     if (reply == NULL)
         return NULL;
     conn_mark_read(c);
-    return raise_if_error_reply(reply);
+    return raise_if_error_reply(c, reply);
 }
 
 /* can_read(timeout=0): True when a reply (or part of one) is waiting;
@@ -2308,6 +2356,32 @@ set_retry(rn_conn *c, PyObject *v, void *closure)
 }
 
 static PyObject *
+get_on_readonly(rn_conn *c, void *closure)
+{
+    (void)closure;
+    return Py_NewRef(c->on_readonly != NULL ? c->on_readonly : Py_None);
+}
+
+/* None (or del) removes the hook; anything else must be callable. */
+static int
+set_on_readonly(rn_conn *c, PyObject *v, void *closure)
+{
+    (void)closure;
+    if (v == NULL || v == Py_None) {
+        Py_CLEAR(c->on_readonly);
+        return 0;
+    }
+    if (!PyCallable_Check(v)) {
+        PyErr_Format(PyExc_TypeError, "_on_readonly must be None or a callable, not %.100s",
+                     Py_TYPE(v)->tp_name);
+        return -1;
+    }
+    Py_INCREF(v);
+    Py_XSETREF(c->on_readonly, v);
+    return 0;
+}
+
+static PyObject *
 get_replies_owed(rn_conn *c, void *closure)
 {
     (void)closure;
@@ -2329,6 +2403,10 @@ static PyGetSetDef conn_getset[] = {
     {"_sock", (getter)get_sock, NULL, "the socket's file descriptor, or None", NULL},
     {"is_connected", (getter)get_is_connected, NULL, "True while the socket is open", NULL},
     {"_uses_tls", (getter)get_uses_tls, NULL, "True while the open socket runs TLS", NULL},
+    {"_on_readonly", (getter)get_on_readonly, (setter)set_on_readonly,
+     "None, or hook(connection, error) called when a reply is a READONLY error, before it "
+     "is raised or returned in a pipeline's replies; an exception it raises replaces the "
+     "error (Sentinel: a demoted master)", NULL},
     {"_replies_owed", (getter)get_replies_owed, NULL,
      "replies the server still owes: commands sent whose replies were not read yet "
      "(a request never goes out while this is not 0; pools drop such connections)", NULL},

@@ -86,6 +86,13 @@ typedef struct rn_conn {
      * disconnect before it serves another request or goes back to a pool. */
     Py_ssize_t owed;
     rn_cmd_scan scan;            /* send_packed_command's command counter */
+    /* `_on_readonly`: None (NULL) or a callable hook(connection, error) run
+     * when a reply is a READONLY error (ReadOnlyError), before it is raised
+     * or handed to a pipeline.  Sentinel's managed connections use it to turn
+     * "this master was demoted" into a disconnect + ConnectionError without
+     * overriding read_response (which would cost the C fast path); replies
+     * that are not READONLY errors never look at it. */
+    PyObject *on_readonly;
     PyObject *weakreflist;
 } rn_conn;
 

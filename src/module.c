@@ -13,6 +13,7 @@
 #include "callbacks.h"
 #include "tls.h"
 #include "aio.h"
+#include "cluster.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -34,20 +35,27 @@ rn_state_from_type(PyTypeObject *tp)
  * The stand-in rule (module.h).  Which names each kind covers: the methods
  * redis-py calls on the way of a command, a pipeline or a pub/sub read whose
  * work the C fast paths do without calling them.  (pack_command is not here:
- * redis-py's send_command packs without calling it.)
+ * redis-py's send_command packs without calling it.)  owns_connection is
+ * asked by redis-py's release(); C's release asks it only when it is not the
+ * built-in one (SentinelConnectionPool drops connections to a former master).
  */
-static const char *const rn_covered_names[3][9] = {
+static const char *const rn_covered_names[RN_KIND_COUNT][9] = {
     [RN_KIND_CONN] = {"connect", "disconnect", "can_read", "send_command",
                       "send_packed_command", "read_response", "pack_commands", NULL},
-    [RN_KIND_POOL] = {"get_connection", "release", NULL},
+    [RN_KIND_POOL] = {"get_connection", "release", "owns_connection", NULL},
     [RN_KIND_CLIENT] = {"parse_response", NULL},
+    /* RedisCluster: the steps of redis-py's per-command path the C router
+     * (cluster.c) does itself */
+    [RN_KIND_CLUSTER] = {"_internal_execute_command", "_execute_command", "determine_slot",
+                         "keyslot", "_get_command_keys", "get_redis_connection", NULL},
 };
 
 static PyTypeObject *
 kind_base(rn_state *st, int kind)
 {
     return kind == RN_KIND_CONN ? st->ConnectionType
-         : kind == RN_KIND_POOL ? st->PoolType : st->ClientType;
+         : kind == RN_KIND_POOL ? st->PoolType
+         : kind == RN_KIND_CLIENT ? st->ClientType : st->ClusterType;
 }
 
 static int *
@@ -55,7 +63,8 @@ kind_flag(PyObject *obj, int kind)
 {
     return kind == RN_KIND_CONN ? &((rn_conn *)obj)->overridden
          : kind == RN_KIND_POOL ? &((rn_pool *)obj)->overridden
-         : &((rn_client *)obj)->overridden;
+         : kind == RN_KIND_CLIENT ? &((rn_client *)obj)->overridden
+         : &((rn_cluster *)obj)->overridden;
 }
 
 /* `v` is one of the declared built-in implementations of `name`. */
@@ -193,9 +202,10 @@ init_stand_in(rn_state *st)
     st->overridden_offset[RN_KIND_CONN] = offsetof(rn_conn, overridden);
     st->overridden_offset[RN_KIND_POOL] = offsetof(rn_pool, overridden);
     st->overridden_offset[RN_KIND_CLIENT] = offsetof(rn_client, overridden);
+    st->overridden_offset[RN_KIND_CLUSTER] = offsetof(rn_cluster, overridden);
     if ((st->builtins = PyDict_New()) == NULL)
         return -1;
-    for (int kind = 0; kind < 3; kind++) {
+    for (int kind = 0; kind < RN_KIND_COUNT; kind++) {
         Py_ssize_t n = 0;
         while (rn_covered_names[kind][n] != NULL)
             n++;
@@ -293,7 +303,7 @@ mod_declare_builtin(PyObject *module, PyObject *cls)
     }
     PyTypeObject *tp = (PyTypeObject *)cls;
     int found = 0;
-    for (int kind = 0; kind < 3; kind++) {
+    for (int kind = 0; kind < RN_KIND_COUNT; kind++) {
         if (!PyType_IsSubtype(tp, kind_base(st, kind)))
             continue;
         found = 1;
@@ -328,7 +338,7 @@ static PyObject *
 mod_stands_in(PyObject *module, PyObject *obj)
 {
     rn_state *st = (rn_state *)PyModule_GetState(module);
-    for (int kind = 0; kind < 3; kind++)
+    for (int kind = 0; kind < RN_KIND_COUNT; kind++)
         if (PyObject_TypeCheck(obj, kind_base(st, kind)))
             return PyBool_FromLong(rn_stands_in(st, obj, kind));
     Py_RETURN_FALSE;
@@ -391,6 +401,7 @@ rn_exec(PyObject *module)
     INTERN(s_get_connection, "get_connection");
     INTERN(s_release, "release");
     INTERN(s_make_connection, "make_connection");
+    INTERN(s_owns_connection, "owns_connection");
     INTERN(s_send_command, "send_command");
     INTERN(s_read_response, "read_response");
     INTERN(s_compute, "compute");
@@ -413,6 +424,19 @@ rn_exec(PyObject *module)
     INTERN(s_done, "done");
     INTERN(s_abort, "abort");
     INTERN(s_close, "close");
+    INTERN(s_execute_command, "execute_command");
+    INTERN(s_internal_execute, "_internal_execute_command");
+    INTERN(s_resume_command, "_resume_command");
+    INTERN(s_redis_connection, "redis_connection");
+    INTERN(s_target_nodes, "target_nodes");
+    INTERN(s_nodes_flag, "nodes_flag");
+    INTERN(s_get_node_from_slot, "get_node_from_slot");
+    INTERN(s_read_load_balancer, "read_load_balancer");
+    INTERN(s_get_server_index, "get_server_index");
+    INTERN(s_primary_to_idx, "primary_to_idx");
+    INTERN(s_start_index, "start_index");
+    INTERN(s_name, "name");
+    INTERN(s_value, "value");
 
     if ((exc_mod = PyImport_ImportModule("redis_native.exceptions")) == NULL)
         goto error;
@@ -425,6 +449,7 @@ rn_exec(PyObject *module)
     EXC(AuthenticationError);
     EXC(MaxConnectionsError);
     EXC(ChildDeadlockedError);
+    EXC(ReadOnlyError);
     if ((st->parse_error_reply = PyObject_GetAttrString(exc_mod, "parse_error_reply")) == NULL)
         goto error;
     Py_CLEAR(exc_mod);
@@ -448,9 +473,17 @@ rn_exec(PyObject *module)
         goto error;
     if (add_type(module, &rn_aproto_type_spec, NULL, &st->AsyncProtocolType) < 0)
         goto error;
+    if (add_type(module, &rn_slot_table_type_spec, NULL, &st->SlotTableType) < 0)
+        goto error;
+    if (add_type(module, &rn_cluster_type_spec, NULL, &st->ClusterType) < 0)
+        goto error;
     if (init_stand_in(st) < 0)
         goto error;
     if (PyModule_AddFunctions(module, rn_callback_methods) < 0)
+        goto error;
+    if (PyModule_AddFunctions(module, rn_cluster_methods) < 0)
+        goto error;
+    if (PyModule_AddIntConstant(module, "REDIS_CLUSTER_HASH_SLOTS", RN_CLUSTER_SLOTS) < 0)
         goto error;
     return 0;
 
@@ -472,6 +505,8 @@ rn_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->ReaderType);
     Py_VISIT(st->TLSContextType);
     Py_VISIT(st->AsyncProtocolType);
+    Py_VISIT(st->SlotTableType);
+    Py_VISIT(st->ClusterType);
     Py_VISIT(st->RedisError);
     Py_VISIT(st->ConnectionError);
     Py_VISIT(st->TimeoutError);
@@ -481,8 +516,9 @@ rn_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->AuthenticationError);
     Py_VISIT(st->MaxConnectionsError);
     Py_VISIT(st->ChildDeadlockedError);
+    Py_VISIT(st->ReadOnlyError);
     Py_VISIT(st->parse_error_reply);
-    for (int k = 0; k < 3; k++)
+    for (int k = 0; k < RN_KIND_COUNT; k++)
         Py_VISIT(st->covered[k]);
     Py_VISIT(st->builtins);
     Py_VISIT(st->s_sleep);
@@ -501,6 +537,8 @@ rn_clear(PyObject *module)
     Py_CLEAR(st->ReaderType);
     Py_CLEAR(st->TLSContextType);
     Py_CLEAR(st->AsyncProtocolType);
+    Py_CLEAR(st->SlotTableType);
+    Py_CLEAR(st->ClusterType);
     Py_CLEAR(st->RedisError);
     Py_CLEAR(st->ConnectionError);
     Py_CLEAR(st->TimeoutError);
@@ -510,8 +548,9 @@ rn_clear(PyObject *module)
     Py_CLEAR(st->AuthenticationError);
     Py_CLEAR(st->MaxConnectionsError);
     Py_CLEAR(st->ChildDeadlockedError);
+    Py_CLEAR(st->ReadOnlyError);
     Py_CLEAR(st->parse_error_reply);
-    for (int k = 0; k < 3; k++)
+    for (int k = 0; k < RN_KIND_COUNT; k++)
         Py_CLEAR(st->covered[k]);
     Py_CLEAR(st->builtins);
     Py_CLEAR(st->s_sleep);
@@ -521,6 +560,7 @@ rn_clear(PyObject *module)
     Py_CLEAR(st->s_get_connection);
     Py_CLEAR(st->s_release);
     Py_CLEAR(st->s_make_connection);
+    Py_CLEAR(st->s_owns_connection);
     Py_CLEAR(st->s_send_command);
     Py_CLEAR(st->s_read_response);
     Py_CLEAR(st->s_compute);
@@ -543,6 +583,19 @@ rn_clear(PyObject *module)
     Py_CLEAR(st->s_done);
     Py_CLEAR(st->s_abort);
     Py_CLEAR(st->s_close);
+    Py_CLEAR(st->s_execute_command);
+    Py_CLEAR(st->s_internal_execute);
+    Py_CLEAR(st->s_resume_command);
+    Py_CLEAR(st->s_redis_connection);
+    Py_CLEAR(st->s_target_nodes);
+    Py_CLEAR(st->s_nodes_flag);
+    Py_CLEAR(st->s_get_node_from_slot);
+    Py_CLEAR(st->s_read_load_balancer);
+    Py_CLEAR(st->s_get_server_index);
+    Py_CLEAR(st->s_primary_to_idx);
+    Py_CLEAR(st->s_start_index);
+    Py_CLEAR(st->s_name);
+    Py_CLEAR(st->s_value);
     return 0;
 }
 

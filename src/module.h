@@ -12,6 +12,10 @@
 #include <Python.h>
 #include <stdint.h>
 
+/* The kinds of objects the stand-in rule (below) knows. */
+enum { RN_KIND_CONN = 0, RN_KIND_POOL = 1, RN_KIND_CLIENT = 2, RN_KIND_CLUSTER = 3,
+       RN_KIND_COUNT = 4 };
+
 typedef struct rn_state {
     /* types defined by this module (strong references) */
     PyTypeObject *ConnectionType;   /* _native.Connection (TCP and unix) */
@@ -20,6 +24,8 @@ typedef struct rn_state {
     PyTypeObject *ReaderType;       /* _native.Reader: byte feeds for tests */
     PyTypeObject *TLSContextType;   /* _native.TLSContext: an SSL_CTX */
     PyTypeObject *AsyncProtocolType;/* _native.AsyncProtocol (aio.c) */
+    PyTypeObject *SlotTableType;    /* _native.SlotTable: slot -> nodes (cluster.c) */
+    PyTypeObject *ClusterType;      /* _native.ClusterBase: cluster routing (cluster.c) */
 
     /* exception classes, from redis_native.exceptions (strong references) */
     PyObject *RedisError;
@@ -31,6 +37,7 @@ typedef struct rn_state {
     PyObject *AuthenticationError;
     PyObject *MaxConnectionsError;
     PyObject *ChildDeadlockedError;
+    PyObject *ReadOnlyError;
 
     /* redis_native.exceptions.parse_error_reply: str -> exception instance */
     PyObject *parse_error_reply;
@@ -39,14 +46,14 @@ typedef struct rn_state {
      * the method names C may stand in for, and for each name the set of
      * built-in implementations (C method descriptors of the C bases, plus
      * the Python functions redis_native declares with _declare_builtin). */
-    PyObject *covered[3];           /* tuple of interned names, per kind */
+    PyObject *covered[RN_KIND_COUNT];           /* tuple of interned names, per kind */
     PyObject *builtins;             /* dict: name -> set of built-in objects */
     struct rn_stand_in_cache {
         PyTypeObject *type;         /* borrowed; valid with tag only */
         unsigned int tag;           /* tp_version_tag when computed */
         int ok;
-    } stand_in_cache[3][16];
-    Py_ssize_t overridden_offset[3]; /* offsetof the `overridden` flag, per kind */
+    } stand_in_cache[RN_KIND_COUNT][16];
+    Py_ssize_t overridden_offset[RN_KIND_COUNT]; /* offsetof the `overridden` flag, per kind */
 
     /* interned strings */
     PyObject *s_connect;
@@ -55,6 +62,7 @@ typedef struct rn_state {
     PyObject *s_get_connection;
     PyObject *s_release;
     PyObject *s_make_connection;
+    PyObject *s_owns_connection;
     PyObject *s_send_command;
     PyObject *s_read_response;
     PyObject *s_compute;
@@ -78,6 +86,19 @@ typedef struct rn_state {
     PyObject *s_done;
     PyObject *s_abort;              /* transport methods (aio.c) */
     PyObject *s_close;
+    PyObject *s_execute_command;    /* "execute_command" */
+    PyObject *s_internal_execute;   /* "_internal_execute_command" */
+    PyObject *s_resume_command;     /* "_resume_command" */
+    PyObject *s_redis_connection;   /* "redis_connection" */
+    PyObject *s_target_nodes;       /* "target_nodes" */
+    PyObject *s_nodes_flag;         /* "nodes_flag" */
+    PyObject *s_get_node_from_slot; /* "get_node_from_slot" */
+    PyObject *s_read_load_balancer; /* "read_load_balancer" */
+    PyObject *s_get_server_index;   /* "get_server_index" */
+    PyObject *s_primary_to_idx;     /* "primary_to_idx" */
+    PyObject *s_start_index;        /* "start_index" */
+    PyObject *s_name;               /* "name" */
+    PyObject *s_value;              /* "value" */
 } rn_state;
 
 /* State of the module that defined `tp` (or one of its bases). */
@@ -100,7 +121,6 @@ unsigned long rn_fork_generation(void);
  * the class or a base), a subclass override and an instance patch are all
  * honoured, and a subclass that overrides nothing keeps the fast path.
  * Never fails: 0 when in doubt.  GIL held. */
-enum { RN_KIND_CONN = 0, RN_KIND_POOL = 1, RN_KIND_CLIENT = 2 };
 int rn_stands_in_slow(rn_state *st, PyObject *obj, int kind);
 
 static inline int

@@ -398,3 +398,25 @@ rn_pack_to_bytes(rn_state *st, PyObject *const *args, Py_ssize_t nargs,
     rn_buf_free(&b);
     return result;
 }
+
+int
+rn_encode_arg(rn_state *st, rn_buf *b, PyObject *v, const char *encoding, const char *errors)
+{
+    const size_t start = b->len;
+    if (encoding == NULL)
+        encoding = "utf-8";
+    if (errors == NULL)
+        errors = "strict";
+    if (put_arg(st, b, v, is_utf8_name(encoding), encoding, errors) < 0) {
+        b->len = start;
+        return -1;
+    }
+    /* drop the "$<n>\r\n" header and the trailing "\r\n" put_arg framed it with */
+    char *p = b->data + start;
+    char *nl = memchr(p, '\n', b->len - start);
+    size_t header = (size_t)(nl - p) + 1;
+    size_t n = b->len - start - header - 2;
+    memmove(p, p + header, n);
+    b->len = start + n;
+    return 0;
+}

@@ -37,6 +37,12 @@ void rn_buf_trim(rn_buf *b, size_t keep);
 int rn_pack_command(rn_state *st, rn_buf *b, PyObject *const *args,
                     Py_ssize_t nargs, const char *encoding, const char *errors);
 
+/* Append the bytes `v` encodes to (the same rules, no RESP framing) to `b`:
+ * what redis-py's Encoder.encode(v) returns.  0, or -1 with an exception set
+ * and b->len unchanged. */
+int rn_encode_arg(rn_state *st, rn_buf *b, PyObject *v, const char *encoding,
+                  const char *errors);
+
 /* Python-facing helper: pack one command into a new bytes object. */
 PyObject *rn_pack_to_bytes(rn_state *st, PyObject *const *args, Py_ssize_t nargs,
                            const char *encoding, const char *errors);

@@ -328,6 +328,19 @@ pool_owns(rn_pool *p, PyObject *conn)
     return eq;
 }
 
+/* self.owns_connection(conn) through Python (the stand-in rule said no):
+ * 1, 0, or -1 with an exception set. */
+static int
+call_owns(rn_pool *p, PyObject *conn)
+{
+    PyObject *r = PyObject_CallMethodOneArg((PyObject *)p, p->st->s_owns_connection, conn);
+    if (r == NULL)
+        return -1;
+    int t = PyObject_IsTrue(r);
+    Py_DECREF(r);
+    return t;
+}
+
 int
 rn_pool_release(rn_pool *p, PyObject *conn)
 {
@@ -338,7 +351,11 @@ rn_pool_release(rn_pool *p, PyObject *conn)
     int had = PySet_Discard(p->in_use, conn);   /* may run conn's __hash__/__eq__ */
     if (had <= 0)
         return had;     /* -1: unhashable; 0: not ours (reset pool, a stranger) */
-    int owned = pool_owns(p, conn);
+    /* owns_connection() is covered by the stand-in rule: a subclass that
+     * overrides it (SentinelConnectionPool drops connections to a former
+     * master) is asked, as redis-py's release() asks it. */
+    int owned = rn_stands_in(p->st, (PyObject *)p, RN_KIND_POOL)
+        ? pool_owns(p, conn) : call_owns(p, conn);
     if (owned > 0) {
         /* Replies still owed (sent, never read): the next user would read
          * them as its own.  Drop the socket; the connection reconnects. */

@@ -21,6 +21,9 @@ CONTRACT (other test files rely on these names):
                      a server (its password applied), closed at teardown
 * ``wire``           ``wire(fn)``: ``fn(client)`` sends the same commands with both
                      clients, recorded by a :class:`servers.RecordingServer`
+* ``cluster``        session-scoped :class:`tests.cluster_topology.ClusterTopology`: a
+                     real 6-node Redis Cluster (3 primaries, 3 replicas), started on
+                     first use, stopped at the end of the session
 
 Option ``--impl=redis`` swaps redis_native for redis-py in ``r*``, ``impl`` and the
 native side of ``diff``: the suite then validates itself against the oracle.
@@ -127,6 +130,17 @@ def server_version(redis_server):
         if line.startswith(b"redis_version:"):
             return tuple(int(x) for x in line.split(b":", 1)[1].decode().split(".")[:3])
     return (0, 0, 0)
+
+
+@pytest.fixture(scope="session")
+def cluster():
+    from cluster_topology import ClusterTopology
+
+    topo = ClusterTopology()
+    try:
+        yield topo
+    finally:
+        topo.stop()
 
 
 # --------------------------------------------------------------------------- clients

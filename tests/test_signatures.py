@@ -125,21 +125,16 @@ EXCEPTIONS = {
     "redis.connection.HiredisRespSerializer": "commands are packed in C (no serializer objects)",
     "redis.connection.PythonRespSerializer": "commands are packed in C (no serializer objects)",
     # ------------------------------------------------------- cluster / sentinel
-    "redis.cluster": "Redis Cluster client not built yet (README: 'Not yet')",
-    "redis.crc": "cluster key-slot helper (redis.crc.key_slot); comes with the Cluster client",
-    "redis.RedisCluster": "Redis Cluster client not built yet",
-    "redis.commands.cluster": "Redis Cluster client not built yet",
-    "redis.commands.policies": "cluster request/response routing policies; Redis Cluster client not built yet",
-    "redis.commands.RedisClusterCommands": "Redis Cluster client not built yet",
-    "redis.commands.READ_COMMANDS": "cluster read-routing table; Redis Cluster client not built yet",
-    "redis._parsers.commands": "cluster key routing (COMMAND GETKEYS); comes with the Cluster client",
-    "redis._parsers.CommandsParser": "cluster key routing (COMMAND GETKEYS); comes with the Cluster client",
     "redis.event.AfterAsyncClusterInstantiationEvent": "async Cluster client not built yet",
-    "redis.sentinel": "Sentinel client not built yet (README: 'Not yet')",
-    "redis.Sentinel": "Sentinel client not built yet",
-    "redis.SentinelConnectionPool": "Sentinel client not built yet",
-    "redis.SentinelManagedConnection": "Sentinel client not built yet",
-    "redis.SentinelManagedSSLConnection": "Sentinel client not built yet",
+    "redis.commands.cluster.Async*": "async API (redis.asyncio) is not built yet",
+    "redis.commands.policies.Async*": "async API (redis.asyncio) is not built yet",
+    "redis._parsers.commands.AsyncCommandsParser": "async API (redis.asyncio) is not built yet",
+    # cluster pipelines, transactions and pub/sub are the next issue (#11);
+    # RedisCluster.pipeline()/pubsub()/transaction() raise RedisClusterException
+    **{"redis.cluster." + name: "ClusterPipeline/ClusterPubSub are not built yet (issue #11)"
+       for name in ("ClusterPipeline", "ClusterPubSub", "ExecutionStrategy", "AbstractStrategy",
+                    "PipelineStrategy", "TransactionStrategy", "NodeCommands", "PipelineCommand",
+                    "PIPELINE_BLOCKED_COMMANDS", "block_pipeline_command")},
     # ------------------------------------------------------- multi-database client
     "redis.multidb": "multi-database (active-active failover) client not built yet",
     "redis.http": "HTTP client for redis.multidb health checks; multidb not built yet",
@@ -189,6 +184,7 @@ EXCEPTIONS = {
     "redis.client.record_*": "OpenTelemetry instrumentation is not built",
     "redis.connection.record_*": "OpenTelemetry instrumentation is not built",
     "redis.commands.core.record_*": "OpenTelemetry instrumentation is not built",
+    "redis.cluster.record_*": "OpenTelemetry instrumentation is not built",
     "redis.connection.AttributeBuilder": "OpenTelemetry instrumentation is not built",
     "redis.connection.DB_CLIENT_CONNECTION_POOL_NAME": "OpenTelemetry attribute name",
     "redis.connection.DB_CLIENT_CONNECTION_STATE": "OpenTelemetry attribute name",
@@ -218,6 +214,15 @@ EXCEPTIONS = {
         "reads them with the C hiredis library it is built against, whose version the C module "
         "does not expose yet"),
 }
+
+# The sentinel module's connection and pool classes inherit these members from
+# redis.connection's: the same decisions apply to them.
+EXCEPTIONS.update({
+    key.replace("redis.connection.*ConnectionPool.", "redis.sentinel.*ConnectionPool.")
+       .replace("redis.connection.*Connection.", "redis.sentinel.SentinelManaged*Connection."): reason
+    for key, reason in list(EXCEPTIONS.items())
+    if key.startswith(("redis.connection.*Connection.", "redis.connection.*ConnectionPool."))
+})
 
 ORACLE = "redis"
 
@@ -290,6 +295,11 @@ CLASSES = [
     "redis.asyncio.connection.BlockingConnectionPool",
     "redis.asyncio.retry.Retry",
     "redis.commands.core.AsyncScript",
+    "redis.sentinel.Sentinel",
+    "redis.sentinel.SentinelConnectionPool",
+    "redis.sentinel.SentinelConnectionPoolProxy",
+    "redis.sentinel.SentinelManagedConnection",
+    "redis.sentinel.SentinelManagedSSLConnection",
 ]
 _backoff = importlib.import_module("redis.backoff")
 CLASSES += sorted(
@@ -628,7 +638,18 @@ def _instance_factories():
     def redis_(m):
         return m.Redis(host="127.0.0.1", port=1)
 
+    def sentinel_(m):
+        return m.sentinel.Sentinel([("127.0.0.1", 1)])
+
+    def sentinel_pool(m):
+        return m.sentinel.SentinelConnectionPool("sig-service", sentinel_(m))
+
     return {
+        "redis.sentinel.Sentinel": sentinel_,
+        "redis.sentinel.SentinelConnectionPool": sentinel_pool,
+        "redis.sentinel.SentinelConnectionPoolProxy": lambda m: sentinel_pool(m).proxy,
+        "redis.sentinel.SentinelManagedConnection": lambda m: m.sentinel.SentinelManagedConnection(
+            connection_pool=sentinel_pool(m).proxy, host="127.0.0.1", port=1),
         "redis.client.Redis": redis_,
         "redis.client.Pipeline": lambda m: redis_(m).pipeline(),
         "redis.client.PubSub": lambda m: redis_(m).pubsub(),
@@ -657,7 +678,7 @@ _EXCEPTED_OBJECTS.update(_excepted_objects())
 
 # Classes walked for their own (not inherited) attributes only: what they inherit
 # is covered by their walked base (SSLConnection -> Connection).
-OWN_ONLY = {"redis.connection.SSLConnection"}
+OWN_ONLY = {"redis.connection.SSLConnection", "redis.sentinel.SentinelManagedSSLConnection"}
 
 
 def class_attribute_names(clspath: str) -> list:

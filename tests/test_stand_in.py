@@ -24,7 +24,7 @@ from redis_native import _native
 
 CONN_METHODS = ["connect", "disconnect", "can_read", "send_command",
                 "send_packed_command", "read_response", "pack_commands"]
-POOL_METHODS = ["get_connection", "release"]
+POOL_METHODS = ["get_connection", "release", "owns_connection"]
 CLIENT_METHODS = ["parse_response"]
 
 

@@ -7,9 +7,11 @@ asyncio client mixes in the ``Async*`` aggregates, the same methods with the
 few that post-process a reply made coroutines.
 """
 
+from .cluster import READ_COMMANDS, RedisClusterCommands
 from .core import AsyncCoreCommands, CoreCommands
 from .helpers import list_or_args
 from .sentinel import AsyncSentinelCommands, SentinelCommands
 
-__all__ = ["AsyncCoreCommands", "AsyncSentinelCommands", "CoreCommands", "SentinelCommands",
+__all__ = ["AsyncCoreCommands", "AsyncSentinelCommands", "CoreCommands", "READ_COMMANDS",
+           "RedisClusterCommands", "SentinelCommands",
            "list_or_args"]
