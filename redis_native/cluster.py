@@ -643,21 +643,43 @@ class RedisCluster(_native.ClusterBase, AbstractRedisCluster, RedisClusterComman
         return target_node.redis_connection.monitor()
 
     def pubsub(self, node: Optional["ClusterNode"] = None, host: Optional[str] = None,
-               port: Optional[int] = None, **kwargs: Any) -> Any:
-        """ClusterPubSub is not built yet (the cluster pipeline/pub-sub issue):
-        raises RedisClusterException."""
-        raise RedisClusterException(
-            "redis_native does not support pub/sub on a RedisCluster yet (ClusterPubSub); "
-            "use get_node(...).redis_connection.pubsub() for one node")
+               port: Optional[int] = None, **kwargs: Any) -> "ClusterPubSub":
+        """A :class:`ClusterPubSub`: on ``node`` (or the node at ``host``/``port``),
+        or, with neither, on the node of the first channel's slot."""
+        return ClusterPubSub(self, node=node, host=host, port=port, **kwargs)
 
-    def pipeline(self, transaction: Optional[bool] = None, shard_hint: Optional[str] = None) -> Any:
-        """ClusterPipeline is not built yet (the cluster pipeline/pub-sub
-        issue): raises RedisClusterException."""
+    def pipeline(self, transaction: Optional[bool] = None,
+                 shard_hint: Optional[str] = None) -> "ClusterPipeline":
+        """A :class:`ClusterPipeline` sharing this client's nodes, slot table,
+        callbacks and retry policy: commands are queued and ``execute()`` sends
+        each node its share in one write, all nodes at once.  With
+        ``transaction=True`` the commands (keys of one slot) run in MULTI/EXEC on
+        that slot's primary."""
         if shard_hint:
             raise RedisClusterException("shard_hint is deprecated in cluster mode")
-        raise RedisClusterException(
-            "redis_native does not support pipelines on a RedisCluster yet (ClusterPipeline); "
-            "mget_nonatomic/mset_nonatomic and the per-node clients are available")
+        pipe = ClusterPipeline(
+            nodes_manager=self.nodes_manager,
+            commands_parser=self.commands_parser,
+            startup_nodes=self.nodes_manager.startup_nodes,
+            result_callbacks=self.result_callbacks,
+            cluster_response_callbacks=self.cluster_response_callbacks,
+            read_from_replicas=self.read_from_replicas,
+            load_balancing_strategy=self.load_balancing_strategy,
+            reinitialize_steps=self.reinitialize_steps,
+            retry=self.retry,
+            lock=self._lock,
+            transaction=transaction,
+            event_dispatcher=self._event_dispatcher,
+            policy_resolver=self._policy_resolver,
+            encoding=self.encoder.encoding,
+            encoding_errors=self.encoder.encoding_errors,
+            decode_responses=self.encoder.decode_responses,
+        )
+        if self._slot_table is self.nodes_manager.slots_cache:
+            # route with this client's tables instead of building them again
+            _native._share_router(pipe, self)
+            pipe._router_ready = True
+        return pipe
 
     def lock(self, name: str, timeout: Optional[float] = None, sleep: float = 0.1,
              blocking: bool = True, blocking_timeout: Optional[float] = None,
@@ -984,9 +1006,25 @@ class RedisCluster(_native.ClusterBase, AbstractRedisCluster, RedisClusterComman
         setattr(self, funcname, func)
 
     def transaction(self, func: Callable, *watches: Any, **kwargs: Any) -> Any:
-        """Transactions need ClusterPipeline, not built yet (raises
-        RedisClusterException)."""
-        self.pipeline(True, kwargs.pop("shard_hint", None))
+        """Run ``func(pipe)`` in a WATCH/MULTI/EXEC transaction on ``watches``
+        (keys of one slot), calling it again whenever a watched key changed;
+        returns EXEC's results, or with ``value_from_callable=True`` what
+        ``func`` returned.  ``watch_delay`` seconds are slept between tries."""
+        shard_hint = kwargs.pop("shard_hint", None)
+        value_from_callable = kwargs.pop("value_from_callable", False)
+        watch_delay = kwargs.pop("watch_delay", None)
+        with self.pipeline(True, shard_hint) as pipe:
+            while True:
+                try:
+                    if watches:
+                        pipe.watch(*watches)
+                    func_value = func(pipe)
+                    exec_value = pipe.execute()
+                    return func_value if value_from_callable else exec_value
+                except WatchError:
+                    if watch_delay is not None and watch_delay > 0:
+                        time.sleep(watch_delay)
+                    continue
 
     # Redis Stack module accessors, as on Redis: not part of redis_native yet
     def _module_unsupported(self, name: str) -> Any:
@@ -1437,3 +1475,789 @@ class NodesManager:
                     if name == get_node_name(conn_args.get("host"), conn_args.get("port")):
                         return node
         return None
+
+
+# =====================================================================
+# ClusterPipeline, cluster transactions and ClusterPubSub
+# =====================================================================
+#
+# How a cluster pipeline runs (PipelineStrategy._send_cluster_commands):
+# the queued (args, options) commands are grouped by node in C
+# (_native._route_stack: the C router's rules, so a keyed command costs a
+# hash and a table read); what the router leaves alone (explicit
+# target_nodes, flags, policies, replica reads) is routed here as redis-py
+# routes it.  One connection per node is taken from the node's pool, and
+# _native._roundtrip_many writes each node's commands in one packed write
+# and waits on all the sockets at once (one poll(), GIL released).  Each
+# reply becomes a result through the node client's _command_result, the
+# same step as Pipeline's.  The commands that failed with MOVED, ASK,
+# TRYAGAIN or a connection error are then run again one by one through
+# RedisCluster.execute_command, which follows the redirection, as redis-py
+# does.  A node whose connection or client was replaced (the stand-in rule)
+# is written with send_packed_command and read with parse_response instead.
+
+import sys  # noqa: E402
+from abc import ABC, abstractmethod  # noqa: E402
+from copy import copy  # noqa: E402
+from itertools import chain  # noqa: E402
+from typing import Set  # noqa: E402
+
+from .client import PubSub, _CallbackMemo  # noqa: E402
+from .commands.helpers import EMPTY_RESPONSE as _EMPTY_RESPONSE  # noqa: E402
+from .event import AfterPubSubConnectionInstantiationEvent  # noqa: E402
+from .exceptions import ExecAbortError, InvalidPipelineStack  # noqa: E402
+
+__all__ += ["ClusterPipeline", "ClusterPubSub", "PipelineCommand", "NodeCommands",
+            "PipelineStrategy", "TransactionStrategy"]
+
+
+class ClusterPipeline(RedisCluster):
+    """A pipeline on a Redis Cluster, as redis-py's ``ClusterPipeline``
+    (``RedisCluster.pipeline()``).
+
+    Commands are queued and :meth:`execute` returns their results in the
+    order queued.  Each node receives its commands in one write and the nodes
+    work in parallel.  Commands answered with MOVED, ASK or TRYAGAIN, or lost
+    to a connection error, are run again one by one, redirections followed.
+    An error reply does not stop the others: ``execute()`` raises the first
+    one (``raise_on_error=False`` returns it in place of the result).
+    Commands that need several nodes or have no key (``mget``, ``keys``,
+    ``rename``...) are refused with RedisClusterException, as in redis-py.
+
+    With ``transaction=True`` every command must have keys of one slot: the
+    block runs in MULTI/EXEC on that slot's primary, with WATCH/MULTI as on
+    a single-node pipeline.
+    """
+
+    ERRORS_ALLOW_RETRY = (ConnectionError, TimeoutError, MovedError, AskError, TryAgainError)
+
+    NO_SLOTS_COMMANDS = {"UNWATCH"}
+    IMMEDIATE_EXECUTE_COMMANDS = {"WATCH", "UNWATCH"}
+    UNWATCH_COMMANDS = {"DISCARD", "EXEC", "UNWATCH"}
+
+    @deprecated_args(args_to_warn=["cluster_error_retry_attempts"],
+                     reason="Please configure the 'retry' object instead", version="6.0.0")
+    def __init__(
+        self,
+        nodes_manager: "NodesManager",
+        commands_parser: "CommandsParser",
+        result_callbacks: Optional[Dict[str, Callable]] = None,
+        cluster_response_callbacks: Optional[Dict[str, Callable]] = None,
+        startup_nodes: Optional[List["ClusterNode"]] = None,
+        read_from_replicas: bool = False,
+        load_balancing_strategy: Optional["LoadBalancingStrategy"] = None,
+        cluster_error_retry_attempts: int = 3,
+        reinitialize_steps: int = 5,
+        retry: Optional[Retry] = None,
+        lock: Any = None,
+        transaction: bool = False,
+        policy_resolver: PolicyResolver = StaticPolicyResolver(),
+        event_dispatcher: Optional[EventDispatcher] = None,
+        **kwargs: Any,
+    ):
+        """Built by :meth:`RedisCluster.pipeline`; shares the cluster
+        client's ``nodes_manager`` (nodes, slot table, connection pools)."""
+        # RedisCluster.__init__ is not called: the pipeline uses the client's
+        # topology instead of discovering its own
+        self.command_stack: List[Any] = []
+        self.scripts: Set[Any] = set()
+        self.nodes_manager = nodes_manager
+        self.commands_parser = commands_parser
+        self.refresh_table_asap = False
+        self.result_callbacks = result_callbacks or self.__class__.RESULT_CALLBACKS.copy()
+        self.startup_nodes = startup_nodes if startup_nodes else []
+        self.read_from_replicas = read_from_replicas
+        self.load_balancing_strategy = load_balancing_strategy
+        self.command_flags = self.__class__.COMMAND_FLAGS.copy()
+        self.node_flags = self.__class__.NODE_FLAGS.copy()
+        self.cluster_response_callbacks = (
+            cluster_response_callbacks if cluster_response_callbacks is not None
+            else CaseInsensitiveDict(self.__class__.CLUSTER_COMMANDS_RESPONSE_CALLBACKS))
+        self.reinitialize_counter = 0
+        self.reinitialize_steps = reinitialize_steps
+        if retry is not None:
+            self.retry = retry
+        else:
+            self.retry = Retry(backoff=ExponentialWithJitterBackoff(base=1, cap=10),
+                               retries=cluster_error_retry_attempts)
+        self.encoder = Encoder(kwargs.get("encoding", "utf-8"),
+                               kwargs.get("encoding_errors", "strict"),
+                               kwargs.get("decode_responses", False))
+        self._key_encoding = self.encoder.encoding
+        self._key_encoding_errors = self.encoder.encoding_errors
+        if lock is None:
+            lock = threading.RLock()
+        self._lock = lock
+        self._aggregate_nodes = None
+        self.parent_execute_command = super().execute_command
+        self._command_flags_mapping: Dict[str, Union[RequestPolicy, ResponsePolicy]] = {
+            self.__class__.RANDOM: RequestPolicy.DEFAULT_KEYLESS,
+            self.__class__.PRIMARIES: RequestPolicy.ALL_SHARDS,
+            self.__class__.ALL_NODES: RequestPolicy.ALL_NODES,
+            self.__class__.REPLICAS: RequestPolicy.ALL_REPLICAS,
+            self.__class__.DEFAULT_NODE: RequestPolicy.DEFAULT_NODE,
+            SLOT_ID: RequestPolicy.DEFAULT_KEYED,
+        }
+        self._policies_callback_mapping: Dict[Union[RequestPolicy, ResponsePolicy], Callable] = {
+            RequestPolicy.DEFAULT_KEYLESS:
+                lambda command_name: [self.get_random_primary_or_all_nodes(command_name)],
+            RequestPolicy.DEFAULT_KEYED:
+                lambda command, *args: self.get_nodes_from_slot(command, *args),
+            RequestPolicy.DEFAULT_NODE: lambda: [self.get_default_node()],
+            RequestPolicy.ALL_SHARDS: self.get_primaries,
+            RequestPolicy.ALL_NODES: self.get_nodes,
+            RequestPolicy.ALL_REPLICAS: self.get_replicas,
+            RequestPolicy.MULTI_SHARD:
+                lambda *args, **kwargs: self._split_multi_shard_command(*args, **kwargs),
+            RequestPolicy.SPECIAL: self.get_special_nodes,
+            ResponsePolicy.DEFAULT_KEYLESS: lambda res: res,
+            ResponsePolicy.DEFAULT_KEYED: lambda res: res,
+        }
+        self._policy_resolver = policy_resolver
+        self._event_dispatcher = event_dispatcher if event_dispatcher is not None \
+            else EventDispatcher()
+        # the C router's tables: set by RedisCluster.pipeline(), else built
+        # on first use (_ensure_router)
+        self._router_ready = False
+        self._execution_strategy: "ExecutionStrategy" = (
+            PipelineStrategy(self) if not transaction else TransactionStrategy(self))
+
+    def _ensure_router(self) -> None:
+        if not self._router_ready:
+            self._slot_table = self.nodes_manager.slots_cache
+            self._read_commands = set(READ_COMMANDS)
+            self._key_specs = self._router_key_specs()
+            self._router_ready = True
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}"
+
+    def __enter__(self) -> "ClusterPipeline":
+        return self
+
+    def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> None:
+        self.reset()
+
+    def __del__(self) -> None:
+        try:
+            self.reset()
+        except Exception:
+            pass
+
+    def __len__(self) -> int:
+        return len(self._execution_strategy.command_queue)
+
+    def __bool__(self) -> bool:
+        """A pipeline is true even when no command is queued."""
+        return True
+
+    def close(self) -> None:
+        """Same as :meth:`reset`: the nodes' pools belong to the cluster client."""
+        self.reset()
+
+    def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        """Queue a command (a transaction runs WATCH, and the commands between
+        WATCH and MULTI, at once)."""
+        return self._execution_strategy.execute_command(*args, **kwargs)
+
+    def pipeline_execute_command(self, *args: Any, **options: Any) -> Any:
+        """Queue a command; returns the pipeline so that calls chain."""
+        return self._execution_strategy.execute_command(*args, **options)
+
+    def annotate_exception(self, exception: Exception, number: int, command: Any) -> None:
+        """Prefix ``exception``'s message with the command's position and text."""
+        self._execution_strategy.annotate_exception(exception, number, command)
+
+    def execute(self, raise_on_error: bool = True) -> List[Any]:
+        """Run the queued commands; their results in the order queued.  The
+        pipeline is empty (and usable) again afterwards."""
+        try:
+            return self._execution_strategy.execute(raise_on_error)
+        finally:
+            self.reset()
+
+    def reset(self) -> None:
+        """Forget the queued commands (and end a transaction's WATCH)."""
+        self._execution_strategy.reset()
+        self.scripts = set()
+
+    def send_cluster_commands(self, stack: List["PipelineCommand"], raise_on_error: bool = True,
+                              allow_redirections: bool = True) -> List[Any]:
+        """Run ``stack`` (:class:`PipelineCommand` objects); each command's
+        ``result`` is set and the results are returned in ``position`` order.
+        ``allow_redirections=False`` leaves MOVED/ASK/TRYAGAIN and connection
+        errors as results instead of running those commands again."""
+        return self._execution_strategy.send_cluster_commands(
+            stack, raise_on_error=raise_on_error, allow_redirections=allow_redirections)
+
+    def exists(self, *keys: Any) -> Any:
+        return self._execution_strategy.exists(*keys)
+
+    def eval(self) -> Any:
+        """Not available in a cluster pipeline (RedisClusterException)."""
+        return self._execution_strategy.eval()
+
+    def multi(self) -> None:
+        """Start the transaction's block after WATCH (transactions only)."""
+        self._execution_strategy.multi()
+
+    def load_scripts(self) -> None:
+        """Make sure every primary knows the scripts queued with
+        :class:`Script` objects (SCRIPT EXISTS, then SCRIPT LOAD)."""
+        self._execution_strategy.load_scripts()
+
+    def discard(self) -> None:
+        self._execution_strategy.discard()
+
+    def watch(self, *names: Any) -> Any:
+        """WATCH ``names`` (transactions only; keys of one slot)."""
+        return self._execution_strategy.watch(*names)
+
+    def unwatch(self) -> Any:
+        """UNWATCH (transactions only)."""
+        return self._execution_strategy.unwatch()
+
+    def script_load_for_pipeline(self, *args: Any, **kwargs: Any) -> Any:
+        return self._execution_strategy.script_load_for_pipeline(*args, **kwargs)
+
+    def delete(self, *names: Any) -> Any:
+        return self._execution_strategy.delete(*names)
+
+    def unlink(self, *names: Any) -> Any:
+        return self._execution_strategy.unlink(*names)
+
+    def evalsha(self, sha: str, numkeys: int, *keys_and_args: Any) -> Any:
+        """Only for :class:`Script` objects run on the pipeline (their scripts
+        are loaded on every primary by ``execute()``); a bare EVALSHA is
+        refused as in redis-py."""
+        if any(s.sha == sha for s in self.scripts):
+            return self.execute_command("EVALSHA", sha, numkeys, *keys_and_args)
+        return block_pipeline_command("evalsha")()
+
+
+def block_pipeline_command(name: str) -> Callable[..., Any]:
+    """A method refusing ``name`` in a cluster pipeline (RedisClusterException)."""
+
+    def inner(*args: Any, **kwargs: Any) -> Any:
+        raise RedisClusterException(
+            f"ERROR: Calling pipelined function {name} is blocked "
+            f"when running redis in cluster mode...")
+
+    return inner
+
+
+# The commands redis-py refuses in a cluster pipeline (several nodes, no key,
+# or server-wide)
+PIPELINE_BLOCKED_COMMANDS = (
+    "BGREWRITEAOF", "BGSAVE", "BITOP", "BRPOPLPUSH", "CLIENT GETNAME", "CLIENT KILL",
+    "CLIENT LIST", "CLIENT SETNAME", "CLIENT", "CONFIG GET", "CONFIG RESETSTAT",
+    "CONFIG REWRITE", "CONFIG SET", "CONFIG", "DBSIZE", "ECHO", "EVALSHA", "FLUSHALL",
+    "FLUSHDB", "INFO", "KEYS", "LASTSAVE", "MGET", "MGET NONATOMIC", "MOVE", "MSET",
+    "MSETEX", "MSET NONATOMIC", "MSETNX", "PFCOUNT", "PFMERGE", "PING", "PUBLISH",
+    "RANDOMKEY", "READONLY", "READWRITE", "RENAME", "RENAMENX", "RPOPLPUSH", "SAVE", "SCAN",
+    "SCRIPT EXISTS", "SCRIPT FLUSH", "SCRIPT KILL", "SCRIPT LOAD", "SCRIPT", "SDIFF",
+    "SDIFFSTORE", "SENTINEL GET MASTER ADDR BY NAME", "SENTINEL MASTER", "SENTINEL MASTERS",
+    "SENTINEL MONITOR", "SENTINEL REMOVE", "SENTINEL SENTINELS", "SENTINEL SET",
+    "SENTINEL SLAVES", "SENTINEL", "SHUTDOWN", "SINTER", "SINTERSTORE", "SLAVEOF",
+    "SLOWLOG GET", "SLOWLOG LEN", "SLOWLOG RESET", "SLOWLOG", "SMOVE", "SORT", "SUNION",
+    "SUNIONSTORE", "TIME",
+)
+for _blocked in PIPELINE_BLOCKED_COMMANDS:
+    _blocked = _blocked.replace(" ", "_").lower()
+    if _blocked != "evalsha":       # evalsha: Script objects only, see above
+        setattr(ClusterPipeline, _blocked, block_pipeline_command(_blocked))
+del _blocked
+
+
+class PipelineCommand:
+    """One queued command of :meth:`ClusterPipeline.send_cluster_commands`:
+    its arguments, options, position in the stack and, once run, result."""
+
+    def __init__(self, args: Tuple, options: Optional[Dict[str, Any]] = None,
+                 position: Optional[int] = None) -> None:
+        self.args = args
+        if options is None:
+            options = {}
+        self.options = options
+        self.position = position
+        self.result: Any = None
+        self.node: Optional[ClusterNode] = None
+        self.asking = False
+        self.command_policies: Optional[CommandPolicies] = None
+
+
+class NodeCommands:
+    """One node's share of a pipeline on the Python path (a connection or
+    node client whose methods were replaced): written with
+    ``send_packed_command``, read with the node client's ``parse_response``,
+    as redis-py does."""
+
+    def __init__(self, parse_response: Callable, connection_pool: ConnectionPool,
+                 connection: Connection) -> None:
+        self.parse_response = parse_response
+        self.connection_pool = connection_pool
+        self.connection = connection
+        self.commands: List[PipelineCommand] = []
+
+    def append(self, c: PipelineCommand) -> None:
+        self.commands.append(c)
+
+    def write(self) -> None:
+        """Send every command in one write; a connection error becomes
+        every command's result."""
+        connection = self.connection
+        commands = self.commands
+        for c in commands:
+            c.result = None
+        try:
+            connection.send_packed_command(connection.pack_commands([c.args for c in commands]))
+        except (ConnectionError, TimeoutError) as e:
+            for c in commands:
+                c.result = e
+
+    def read(self) -> None:
+        """Read each command's reply (an error reply becomes its result; a
+        connection error, every unread command's)."""
+        connection = self.connection
+        for c in self.commands:
+            if c.result is None:
+                try:
+                    c.result = self.parse_response(connection, c.args[0], **c.options)
+                except (ConnectionError, TimeoutError) as e:
+                    for c in self.commands:
+                        c.result = e
+                    return
+                except RedisError:
+                    c.result = sys.exc_info()[1]
+
+
+class ExecutionStrategy(ABC):
+    """How a :class:`ClusterPipeline` runs: :class:`PipelineStrategy` or
+    :class:`TransactionStrategy`."""
+
+    @property
+    @abstractmethod
+    def command_queue(self) -> Any: ...
+
+    @abstractmethod
+    def execute_command(self, *args: Any, **kwargs: Any) -> Any: ...
+
+    @abstractmethod
+    def annotate_exception(self, exception: Exception, number: int, command: Any) -> None: ...
+
+    @abstractmethod
+    def pipeline_execute_command(self, *args: Any, **options: Any) -> Any: ...
+
+    @abstractmethod
+    def execute(self, raise_on_error: bool = True) -> List[Any]: ...
+
+    @abstractmethod
+    def send_cluster_commands(self, stack: Any, raise_on_error: bool = True,
+                              allow_redirections: bool = True) -> Any: ...
+
+    @abstractmethod
+    def reset(self) -> None: ...
+
+    @abstractmethod
+    def exists(self, *keys: Any) -> Any: ...
+
+    @abstractmethod
+    def eval(self) -> Any: ...
+
+    @abstractmethod
+    def multi(self) -> None: ...
+
+    @abstractmethod
+    def load_scripts(self) -> None: ...
+
+    @abstractmethod
+    def watch(self, *names: Any) -> Any: ...
+
+    @abstractmethod
+    def unwatch(self) -> Any: ...
+
+    @abstractmethod
+    def script_load_for_pipeline(self, *args: Any, **kwargs: Any) -> Any: ...
+
+    @abstractmethod
+    def delete(self, *names: Any) -> Any: ...
+
+    @abstractmethod
+    def unlink(self, *names: Any) -> Any: ...
+
+    @abstractmethod
+    def discard(self) -> None: ...
+
+
+class AbstractStrategy(ExecutionStrategy):
+    """What both strategies share.  The queue holds ``(args, options)``
+    pairs, as a single-node Pipeline's ``command_stack`` does."""
+
+    def __init__(self, pipe: ClusterPipeline) -> None:
+        self._command_queue: List[Tuple[Tuple, Dict[str, Any]]] = []
+        self._pipe = pipe
+        self._nodes_manager = self._pipe.nodes_manager
+
+    @property
+    def command_queue(self) -> List[Tuple[Tuple, Dict[str, Any]]]:
+        return self._command_queue
+
+    @command_queue.setter
+    def command_queue(self, queue: List[Any]) -> None:
+        self._command_queue = queue
+
+    @abstractmethod
+    def execute_command(self, *args: Any, **kwargs: Any) -> Any: ...
+
+    def pipeline_execute_command(self, *args: Any, **options: Any) -> ClusterPipeline:
+        self._command_queue.append((args, options))
+        return self._pipe
+
+    @abstractmethod
+    def execute(self, raise_on_error: bool = True) -> List[Any]: ...
+
+    @abstractmethod
+    def send_cluster_commands(self, stack: Any, raise_on_error: bool = True,
+                              allow_redirections: bool = True) -> Any: ...
+
+    @abstractmethod
+    def reset(self) -> None: ...
+
+    def exists(self, *keys: Any) -> Any:
+        return self.execute_command("EXISTS", *keys)
+
+    def eval(self) -> Any:
+        raise RedisClusterException("method eval() is not implemented")
+
+    def load_scripts(self) -> None:
+        scripts = list(self._pipe.scripts)
+        if not scripts:
+            return
+        run = self._pipe.parent_execute_command
+        shas = [s.sha for s in scripts]
+        # SCRIPT EXISTS/LOAD go to every primary (True only if all have it)
+        exists = run("SCRIPT EXISTS", *shas)
+        for s, exist in zip(scripts, exists):
+            if not exist:
+                s.sha = run("SCRIPT LOAD", s.script)
+
+    def script_load_for_pipeline(self, *args: Any, **kwargs: Any) -> Any:
+        raise RedisClusterException("method script_load_for_pipeline() is not implemented")
+
+    def annotate_exception(self, exception: Exception, number: int, command: Any) -> None:
+        cmd = " ".join(map(safe_str, command))
+        msg = (f"Command # {number} ({truncate_text(cmd)}) of pipeline "
+               f"caused error: {exception.args[0]}")
+        exception.args = (msg,) + exception.args[1:]
+
+
+def _fast_node(redis_node: Redis, connection: Any) -> bool:
+    """C may do the node's I/O: nothing on the way replaced (the stand-in
+    rule), and a plain socket (TLS connections are read by their own path)."""
+    return (_native._stands_in(connection) and _native._stands_in(redis_node)
+            and not getattr(connection, "_uses_tls", False))
+
+
+class PipelineStrategy(AbstractStrategy):
+    """A cluster pipeline without transaction: every node in parallel."""
+
+    def __init__(self, pipe: ClusterPipeline) -> None:
+        super().__init__(pipe)
+        self.command_flags = pipe.command_flags
+
+    def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        self._command_queue.append((args, kwargs))
+        return self._pipe
+
+    def execute(self, raise_on_error: bool = True) -> List[Any]:
+        stack = self._command_queue
+        if not stack:
+            return []
+        try:
+            if self._pipe.scripts:
+                self.load_scripts()
+            return self._send_with_retries(stack, raise_on_error, True)[0]
+        finally:
+            self.reset()
+
+    def reset(self) -> None:
+        self._command_queue = []
+
+    def send_cluster_commands(self, stack: List[PipelineCommand], raise_on_error: bool = True,
+                              allow_redirections: bool = True) -> List[Any]:
+        if not stack:
+            return []
+        ordered = sorted(stack, key=lambda c: c.position)
+        results, policies = self._send_with_retries(
+            [(c.args, c.options) for c in ordered], False, allow_redirections)
+        for c, r in zip(ordered, results):
+            c.result = r
+            c.command_policies = policies.get(id(c.options), c.command_policies)
+        if raise_on_error:
+            for c in ordered:
+                if isinstance(c.result, Exception):
+                    self.annotate_exception(c.result, c.position + 1, c.args)
+                    raise c.result
+        return results
+
+    def _send_with_retries(self, commands: List[Tuple[Tuple, Dict[str, Any]]],
+                           raise_on_error: bool, allow_redirections: bool
+                           ) -> Tuple[List[Any], Dict[int, CommandPolicies]]:
+        """Run ``commands``; the whole attempt again (on a refreshed
+        topology) after a connection error, CLUSTERDOWN or an uncovered slot
+        while taking connections or routing, as often as ``retry`` allows."""
+        retry_attempts = self._pipe.retry.get_retries()
+        while True:
+            try:
+                return self._send_cluster_commands(commands, raise_on_error, allow_redirections)
+            except RedisCluster.ERRORS_ALLOW_RETRY:
+                if retry_attempts > 0:
+                    retry_attempts -= 1
+                    continue
+                raise
+
+    def _route_in_python(self, args: Tuple, options: Dict[str, Any]
+                         ) -> Tuple["ClusterNode", CommandPolicies]:
+        """The node of one command the C router left alone, and its policies
+        (redis-py's rules: explicit target_nodes, routing flags, policies,
+        keys; one node at most)."""
+        pipe = self._pipe
+        command_policies = pipe._policy_resolver.resolve(args[0].lower())
+        passed_targets = options.pop("target_nodes", None)
+        if passed_targets and not self._is_nodes_flag(passed_targets):
+            target_nodes = self._parse_target_nodes(passed_targets)
+            if not command_policies:
+                command_policies = CommandPolicies()
+        else:
+            if not command_policies:
+                command = args[0].upper()
+                if len(args) >= 2 and f"{args[0]} {args[1]}".upper() in pipe.command_flags:
+                    command = f"{args[0]} {args[1]}".upper()
+                command_flag = self.command_flags.get(command)
+                if not command_flag:
+                    keys = pipe._get_command_keys(*args) if pipe.get_default_node() else None
+                    if not keys:
+                        command_policies = CommandPolicies()
+                    else:
+                        command_policies = CommandPolicies(
+                            request_policy=RequestPolicy.DEFAULT_KEYED,
+                            response_policy=ResponsePolicy.DEFAULT_KEYED)
+                elif command_flag in pipe._command_flags_mapping:
+                    command_policies = CommandPolicies(
+                        request_policy=pipe._command_flags_mapping[command_flag])
+                else:
+                    command_policies = CommandPolicies()
+            target_nodes = self._determine_nodes(
+                *args, request_policy=command_policies.request_policy,
+                node_flag=passed_targets)
+            if not target_nodes:
+                raise RedisClusterException(f"No targets were found to execute {args} command on")
+        if len(target_nodes) > 1:
+            raise RedisClusterException(f"Too many targets for command {args}")
+        return list(target_nodes)[0], command_policies
+
+    def _send_cluster_commands(self, commands: List[Tuple[Tuple, Dict[str, Any]]],
+                               raise_on_error: bool = True, allow_redirections: bool = True
+                               ) -> Tuple[List[Any], Dict[int, CommandPolicies]]:
+        pipe = self._pipe
+        pipe._ensure_router()
+        n = len(commands)
+        results: List[Any] = [None] * n
+        errors: List[int] = []          # positions whose result is an exception
+        retry: List[int] = []           # ... that may be run again
+        policies: Dict[int, CommandPolicies] = {}    # id(options) -> policies (Python-routed)
+        python_routed: List[int] = []
+
+        groups, unrouted = _native._route_stack(pipe, commands)
+        by_name: Dict[str, List[Any]] = {}
+        for entry in groups:
+            by_name[entry[0].name] = entry
+        if unrouted:
+            touched = set()
+            for i in unrouted:
+                args, options = commands[i]
+                node, command_policies = self._route_in_python(args, options)
+                policies[id(options)] = command_policies
+                python_routed.append(i)
+                entry = by_name.get(node.name)
+                if entry is None:
+                    entry = by_name[node.name] = [node, [], []]
+                entry[1].append(i)
+                entry[2].append(commands[i])
+                touched.add(node.name)
+            for name in touched:
+                entry = by_name[name]
+                if len(entry[1]) > 1:
+                    # keep each node's commands in queue order
+                    order = sorted(range(len(entry[1])), key=entry[1].__getitem__)
+                    entry[1] = [entry[1][k] for k in order]
+                    entry[2] = [entry[2][k] for k in order]
+
+        default_node = pipe.get_default_node()
+        is_default_node = any(entry[0] == default_node for entry in by_name.values())
+
+        # one connection per node
+        taken: List[Tuple[List[Any], Redis, Any]] = []
+        try:
+            for entry in by_name.values():
+                redis_node = pipe.get_redis_connection(entry[0])
+                try:
+                    connection = get_connection(redis_node)
+                except (ConnectionError, TimeoutError):
+                    for _, rn, conn in taken:
+                        rn.connection_pool.release(conn)
+                    taken = []
+                    self._nodes_manager.initialize()
+                    if is_default_node:
+                        pipe.replace_default_node()
+                    raise
+                taken.append((entry, redis_node, connection))
+
+            fast = [t for t in taken if _fast_node(t[1], t[2])]
+            slow = [t for t in taken if not _fast_node(t[1], t[2])]
+            slow_nodes = []
+            for entry, redis_node, connection in slow:
+                nc = NodeCommands(redis_node.parse_response, redis_node.connection_pool,
+                                  connection)
+                for i, (args, options) in zip(entry[1], entry[2]):
+                    nc.append(PipelineCommand(args, options, i))
+                nc.write()
+                slow_nodes.append(nc)
+            outcomes = _native._roundtrip_many([(t[2], t[0][2]) for t in fast])
+            for nc in slow_nodes:
+                nc.read()
+        except BaseException:
+            # replies may be owed: never hand such a connection on
+            for _, _, connection in taken:
+                connection.disconnect()
+            raise
+        finally:
+            for _, redis_node, connection in taken:
+                redis_node.connection_pool.release(connection)
+
+        retryable = ClusterPipeline.ERRORS_ALLOW_RETRY
+        for (entry, redis_node, _), outcome in zip(fast, outcomes):
+            positions = entry[1]
+            if isinstance(outcome, BaseException):
+                if not isinstance(outcome, Exception):
+                    raise outcome
+                for i in positions:
+                    results[i] = outcome
+                errors += positions
+                if isinstance(outcome, retryable):
+                    retry += positions
+                continue
+            result = redis_node._command_result
+            callbacks = _CallbackMemo(redis_node.response_callbacks)
+            for i, reply, (args, options) in zip(positions, outcome, entry[2]):
+                try:
+                    results[i] = result(reply, args[0], options, callbacks)
+                except RedisError as e:
+                    results[i] = e
+                    errors.append(i)
+                    if isinstance(e, retryable):
+                        retry.append(i)
+        for nc in slow_nodes:
+            for c in nc.commands:
+                results[c.position] = c.result
+                if isinstance(c.result, Exception):
+                    errors.append(c.position)
+                    if isinstance(c.result, retryable):
+                        retry.append(c.position)
+
+        if retry and allow_redirections:
+            # run these again one by one through the cluster client, which
+            # follows MOVED/ASK and retries connection errors
+            pipe.reinitialize_counter += 1
+            if pipe._should_reinitialized():
+                self._nodes_manager.initialize()
+                if is_default_node:
+                    pipe.replace_default_node()
+            retry.sort()
+            retried = set(retry)
+            for i in retry:
+                args, options = commands[i]
+                try:
+                    results[i] = pipe.parent_execute_command(*args, **options)
+                except RedisError as e:
+                    results[i] = e
+                    continue
+            errors = [i for i in errors if i not in retried or isinstance(results[i], Exception)]
+        else:
+            retried = set()
+
+        # cluster-level callbacks: only commands routed here can have one (the
+        # C router leaves commands with a cluster callback to Python)
+        callbacks = pipe.cluster_response_callbacks
+        for i in python_routed:
+            args, options = commands[i]
+            if args[0] in callbacks and i not in retried and not isinstance(results[i], Exception):
+                options.pop("keys", None)
+                results[i] = pipe._policies_callback_mapping[
+                    policies[id(options)].response_policy
+                ](callbacks[args[0]](results[i], **options))
+
+        if raise_on_error and errors:
+            i = min(errors)
+            self.annotate_exception(results[i], i + 1, commands[i][0])
+            raise results[i]
+        return results, policies
+
+    def _is_nodes_flag(self, target_nodes: Any) -> bool:
+        return isinstance(target_nodes, str) and target_nodes in self._pipe.node_flags
+
+    def _parse_target_nodes(self, target_nodes: Any) -> Any:
+        return self._pipe._parse_target_nodes(target_nodes)
+
+    def _determine_nodes(self, *args: Any, request_policy: RequestPolicy,
+                         **kwargs: Any) -> List["ClusterNode"]:
+        pipe = self._pipe
+        command = args[0].upper()
+        if len(args) >= 2 and f"{args[0]} {args[1]}".upper() in pipe.command_flags:
+            command = f"{args[0]} {args[1]}".upper()
+        # redis-py passes the flag as node_flag and reads nodes_flag: a
+        # flag given as target_nodes falls back to the command's own routing
+        nodes_flag = kwargs.pop("nodes_flag", None)
+        command_flag = nodes_flag if nodes_flag is not None else pipe.command_flags.get(command)
+        if command_flag in pipe._command_flags_mapping:
+            request_policy = pipe._command_flags_mapping[command_flag]
+        policy_callback = pipe._policies_callback_mapping[request_policy]
+        if request_policy == RequestPolicy.DEFAULT_KEYED:
+            nodes = policy_callback(command, *args)
+        elif request_policy == RequestPolicy.MULTI_SHARD:
+            nodes = policy_callback(*args, **kwargs)
+        elif request_policy == RequestPolicy.DEFAULT_KEYLESS:
+            nodes = policy_callback(args[0])
+        else:
+            nodes = policy_callback()
+        if args[0].lower() == "ft.aggregate":
+            self._aggregate_nodes = nodes
+        return nodes
+
+    def multi(self) -> None:
+        raise RedisClusterException(
+            "method multi() is not supported outside of transactional context")
+
+    def discard(self) -> None:
+        raise RedisClusterException(
+            "method discard() is not supported outside of transactional context")
+
+    def watch(self, *names: Any) -> Any:
+        raise RedisClusterException(
+            "method watch() is not supported outside of transactional context")
+
+    def unwatch(self, *names: Any) -> Any:
+        raise RedisClusterException(
+            "method unwatch() is not supported outside of transactional context")
+
+    def delete(self, *names: Any) -> Any:
+        if len(names) != 1:
+            raise RedisClusterException(
+                "deleting multiple keys is not implemented in pipeline command")
+        return self.execute_command("DEL", names[0])
+
+    def unlink(self, *names: Any) -> Any:
+        if len(names) != 1:
+            raise RedisClusterException(
+                "unlinking multiple keys is not implemented in pipeline command")
+        return self.execute_command("UNLINK", names[0])
