@@ -1496,16 +1496,17 @@ class NodesManager:
 # does.  A node whose connection or client was replaced (the stand-in rule)
 # is written with send_packed_command and read with parse_response instead.
 
+import select  # noqa: E402
 import sys  # noqa: E402
 from abc import ABC, abstractmethod  # noqa: E402
 from copy import copy  # noqa: E402
 from itertools import chain  # noqa: E402
-from typing import Set  # noqa: E402
+from typing import Iterator, Set  # noqa: E402
 
 from .client import PubSub, _CallbackMemo  # noqa: E402
 from .commands.helpers import EMPTY_RESPONSE as _EMPTY_RESPONSE  # noqa: E402
 from .event import AfterPubSubConnectionInstantiationEvent  # noqa: E402
-from .exceptions import ExecAbortError, InvalidPipelineStack  # noqa: E402
+from .exceptions import ExecAbortError, InvalidPipelineStack, PubSubError  # noqa: E402
 
 __all__ += ["ClusterPipeline", "ClusterPubSub", "PipelineCommand", "NodeCommands",
             "PipelineStrategy", "TransactionStrategy"]
@@ -2261,3 +2262,612 @@ class PipelineStrategy(AbstractStrategy):
             raise RedisClusterException(
                 "unlinking multiple keys is not implemented in pipeline command")
         return self.execute_command("UNLINK", names[0])
+
+
+class TransactionStrategy(AbstractStrategy):
+    """A cluster transaction: every key in one slot, MULTI/EXEC on that
+    slot's primary over one connection (kept from the first WATCH to EXEC)."""
+
+    NO_SLOTS_COMMANDS = {"UNWATCH"}
+    IMMEDIATE_EXECUTE_COMMANDS = {"WATCH", "UNWATCH"}
+    UNWATCH_COMMANDS = {"DISCARD", "EXEC", "UNWATCH"}
+    SLOT_REDIRECT_ERRORS = (AskError, MovedError)
+    CONNECTION_ERRORS = (ConnectionError, OSError, ClusterDownError, SlotNotCoveredError)
+
+    def __init__(self, pipe: ClusterPipeline) -> None:
+        super().__init__(pipe)
+        self._explicit_transaction = False
+        self._watching = False
+        self._pipeline_slots: Set[int] = set()
+        self._transaction_connection: Optional[Connection] = None
+        self._executing = False
+        self._retry = copy(self._pipe.retry)
+        self._retry.update_supported_errors(
+            RedisCluster.ERRORS_ALLOW_RETRY + self.SLOT_REDIRECT_ERRORS)
+
+    def _get_client_and_connection_for_transaction(self) -> Tuple[Redis, Connection]:
+        """The primary of the transaction's slot and the connection kept for
+        the whole transaction (a WATCH only holds on the connection that
+        sent it)."""
+        if not self._pipeline_slots:
+            raise RedisClusterException(
+                "At least a command with a key is needed to identify a node")
+        node = self._nodes_manager.get_node_from_slot(list(self._pipeline_slots)[0], False)
+        redis_node = self._pipe.get_redis_connection(node)
+        if self._transaction_connection:
+            if not redis_node.connection_pool.owns_connection(self._transaction_connection):
+                previous_node = self._nodes_manager.find_connection_owner(
+                    self._transaction_connection)
+                if previous_node is not None and previous_node.redis_connection:
+                    previous_node.redis_connection.connection_pool.release(
+                        self._transaction_connection)
+                self._transaction_connection = None
+        if not self._transaction_connection:
+            self._transaction_connection = get_connection(redis_node)
+        return redis_node, self._transaction_connection
+
+    def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        slot_number: Optional[int] = None
+        if args[0] not in ClusterPipeline.NO_SLOTS_COMMANDS:
+            slot_number = self._pipe.determine_slot(*args)
+        if ((self._watching or args[0] in self.IMMEDIATE_EXECUTE_COMMANDS)
+                and not self._explicit_transaction):
+            if args[0] == "WATCH":
+                self._validate_watch()
+            if slot_number is not None:
+                if self._pipeline_slots and slot_number not in self._pipeline_slots:
+                    raise CrossSlotTransactionError(
+                        "Cannot watch or send commands on different slots")
+                self._pipeline_slots.add(slot_number)
+            elif args[0] not in self.NO_SLOTS_COMMANDS:
+                raise RedisClusterException(
+                    f"Cannot identify slot number for command: {args[0]},"
+                    "it cannot be triggered in a transaction")
+            return self._immediate_execute_command(*args, **kwargs)
+        if slot_number is not None:
+            self._pipeline_slots.add(slot_number)
+        return self.pipeline_execute_command(*args, **kwargs)
+
+    def _validate_watch(self) -> None:
+        if self._explicit_transaction:
+            raise RedisError("Cannot issue a WATCH after a MULTI")
+        self._watching = True
+
+    def _immediate_execute_command(self, *args: Any, **options: Any) -> Any:
+        return self._retry.call_with_retry(
+            lambda: self._get_connection_and_send_command(*args, **options),
+            self._reinitialize_on_error,
+            with_failure_count=True)
+
+    def _get_connection_and_send_command(self, *args: Any, **options: Any) -> Any:
+        redis_node, connection = self._get_client_and_connection_for_transaction()
+        try:
+            return self._send_command_parse_response(connection, redis_node, args[0], *args,
+                                                     **options)
+        except Exception as e:
+            e.connection = connection
+            raise
+
+    def _send_command_parse_response(self, conn: Any, redis_node: Redis, command_name: Any,
+                                     *args: Any, **options: Any) -> Any:
+        conn.send_command(*args)
+        output = redis_node.parse_response(conn, command_name, **options)
+        if command_name in self.UNWATCH_COMMANDS:
+            self._watching = False
+        return output
+
+    def _reinitialize_on_error(self, error: Exception, failure_count: int) -> None:
+        """Retry hook: a redirection while watching ends the transaction
+        (WatchError); a redirection or connection error drops the
+        transaction's connection and updates the topology."""
+        if self._watching:
+            if type(error) in self.SLOT_REDIRECT_ERRORS and self._executing:
+                raise WatchError("Slot rebalancing occurred while watching keys")
+        if type(error) in self.SLOT_REDIRECT_ERRORS or type(error) in self.CONNECTION_ERRORS:
+            if self._transaction_connection:
+                self._transaction_connection.disconnect()
+                node = self._nodes_manager.find_connection_owner(self._transaction_connection)
+                if node and node.redis_connection:
+                    node.redis_connection.connection_pool.release(self._transaction_connection)
+                self._transaction_connection = None
+            self._pipe.reinitialize_counter += 1
+            if self._pipe._should_reinitialized():
+                self._nodes_manager.initialize()
+                self.reinitialize_counter = 0
+            elif isinstance(error, AskError):
+                self._nodes_manager.move_slot(error)
+        self._executing = False
+
+    def _raise_first_error(self, responses: List[Any], stack: List[Any]) -> None:
+        for i, (r, cmd) in enumerate(zip(responses, stack)):
+            if isinstance(r, Exception):
+                self.annotate_exception(r, i + 1, cmd[0])
+                raise r
+
+    def execute(self, raise_on_error: bool = True) -> List[Any]:
+        stack = self._command_queue
+        if not stack and (not self._watching or not self._pipeline_slots):
+            return []
+        if self._pipe.scripts:
+            self.load_scripts()
+        return self._execute_transaction_with_retries(stack, raise_on_error)
+
+    def _execute_transaction_with_retries(self, stack: List[Any], raise_on_error: bool) -> Any:
+        return self._retry.call_with_retry(
+            lambda: self._execute_transaction(stack, raise_on_error),
+            lambda error, failure_count: self._reinitialize_on_error(error, failure_count),
+            with_failure_count=True)
+
+    def _read_block(self, redis_node: Redis, connection: Any, block: List[Any]) -> List[Any]:
+        """Send MULTI, the commands and EXEC in one write; the raw replies
+        (MULTI's and EXEC's through the node client's result step), each
+        error reply as an exception instance."""
+        if _fast_node(redis_node, connection):
+            replies = connection._execute_pipeline(block)
+            out = []
+            for k, reply in enumerate(replies):
+                if k == 0 or k == len(replies) - 1:
+                    name = "MULTI" if k == 0 else "EXEC"
+                    try:
+                        reply = redis_node._command_result(reply, name, {})
+                    except RedisError as e:
+                        reply = e
+                out.append(reply)
+            return out
+        connection.send_packed_command(connection.pack_commands([a for a, _ in block]))
+        out = []
+        try:
+            for k in range(len(block)):
+                name = "MULTI" if k == 0 else "EXEC" if k == len(block) - 1 else "_"
+                try:
+                    out.append(redis_node.parse_response(connection, name))
+                except RedisError as e:
+                    if isinstance(e, self.CONNECTION_ERRORS) and not isinstance(
+                            e, ClusterDownError):
+                        raise
+                    out.append(e)
+        except BaseException:
+            connection.disconnect()
+            raise
+        return out
+
+    def _execute_transaction(self, stack: List[Any], raise_on_error: bool) -> List[Any]:
+        if len(self._pipeline_slots) > 1:
+            raise CrossSlotTransactionError(
+                "All keys involved in a cluster transaction must map to the same slot")
+        self._executing = True
+        redis_node, connection = self._get_client_and_connection_for_transaction()
+        sent = [c for c in stack if _EMPTY_RESPONSE not in c[1]]
+        block = [(("MULTI",), {}), *sent, (("EXEC",), {})]
+        replies = self._read_block(redis_node, connection, block)
+        errors: List[Any] = []
+        multi = replies[0]
+        if isinstance(multi, Exception):
+            self.annotate_exception(multi, 0, "MULTI")
+            if not isinstance(multi, ResponseError):
+                raise multi
+            errors.append(multi)
+        queued = iter(replies[1:-1])
+        for i, (args, options) in enumerate(stack):
+            if _EMPTY_RESPONSE in options:
+                errors.append((i, options[_EMPTY_RESPONSE]))
+                continue
+            ack = next(queued)
+            if isinstance(ack, Exception):
+                self.annotate_exception(ack, i + 1, args)
+                if isinstance(ack, self.SLOT_REDIRECT_ERRORS):
+                    errors.append(ack)
+                elif isinstance(ack, self.CONNECTION_ERRORS):
+                    raise ack
+                elif isinstance(ack, ResponseError):
+                    errors.append(ack)
+                else:
+                    raise ack
+        response = replies[-1]
+        if isinstance(response, Exception):
+            if isinstance(response, ExecAbortError) and errors:
+                first = errors[0]
+                raise first if isinstance(first, Exception) else response
+            raise response
+        self._executing = False
+        self._watching = False          # EXEC ends any WATCH
+        if response is None:
+            raise WatchError("Watched variable changed.")
+        response = list(response)
+        for i, e in errors:
+            response.insert(i, e)
+        if len(response) != len(stack):
+            raise InvalidPipelineStack(
+                "Unexpected response length for cluster pipeline EXEC."
+                " Command stack was {} but response had length {}".format(
+                    [c[0][0] for c in stack], len(response)))
+        if raise_on_error or len(errors) > 0:
+            self._raise_first_error(response, stack)
+        callbacks = self._pipe.cluster_response_callbacks
+        data = []
+        for r, (args, options) in zip(response, stack):
+            if not isinstance(r, Exception) and args[0] in callbacks:
+                r = callbacks[args[0]](r, **options)
+            data.append(r)
+        return data
+
+    def reset(self) -> None:
+        self._command_queue = []
+        conn = self._transaction_connection
+        if conn:
+            try:
+                if self._watching:
+                    # sent by hand: unwatch() may itself call reset()
+                    conn.send_command("UNWATCH")
+                    conn.read_response()
+            except self.CONNECTION_ERRORS:
+                # a closed connection has no WATCH left on the server either
+                conn.disconnect()
+            node = self._nodes_manager.find_connection_owner(conn)
+            if node and node.redis_connection:
+                node.redis_connection.connection_pool.release(conn)
+            self._transaction_connection = None
+        self._watching = False
+        self._explicit_transaction = False
+        self._pipeline_slots = set()
+        self._executing = False
+
+    def send_cluster_commands(self, stack: Any, raise_on_error: bool = True,
+                              allow_redirections: bool = True) -> Any:
+        raise NotImplementedError(
+            "send_cluster_commands cannot be executed in transactional context.")
+
+    def multi(self) -> None:
+        if self._explicit_transaction:
+            raise RedisError("Cannot issue nested calls to MULTI")
+        if self._command_queue:
+            raise RedisError("Commands without an initial WATCH have already been issued")
+        self._explicit_transaction = True
+
+    def watch(self, *names: Any) -> Any:
+        if self._explicit_transaction:
+            raise RedisError("Cannot issue a WATCH after a MULTI")
+        return self.execute_command("WATCH", *names)
+
+    def unwatch(self) -> Any:
+        if self._watching:
+            return self.execute_command("UNWATCH")
+        return True
+
+    def discard(self) -> None:
+        self.reset()
+
+    def delete(self, *names: Any) -> Any:
+        return self.execute_command("DEL", *names)
+
+    def unlink(self, *names: Any) -> Any:
+        return self.execute_command("UNLINK", *names)
+
+
+class ClusterPubSub(PubSub):
+    """Pub/sub on a Redis Cluster, as redis-py's ``ClusterPubSub``
+    (``RedisCluster.pubsub()``).
+
+    ``subscribe``/``psubscribe`` use one connection, to ``node`` (or the node
+    at ``host``/``port``) or, when none is given, to a node of the first
+    channel's slot (a replica too while replicas serve reads); messages
+    published anywhere in the cluster reach it.  Shard channels
+    (``ssubscribe``) are subscribed on the primary of their slot, one
+    connection per node, and read with :meth:`get_sharded_message`.
+
+    When a node fails, the subscriptions it held are made again: after the
+    connection error (raised to the caller, as redis-py raises it) the
+    topology is refreshed and the next read subscribes again on a live node
+    -- for shard channels, on the new owner of their slot.  A shard channel
+    the server drops by itself (its slot moved away, its primary became a
+    replica: an ``sunsubscribe`` nobody asked for) is subscribed again on
+    its slot's new owner the same way.
+    """
+
+    def __init__(self, redis_cluster: RedisCluster, node: Optional[ClusterNode] = None,
+                 host: Optional[str] = None, port: Optional[int] = None,
+                 push_handler_func: Optional[Callable] = None,
+                 event_dispatcher: Optional[EventDispatcher] = None, **kwargs: Any) -> None:
+        """See the class docstring; ``DataError`` for a host without a port
+        (or the reverse), ``RedisClusterException`` for an unknown node."""
+        self.node = None
+        self.set_pubsub_node(redis_cluster, node, host, port)
+        self._node_given = self.node is not None
+        connection_pool = (None if self.node is None
+                           else redis_cluster.get_redis_connection(self.node).connection_pool)
+        self.cluster = redis_cluster
+        self.node_pubsub_mapping: Dict[str, PubSub] = {}
+        self._pubsubs_generator = self._pubsubs_generator()
+        # shard channels whose node failed or dropped them: subscribed again
+        # on the slot's current owner at the next sharded read
+        self._shard_resubscribe: Dict[Any, Optional[Callable]] = {}
+        self._rehome_pending = False
+        self._event_dispatcher = event_dispatcher if event_dispatcher is not None \
+            else EventDispatcher()
+        super().__init__(connection_pool=connection_pool, encoder=redis_cluster.encoder,
+                         push_handler_func=push_handler_func,
+                         event_dispatcher=self._event_dispatcher, **kwargs)
+
+    def set_pubsub_node(self, cluster: RedisCluster, node: Optional[ClusterNode] = None,
+                        host: Optional[str] = None, port: Optional[int] = None) -> None:
+        """Use ``node`` (or the node at ``host``/``port``); with neither, the
+        node is chosen by the first channel's slot at the first command."""
+        if node is not None:
+            self._raise_on_invalid_node(cluster, node, node.host, node.port)
+            pubsub_node = node
+        elif host is not None and port is not None:
+            node = cluster.get_node(host=host, port=port)
+            self._raise_on_invalid_node(cluster, node, host, port)
+            pubsub_node = node
+        elif any([host, port]) is True:
+            raise DataError("Passing a host requires passing a port, and vice versa")
+        else:
+            pubsub_node = None
+        self.node = pubsub_node
+
+    def get_pubsub_node(self) -> Optional[ClusterNode]:
+        """The node of the (non-sharded) pub/sub connection, once chosen."""
+        return self.node
+
+    def _raise_on_invalid_node(self, redis_cluster: RedisCluster, node: Optional[ClusterNode],
+                               host: Any, port: Any) -> None:
+        if node is None or redis_cluster.get_node(node_name=node.name) is None:
+            raise RedisClusterException(f"Node {host}:{port} doesn't exist in the cluster")
+
+    def _choose_node(self, channel: Any = None) -> ClusterNode:
+        if channel is not None:
+            slot = self.cluster.keyslot(channel)
+            return self.cluster.nodes_manager.get_node_from_slot(
+                slot, self.cluster.read_from_replicas, self.cluster.load_balancing_strategy)
+        return self.cluster.get_random_node()
+
+    def execute_command(self, *args: Any) -> None:
+        """Send a (un)subscribe command on the pub/sub connection, taking one
+        from the chosen node's pool first if needed."""
+        if self._rehome_pending:
+            self._rehome()
+        if self.connection is None and self.connection_pool is None:
+            node = self._choose_node(args[1] if len(args) > 1 else None)
+            self.node = node
+            self.connection_pool = self.cluster.get_redis_connection(node).connection_pool
+        return super().execute_command(*args)
+
+    # -- a failed node ---------------------------------------------------------------
+    def _rehome(self) -> None:
+        """Move the channel/pattern subscriptions to a live node: the node
+        chosen as at the start (the given node, or the first channel's slot)
+        if it answers, else any other node; subscriptions are made again there."""
+        self._rehome_pending = True
+        old = self.connection
+        if old is not None:
+            old.disconnect()
+            old.deregister_connect_callback(self.on_connect)
+            self.connection_pool.release(old)
+            self.connection = None
+        self.cluster.nodes_manager.initialize()
+        names = list(self.channels) + list(self.patterns)
+        if self._node_given:
+            node = self.cluster.get_node(node_name=self.node.name)
+            if node is None:
+                raise RedisClusterException(f"Node {self.node.name} doesn't exist in the cluster")
+            candidates = [node]
+        else:
+            first = self._choose_node(names[0] if names else None)
+            candidates = [first] + [n for n in self.cluster.get_nodes() if n != first]
+        error: Optional[BaseException] = None
+        for node in candidates:
+            pool = self.cluster.get_redis_connection(node).connection_pool
+            try:
+                conn = pool.get_connection()
+            except (ConnectionError, TimeoutError) as e:
+                error = e
+                continue
+            self.node, self.connection_pool, self.connection = node, pool, conn
+            conn.register_connect_callback(self.on_connect)
+            self._rehome_pending = False
+            if names:
+                self.on_connect(conn)
+            return
+        raise error if error is not None else ConnectionError("no cluster node to subscribe on")
+
+    def get_message(self, ignore_subscribe_messages: bool = False,
+                    timeout: Optional[float] = 0.0) -> Optional[Dict[str, Any]]:
+        """As :meth:`PubSub.get_message`.  A connection error is raised, and
+        the subscriptions are made again on a live node at the next call."""
+        if self._rehome_pending:
+            self._rehome()
+        try:
+            return super().get_message(ignore_subscribe_messages=ignore_subscribe_messages,
+                                       timeout=timeout)
+        except (ConnectionError, TimeoutError):
+            if self.connection is not None and (self.channels or self.patterns):
+                self._rehome_pending = True
+            raise
+
+    # -- sharded pub/sub ---------------------------------------------------------------
+    def _get_node_pubsub(self, node: ClusterNode) -> PubSub:
+        try:
+            return self.node_pubsub_mapping[node.name]
+        except KeyError:
+            pubsub = self.cluster.get_redis_connection(node).pubsub(
+                push_handler_func=self.push_handler_func)
+            self.node_pubsub_mapping[node.name] = pubsub
+            return pubsub
+
+    def _pubsubs_generator(self) -> Iterator[Tuple[str, PubSub]]:
+        """The nodes' sharded pub/subs, round and round (the node read
+        first moves on with every read, so no node starves the others)."""
+        while True:
+            current = list(self.node_pubsub_mapping.items())
+            if not current:
+                return
+            yield from current
+
+    def _drop_node_pubsub(self, name: str, pubsub: PubSub) -> None:
+        """Forget a node's sharded pub/sub: its shard channels wait for
+        :meth:`_resubscribe_shards`."""
+        for channel, handler in pubsub.shard_channels.items():
+            if channel not in pubsub.pending_unsubscribe_shard_channels:
+                self._shard_resubscribe[channel] = handler
+        if self.node_pubsub_mapping.get(name) is pubsub:
+            del self.node_pubsub_mapping[name]
+        try:
+            pubsub.reset()
+        except Exception:  # noqa: BLE001 - the node is gone; its socket may be too
+            pass
+
+    def _resubscribe_shards(self) -> None:
+        """Subscribe the dropped shard channels again, each on the primary of
+        its slot now.  On failure they stay pending for the next read."""
+        self.cluster.nodes_manager.initialize()
+        pending = self._shard_resubscribe
+        for channel in list(pending):
+            handler = pending[channel]
+            node = self.cluster.get_node_from_key(channel)
+            pubsub = self._get_node_pubsub(node)
+            try:
+                if handler is not None:
+                    pubsub.ssubscribe(**{self.encoder.decode(channel, force=True): handler})
+                else:
+                    pubsub.ssubscribe(channel)
+            except (ConnectionError, TimeoutError):
+                self._drop_node_pubsub(node.name, pubsub)
+                raise
+            pending.pop(channel, None)
+            self.shard_channels[channel] = handler
+
+    def _read_node(self, name: str, pubsub: PubSub, ignore_subscribe_messages: bool,
+                   timeout: Optional[float]) -> Optional[Dict[str, Any]]:
+        try:
+            message = pubsub.get_message(ignore_subscribe_messages=ignore_subscribe_messages,
+                                         timeout=timeout)
+        except (ConnectionError, TimeoutError):
+            self._drop_node_pubsub(name, pubsub)
+            raise
+        if message is not None and str_if_bytes(message["type"]) == "sunsubscribe":
+            channel = message["channel"]
+            if channel in self.pending_unsubscribe_shard_channels:
+                self.pending_unsubscribe_shard_channels.remove(channel)
+                self.shard_channels.pop(channel, None)
+                if pubsub.subscribed is False and self.node_pubsub_mapping.get(name) is pubsub:
+                    self.node_pubsub_mapping.pop(name)
+            elif channel in self.shard_channels:
+                # the server dropped it (slot moved, node demoted): follow it
+                self._shard_resubscribe[channel] = self.shard_channels[channel]
+                pubsub.shard_channels.pop(channel, None)
+        return message
+
+    def get_sharded_message(self, ignore_subscribe_messages: bool = False,
+                            timeout: Optional[float] = 0.0,
+                            target_node: Optional[ClusterNode] = None
+                            ) -> Optional[Dict[str, Any]]:
+        """The next shard-channel message from any node (or ``target_node``),
+        or None if none arrives within ``timeout`` seconds.  Shard channels
+        of a failed node are subscribed again on their slot's owner first
+        (a connection error is raised, and retried at the next call)."""
+        if self._shard_resubscribe:
+            self._resubscribe_shards()
+        if target_node:
+            message = self._read_node(target_node.name,
+                                      self.node_pubsub_mapping[target_node.name],
+                                      False, timeout)
+        else:
+            message = self._sharded_message(timeout)
+        if message is None:
+            return None
+        if not self.channels and not self.patterns and not self.shard_channels:
+            self.subscribed_event.clear()
+        if self.ignore_subscribe_messages or ignore_subscribe_messages:
+            if str_if_bytes(message["type"]) not in self.PUBLISH_MESSAGE_TYPES:
+                return None
+        return message
+
+    def _sharded_message(self, timeout: Optional[float]) -> Optional[Dict[str, Any]]:
+        """One pass over the nodes without waiting; then, if ``timeout``
+        allows, wait on all their sockets at once and pass again."""
+        deadline = None if timeout is None else time.monotonic() + max(0.0, timeout or 0.0)
+        while True:
+            for _ in range(len(self.node_pubsub_mapping)):
+                item = next(self._pubsubs_generator, None)
+                if item is None:
+                    # the generator ended (no node left) or was never started
+                    self._pubsubs_generator = ClusterPubSub._pubsubs_generator(self)
+                    item = next(self._pubsubs_generator, None)
+                    if item is None:
+                        break
+                name, pubsub = item
+                if self.node_pubsub_mapping.get(name) is not pubsub:
+                    continue        # dropped since the generator's snapshot
+                message = self._read_node(name, pubsub, False, 0.0)
+                if message is not None:
+                    return message
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return None
+            fds = [p.connection.fileno() for p in self.node_pubsub_mapping.values()
+                   if p.connection is not None and p.connection.fileno() >= 0]
+            if not fds:
+                if left is None:
+                    raise PubSubError("get_sharded_message(timeout=None) with no shard channel")
+                time.sleep(min(left, 0.01))
+                continue
+            select.select(fds, [], [], left)
+
+    def ssubscribe(self, *args: Any, **kwargs: Callable) -> None:
+        """Subscribe to shard channels, each on the primary of its slot (one
+        connection per node); handlers as for :meth:`subscribe`."""
+        if args:
+            args = list_or_args(args[0], args[1:])
+        s_channels = dict.fromkeys(args)
+        s_channels.update(kwargs)
+        for s_channel, handler in s_channels.items():
+            node = self.cluster.get_node_from_key(s_channel)
+            pubsub = self._get_node_pubsub(node)
+            if handler:
+                pubsub.ssubscribe(**{s_channel: handler})
+            else:
+                pubsub.ssubscribe(s_channel)
+            self.shard_channels.update(pubsub.shard_channels)
+            self.pending_unsubscribe_shard_channels.difference_update(
+                self._normalize_keys({s_channel: None}))
+            if pubsub.subscribed and not self.subscribed:
+                self.subscribed_event.set()
+                self.health_check_response_counter = 0
+
+    def sunsubscribe(self, *args: Any) -> None:
+        """Unsubscribe from the given shard channels, or from all of them."""
+        if args:
+            args = list_or_args(args[0], args[1:])
+        else:
+            args = list(self.shard_channels)
+        for s_channel in args:
+            node = self.cluster.get_node_from_key(s_channel)
+            p = self._get_node_pubsub(node)
+            p.sunsubscribe(s_channel)
+            self.pending_unsubscribe_shard_channels.update(p.pending_unsubscribe_shard_channels)
+
+    def get_redis_connection(self) -> Optional[Redis]:
+        """The Redis client of the pub/sub connection's node."""
+        if self.node is not None:
+            return self.node.redis_connection
+        return None
+
+    def disconnect(self) -> None:
+        """Disconnect the pub/sub connection and every node's sharded one."""
+        if self.connection:
+            self.connection.disconnect()
+        for pubsub in self.node_pubsub_mapping.values():
+            if pubsub.connection:
+                pubsub.connection.disconnect()
+
+    def reset(self) -> None:
+        """Drop every subscription, sharded ones included, and give the
+        connections back."""
+        for pubsub in list(getattr(self, "node_pubsub_mapping", {}).values()):
+            pubsub.reset()
+        if getattr(self, "node_pubsub_mapping", None):
+            self.node_pubsub_mapping.clear()
+        if getattr(self, "_shard_resubscribe", None):
+            self._shard_resubscribe.clear()
+        self._rehome_pending = False
+        super().reset()
