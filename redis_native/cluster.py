@@ -1712,20 +1712,22 @@ class ClusterPipeline(RedisCluster):
 
     def watch(self, *names: Any) -> Any:
         """WATCH ``names`` (transactions only; keys of one slot)."""
-        return self._execution_strategy.watch(*names)
+        self._execution_strategy.watch(*names)
 
     def unwatch(self) -> Any:
         """UNWATCH (transactions only)."""
-        return self._execution_strategy.unwatch()
+        self._execution_strategy.unwatch()
 
-    def script_load_for_pipeline(self, *args: Any, **kwargs: Any) -> Any:
-        return self._execution_strategy.script_load_for_pipeline(*args, **kwargs)
+    def script_load_for_pipeline(self, *args: Any, **kwargs: Any) -> None:
+        self._execution_strategy.script_load_for_pipeline(*args, **kwargs)
 
-    def delete(self, *names: Any) -> Any:
-        return self._execution_strategy.delete(*names)
+    def delete(self, *names: Any) -> None:
+        """Queue DEL (one key outside a transaction); returns None, as in redis-py."""
+        self._execution_strategy.delete(*names)
 
-    def unlink(self, *names: Any) -> Any:
-        return self._execution_strategy.unlink(*names)
+    def unlink(self, *names: Any) -> None:
+        """Queue UNLINK (one key outside a transaction); returns None, as in redis-py."""
+        self._execution_strategy.unlink(*names)
 
     def evalsha(self, sha: str, numkeys: int, *keys_and_args: Any) -> Any:
         """Only for :class:`Script` objects run on the pipeline (their scripts

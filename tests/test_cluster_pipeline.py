@@ -1,0 +1,609 @@
+"""ClusterPipeline and cluster transactions on the real 6-node cluster,
+differential against redis-py 7.4.1's ClusterPipeline on the same cluster:
+queued commands of every family across the slots, results in order, error
+replies (``raise_on_error``), explicit ``target_nodes``, the commands a
+cluster pipeline refuses, ``send_cluster_commands``; a 100,000-command
+pipeline over all slots; a pipeline while a slot migrates (ASK inside the
+pipeline, then MOVED) with every result checked; transactions (WATCH/MULTI/
+EXEC on one slot, cross-slot errors, a WATCH conflict from another client,
+``RedisCluster.transaction``); the Python path taken when a connection method
+is patched; and the C primitives' argument checks.
+"""
+from __future__ import annotations
+
+import threading
+from unittest import mock
+
+import pytest
+
+from cluster_topology import SlotMigration, owner_of, wait_slot_agreed
+from diffutil import Raised, compare
+
+
+def _run(fn, client):
+    try:
+        return fn(client)
+    except Exception as e:  # noqa: BLE001 - the outcome is compared
+        return Raised(e)
+
+
+def plain(x):
+    """Results with exception instances replaced by (class name, message),
+    so lists holding errors compare across the two libraries."""
+    if isinstance(x, BaseException):
+        return ("error", type(x).__name__, str(x))
+    if isinstance(x, (list, tuple)):
+        return type(x)(plain(v) for v in x)
+    if isinstance(x, dict):
+        return {k: plain(v) for k, v in x.items()}
+    return x
+
+
+@pytest.fixture
+def make(cluster):
+    made = []
+
+    def build(lib, **kw):
+        kw.setdefault("host", cluster.host)
+        kw.setdefault("port", cluster.port)
+        c = lib.RedisCluster(**kw)
+        made.append(c)
+        return c
+
+    yield build
+    for c in made:
+        c.close()
+
+
+@pytest.fixture
+def same(make, impl, redis_py, cluster):
+    """``same(fn, **client_kw)``: fn(native cluster client) and fn(redis-py's),
+    each after a FLUSHALL, give the same result or exception class."""
+
+    def check(fn, how=plain, **kw):
+        native, oracle = make(impl, **kw), make(redis_py, **kw)
+        cluster.flushall()
+        a = _run(fn, native)
+        cluster.flushall()
+        b = _run(fn, oracle)
+        compare(a, b, how=how, what=getattr(fn, "__name__", "fn"))
+        return a
+
+    return check
+
+
+def _keys_on_every_primary(client, cluster, per_node=2):
+    """Keys whose slots are spread over every primary (per_node each)."""
+    want = {p.port: per_node for p in cluster.primaries()}
+    keys, i = [], 0
+    while any(want.values()):
+        key = f"key:{i}"
+        i += 1
+        port = owner_of(cluster, client.keyslot(key)).port
+        if want.get(port):
+            want[port] -= 1
+            keys.append(key)
+    return keys
+
+
+# ------------------------------------------------------------------- basics
+def test_pipeline_type_and_queueing(make, impl):
+    c = make(impl)
+    pipe = c.pipeline()
+    assert type(pipe).__name__ == "ClusterPipeline"
+    assert isinstance(pipe, impl.RedisCluster)
+    assert impl.cluster.ClusterPipeline is type(pipe)
+    assert pipe.set("a", 1) is pipe
+    assert len(pipe) == 1 and bool(pipe)
+    pipe.reset()
+    assert len(pipe) == 0 and bool(pipe)
+    assert pipe.execute() == []
+
+
+def test_command_families_in_order(same, make, impl, cluster):
+    keys = _keys_on_every_primary(make(impl), cluster, per_node=3)
+
+    def fn(c):
+        p = c.pipeline()
+        for i, k in enumerate(keys):
+            p.set(k, i)
+        for k in keys:
+            p.get(k)
+        p.incr(keys[0]).incrbyfloat(keys[1], 1.5).getset(keys[2], "x")
+        p.hset("h", mapping={"a": 1, "b": 2}).hgetall("h").hincrby("h", "a", 5).hmget("h", "a", "b")
+        p.rpush("l", 1, 2, 3).lrange("l", 0, -1).lpop("l").llen("l")
+        p.sadd("s", "a", "b").smembers("s").sismember("s", "a").scard("s")
+        p.zadd("z", {"a": 1, "b": 2}).zrange("z", 0, -1, withscores=True).zscore("z", "b")
+        p.zincrby("z", 2, "a").zrangebyscore("z", 0, 10)
+        p.expire(keys[3], 100).ttl(keys[3]).persist(keys[3]).exists(keys[4]).type(keys[5])
+        p.setnx(keys[6], 1).strlen(keys[0]).append(keys[7], "zz").getrange(keys[7], 0, 1)
+        p.xadd("st", {"f": "v"}, id="1-1").xlen("st").xrange("st")
+        p.pfadd("hll", "a", "b").geoadd("geo", [13.36, 38.11, "palermo"]).geopos("geo", "palermo")
+        p.delete(keys[8])
+        p.unlink(keys[7])
+        p.get(keys[8])
+        return p.execute()
+
+    result = same(fn)
+    assert result[: len(keys)] == [True] * len(keys)
+    assert result[len(keys): 2 * len(keys)] == [str(i).encode() for i in range(len(keys))]
+
+
+def test_decode_responses(same, make, impl, cluster):
+    keys = _keys_on_every_primary(make(impl), cluster)
+
+    def fn(c):
+        p = c.pipeline()
+        for k in keys:
+            p.set(k, "é" + k).get(k)
+        p.hset("h", "f", "v").hgetall("h")
+        return p.execute()
+
+    assert same(fn, decode_responses=True)[1] == "é" + keys[0]
+
+
+def test_error_replies(same, make, impl, cluster):
+    keys = _keys_on_every_primary(make(impl), cluster)
+
+    def raising(c):
+        p = c.pipeline()
+        p.set(keys[0], "x").lpush(keys[0], 1).set(keys[1], 1).incr(keys[0]).get(keys[1])
+        return p.execute()
+
+    def not_raising(c):
+        p = c.pipeline()
+        p.set(keys[0], "x").lpush(keys[0], 1).set(keys[1], 1).incr(keys[0]).get(keys[1])
+        return p.execute(raise_on_error=False)
+
+    def raised_message(c):
+        try:
+            raising(c)
+        except Exception as e:  # noqa: BLE001
+            return str(e)
+
+    def pipeline_usable_after(c):
+        p = c.pipeline()
+        p.set(keys[0], "x").lpush(keys[0], 1)
+        try:
+            p.execute()
+        except Exception:  # noqa: BLE001
+            pass
+        return p.set(keys[2], 5).get(keys[2]).execute()
+
+    same(raising)
+    out = same(not_raising)
+    assert out[0] is True and isinstance(out[1], Exception) and out[4] == b"1"
+    msg = same(raised_message)
+    assert msg.startswith("Command # 2 (LPUSH ") and "WRONGTYPE" in msg
+    assert same(pipeline_usable_after) == [True, b"5"]
+
+
+def test_target_nodes_and_keyless_routing(same, make, impl):
+    def fn(c):
+        node = c.get_node_from_key("tn")
+        p = c.pipeline()
+        p.set("tn", 1)
+        p.execute_command("GET", "tn", target_nodes=node)
+        p.execute_command("DBSIZE", target_nodes=node)
+        p.execute_command("EXISTS", "tn", target_nodes=[node])
+        p.get("tn")
+        return p.execute()
+
+    assert same(fn) == [True, b"1", 1, 1, b"1"]
+
+    def too_many(c):
+        p = c.pipeline()
+        p.execute_command("GET", "tn", target_nodes=c.get_primaries())
+        return p.execute()
+
+    same(too_many)
+
+
+REFUSED = ["bgsave", "bitop", "config_get", "dbsize", "echo", "flushall", "info", "keys",
+           "mget", "mset", "msetnx", "move", "pfcount", "pfmerge", "ping", "publish",
+           "randomkey", "rename", "renamenx", "rpoplpush", "scan", "script_load", "sdiff",
+           "sinter", "smove", "sort", "sunion", "time", "brpoplpush", "evalsha",
+           "script_exists", "readonly", "shutdown", "slowlog_get"]
+
+
+@pytest.mark.parametrize("name", REFUSED)
+def test_refused_commands(make, impl, redis_py, name):
+    for lib in (impl, redis_py):
+        p = make(lib).pipeline()
+        with pytest.raises(lib.exceptions.RedisClusterException) as info:
+            getattr(p, name)("a", "b")
+        assert str(info.value) == (f"ERROR: Calling pipelined function {name} is blocked "
+                                   f"when running redis in cluster mode...")
+
+
+def test_refused_outside_transaction(same):
+    for fn in (lambda c: c.pipeline().multi(), lambda c: c.pipeline().watch("a"),
+               lambda c: c.pipeline().unwatch(), lambda c: c.pipeline().discard(),
+               lambda c: c.pipeline().delete("a", "b"), lambda c: c.pipeline().unlink("a", "b"),
+               lambda c: c.pipeline().eval(), lambda c: c.pipeline(shard_hint="x"),
+               lambda c: c.pipeline().script_load_for_pipeline("return 1")):
+        same(fn)
+
+
+def test_send_cluster_commands(same, make, impl):
+    def fn(c):
+        mod = type(c).__module__
+        PipelineCommand = __import__(mod, fromlist=["PipelineCommand"]).PipelineCommand
+        p = c.pipeline()
+        stack = [PipelineCommand(("SET", "sc", "1"), {}, 0),
+                 PipelineCommand(("LPUSH", "sc", "1"), {}, 1),
+                 PipelineCommand(("GET", "sc"), {}, 2)]
+        out = p.send_cluster_commands(stack, raise_on_error=False)
+        return out, [c.result for c in stack]
+
+    out, results = same(fn)
+    assert out[2] == b"1" and results[2] == b"1"
+
+
+def test_scripts_run_in_a_pipeline(make, impl, cluster):
+    c = make(impl)
+    cluster.flushall()
+    script = c.register_script("return redis.call('incrby', KEYS[1], ARGV[1])")
+    c.script_flush()                    # every primary must load it again
+    keys = _keys_on_every_primary(c, cluster)
+    p = c.pipeline()
+    if impl.__name__ != "redis_native":
+        # redis-py 7.4.1 refuses the EVALSHA a Script sends (a deliberate
+        # difference: redis_native loads the script on every primary)
+        with pytest.raises(impl.exceptions.RedisClusterException):
+            script(keys=[keys[0]], args=[1], client=p)
+        return
+    for i, k in enumerate(keys):
+        script(keys=[k], args=[i + 1], client=p)
+    p.get(keys[0])
+    assert p.execute() == [i + 1 for i in range(len(keys))] + [b"1"]
+    # a bare EVALSHA stays refused, as in redis-py
+    with pytest.raises(impl.exceptions.RedisClusterException):
+        c.pipeline().evalsha("0" * 40, 0)
+
+
+# -------------------------------------------------------------- big and moving
+def test_100000_commands_across_all_slots(make, impl, cluster):
+    cluster.flushall()
+    c = make(impl)
+    n = 100_000
+    p = c.pipeline()
+    for i in range(n):
+        p.set(f"big:{i}", i)
+    assert p.execute() == [True] * n
+    for i in range(n):
+        p.get(f"big:{i}")
+    values = p.execute()
+    assert values == [str(i).encode() for i in range(n)]
+    # every slot owner got its share
+    slots = {c.keyslot(f"big:{i}") for i in range(n)}
+    assert len(slots) > 16_000
+    assert len({owner_of(cluster, s).port for s in sorted(slots)[::500]}) == 3
+    cluster.flushall()
+
+
+def _tag_on(client, cluster, node):
+    i = 0
+    while True:
+        tag = f"mig{i}"
+        if owner_of(cluster, client.keyslot(tag)) is node:
+            return tag
+        i += 1
+
+
+def test_pipeline_during_slot_migration(make, impl, cluster):
+    """ASK inside a pipeline while a slot's keys are half moved, then MOVED
+    once the slot has moved: every result is checked."""
+    cluster.flushall()
+    c = make(impl)
+    src = cluster.primaries()[0]
+    dst = cluster.primaries()[1]
+    tag = _tag_on(c, cluster, src)
+    slot = c.keyslot(tag)
+    moving = [f"{{{tag}}}:{i}" for i in range(40)]
+    others = _keys_on_every_primary(c, cluster, per_node=5)
+    p = c.pipeline()
+    for i, k in enumerate(moving + others):
+        p.set(k, i)
+    assert p.execute() == [True] * (len(moving) + len(others))
+
+    m = SlotMigration(cluster, slot, src, dst)
+    m.begin()
+    try:
+        m.move_keys([k.encode() for k in moving[:20]])
+        # half moved: the first 20 answer ASK on the source
+        for k in moving + others:
+            p.get(k)
+        for k in moving:
+            p.incr(k)
+        p.set(f"{{{tag}}}:new", "n").get(f"{{{tag}}}:new")
+        out = p.execute()
+        allk = moving + others
+        assert out[: len(allk)] == [str(i).encode() for i in range(len(allk))]
+        assert out[len(allk): len(allk) + len(moving)] == [i + 1 for i in range(len(moving))]
+        assert out[-2:] == [True, b"n"]
+        # the slot table still names the source (ASK is not MOVED)
+        assert c.nodes_manager.slots_cache[slot][0].port == src.port
+        m.move_all_keys()
+        m.finish()
+        wait_slot_agreed(cluster, slot, dst.port)
+        # the slot moved: MOVED inside the pipeline, then the table follows
+        for k in moving:
+            p.get(k)
+        for k in others:
+            p.get(k)
+        out = p.execute()
+        assert out[: len(moving)] == [str(i + 1).encode() for i in range(len(moving))]
+        assert out[len(moving):] == [str(len(moving) + i).encode() for i in range(len(others))]
+        assert c.nodes_manager.slots_cache[slot][0].port == dst.port
+    finally:
+        if owner_of(cluster, slot) is not src:
+            SlotMigration(cluster, slot, dst, src).run()
+            wait_slot_agreed(cluster, slot, src.port)
+    cluster.flushall()
+
+
+def test_pipeline_during_migration_matches_redis_py(make, impl, redis_py, cluster):
+    outcomes = []
+    for lib in (impl, redis_py):
+        cluster.flushall()
+        c = make(lib)
+        src, dst = cluster.primaries()[0], cluster.primaries()[2]
+        tag = _tag_on(c, cluster, src)
+        slot = c.keyslot(tag)
+        keys = [f"{{{tag}}}:{i}" for i in range(10)]
+        for i, k in enumerate(keys):
+            c.set(k, i)
+        m = SlotMigration(cluster, slot, src, dst)
+        m.begin()
+        try:
+            m.move_keys([k.encode() for k in keys[:5]])
+            p = c.pipeline()
+            for k in keys:
+                p.get(k).lpush(k, 1)
+            outcomes.append(p.execute(raise_on_error=False))
+        finally:
+            m.move_all_keys()
+            m.finish()
+            wait_slot_agreed(cluster, slot, dst.port)
+            SlotMigration(cluster, slot, dst, src).run()
+            wait_slot_agreed(cluster, slot, src.port)
+    compare(plain(outcomes[0]), plain(outcomes[1]))
+    cluster.flushall()
+
+
+# --------------------------------------------------------- the Python path
+def test_patched_connection_takes_the_python_path(make, impl, cluster):
+    if impl.__name__ != "redis_native":
+        pytest.skip("checks redis_native's C/Python path choice")
+    cluster.flushall()
+    c = make(impl)
+    keys = _keys_on_every_primary(c, cluster)
+    warm = c.pipeline()
+    for k in keys:
+        warm.get(k)
+    warm.execute()                      # every node's pool has a connection
+    calls = []
+    original = impl.connection.Connection.send_packed_command
+
+    def recording(self, *a, **kw):
+        calls.append(self.port)
+        return original(self, *a, **kw)
+
+    with mock.patch.object(impl.connection.Connection, "send_packed_command", recording):
+        p = c.pipeline()
+        for i, k in enumerate(keys):
+            p.set(k, i).get(k)
+        out = p.execute()
+    assert out == [x for i in range(len(keys)) for x in (True, str(i).encode())]
+    # one packed write per node
+    assert sorted(calls) == sorted(p.port for p in cluster.primaries())
+    # and the C path again once unpatched
+    calls.clear()
+    p.set(keys[0], 1).get(keys[0])
+    assert p.execute() == [True, b"1"] and calls == []
+
+
+def test_node_failure_inside_pipeline_is_retried(make, impl, cluster):
+    """A node's connections killed between queueing and execute: its
+    commands are run again through the cluster client and succeed."""
+    cluster.flushall()
+    c = make(impl)
+    keys = _keys_on_every_primary(c, cluster, per_node=3)
+    p = c.pipeline()
+    for k in keys:
+        p.set(k, k)
+    p.execute()
+    victim = owner_of(cluster, c.keyslot(keys[0]))
+    # a pooled connection that the server closes without the client knowing
+    conn = c.get_node_from_key(keys[0]).redis_connection.connection_pool.get_connection()
+    c.get_node_from_key(keys[0]).redis_connection.connection_pool.release(conn)
+    victim.command("CLIENT", "KILL", "TYPE", "normal")
+    for k in keys:
+        p.get(k)
+    assert p.execute() == [k.encode() for k in keys]
+
+
+# -------------------------------------------------------------- transactions
+def test_transaction_basics(same):
+    def fn(c):
+        p = c.pipeline(transaction=True)
+        p.set("{t}a", 1).incr("{t}a").get("{t}a").hset("{t}h", "f", "v").hgetall("{t}h")
+        p.lpush("{t}a", 1)
+        return p.execute(raise_on_error=False)
+
+    out = same(fn)
+    assert out[:5] == [b"OK", 2, b"2", 1, [b"f", b"v"]] and isinstance(out[5], Exception)
+
+    def raising(c):
+        p = c.pipeline(transaction=True)
+        p.set("{t}a", 1).lpush("{t}a", 1).get("{t}a")
+        return p.execute()
+
+    same(raising)
+
+
+def test_transaction_cross_slot_errors(same):
+    def commands(c):
+        p = c.pipeline(transaction=True)
+        p.set("{a}1", 1).set("{b}1", 1)
+        return p.execute()
+
+    def watches(c):
+        p = c.pipeline(transaction=True)
+        p.watch("{a}1")
+        p.watch("{b}1")
+
+    def keyless(c):
+        p = c.pipeline(transaction=True)
+        p.execute_command("PING")
+        return p.execute()
+
+    def no_key_exec(c):
+        p = c.pipeline(transaction=True)
+        p.multi()
+        return p.execute()
+
+    for fn in (commands, watches, keyless, no_key_exec):
+        same(fn)
+
+
+def test_transaction_state_errors(same):
+    def nested(c):
+        p = c.pipeline(transaction=True)
+        p.multi()
+        p.multi()
+
+    def watch_after_multi(c):
+        p = c.pipeline(transaction=True)
+        p.multi()
+        p.watch("{a}1")
+
+    def multi_after_commands(c):
+        p = c.pipeline(transaction=True)
+        p.set("{a}1", 1)
+        p.multi()
+
+    def send_cluster_commands(c):
+        return c.pipeline(transaction=True).send_cluster_commands([])
+
+    def discard(c):
+        p = c.pipeline(transaction=True)
+        p.set("{a}1", 1)
+        p.discard()
+        return len(p), p.set("{a}2", 2).execute()
+
+    for fn in (nested, watch_after_multi, multi_after_commands, send_cluster_commands, discard):
+        same(fn)
+
+
+def test_watch_conflict_from_another_client(make, impl, redis_py, cluster):
+    outcomes = []
+    for lib in (impl, redis_py):
+        cluster.flushall()
+        c, other = make(lib), make(lib)
+        c.set("{w}k", 1)
+        p = c.pipeline(transaction=True)
+        p.watch("{w}k")
+        value = int(p.get("{w}k"))
+        other.set("{w}k", 100)          # another client changes the watched key
+        p.multi()
+        p.set("{w}k", value + 1)
+        with pytest.raises(lib.exceptions.WatchError):
+            p.execute()
+        after = c.get("{w}k")
+        # unwatched: the same block goes through
+        p.watch("{w}k")
+        p.multi()
+        p.incr("{w}k")
+        outcomes.append((after, p.execute(), c.get("{w}k")))
+        p.reset()
+    compare(outcomes[0], outcomes[1])
+    assert outcomes[0] == (b"100", [101], b"101")
+
+
+def test_transaction_helper_retries_on_conflict(make, impl, cluster):
+    cluster.flushall()
+    c, other = make(impl), make(impl)
+    c.set("{x}n", 0)
+    tries = []
+
+    def incr(pipe):
+        value = int(pipe.get("{x}n"))
+        tries.append(value)
+        if len(tries) < 3:
+            other.incr("{x}n")          # a conflict on the first two tries
+        pipe.multi()
+        pipe.set("{x}n", value + 10)
+        return value
+
+    assert c.transaction(incr, "{x}n", value_from_callable=True) == 2
+    assert c.get("{x}n") == b"12"
+    assert tries == [0, 1, 2]
+    assert c.transaction(lambda p: (p.multi(), p.incr("{x}n")), "{x}n") == [13]
+
+
+def test_transactions_from_threads_are_atomic(make, impl, cluster):
+    cluster.flushall()
+    c = make(impl)
+    c.set("{cnt}", 0)
+    errors = []
+
+    def worker():
+        try:
+            for _ in range(25):
+                c.transaction(lambda p: (lambda v: (p.multi(), p.set("{cnt}", v + 1)))(
+                    int(p.get("{cnt}"))), "{cnt}")
+        except Exception as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert c.get("{cnt}") == b"100"
+
+
+# ---------------------------------------------------------- C argument checks
+def test_c_primitives_validate_arguments(make, impl):
+    if impl.__name__ != "redis_native":
+        pytest.skip("redis_native's C primitives")
+    native = impl._native
+    c = make(impl)
+    with pytest.raises(TypeError):
+        native._roundtrip_many(None)
+    with pytest.raises(TypeError):
+        native._roundtrip_many([("not a connection", [])])
+    with pytest.raises(TypeError):
+        native._roundtrip_many([(1, 2, 3)])
+    conn = c.get_default_node().redis_connection.connection_pool.get_connection()
+    try:
+        with pytest.raises(ValueError):
+            native._roundtrip_many([(conn, [(("PING",), {})]), (conn, [(("PING",), {})])])
+        with pytest.raises(TypeError):
+            native._roundtrip_many([(conn, 5)])
+        with pytest.raises(impl.exceptions.DataError):
+            native._roundtrip_many([(conn, [(("SET", "a", None), {})])])
+        # nothing was sent: the connection is still in step
+        assert native._roundtrip_many([(conn, [(("PING",), {}), ["ECHO", "x"]])]) == \
+            [[b"PONG", b"x"]]
+        assert native._roundtrip_many([(conn, [])]) == [[]]
+        assert native._roundtrip_many([]) == []
+    finally:
+        c.get_default_node().redis_connection.connection_pool.release(conn)
+    with pytest.raises(TypeError):
+        native._route_stack(object(), [])
+    with pytest.raises(TypeError):
+        native._route_stack(c, ())
+    with pytest.raises(TypeError):
+        native._route_stack(c)
+    groups, unrouted = native._route_stack(c, [(("GET", "a"), {}), "junk", (("GET",), {}),
+                                               (("GET", "a"), {"target_nodes": None})])
+    assert unrouted == [1, 2, 3]
+    assert [g[1] for g in groups] == [[0]] and groups[0][0] is c.get_node_from_key("a")
+    with pytest.raises(impl.exceptions.DataError):
+        native._route_stack(c, [(("GET", None), {})])
+    with pytest.raises(TypeError):
+        native._share_router(c, 1)
