@@ -607,3 +607,88 @@ def test_c_primitives_validate_arguments(make, impl):
         native._route_stack(c, [(("GET", None), {})])
     with pytest.raises(TypeError):
         native._share_router(c, 1)
+
+
+# ------------------------------------------------- a stalled node, a signal
+def _paused(cluster, node, ms):
+    """CLIENT PAUSE ``ms`` WRITE on ``node``: its writes wait, reads answer."""
+    assert node.command("CLIENT", "PAUSE", str(ms), "WRITE").startswith(b"+OK")
+
+
+def _unpause(cluster):
+    for n in cluster.primaries():
+        n.command("CLIENT", "UNPAUSE")
+
+
+def test_stalled_node_times_out_alone(make, impl, cluster):
+    """One node stalls past socket_timeout: only its commands fail the
+    concurrent round trip (TimeoutError) and are run again one by one; the
+    other nodes' results arrive."""
+    cluster.flushall()
+    c = make(impl, socket_timeout=0.2)
+    keys = _keys_on_every_primary(c, cluster, per_node=3)
+    stalled = owner_of(cluster, c.keyslot(keys[0]))
+    on_stalled = {k for k in keys if owner_of(cluster, c.keyslot(k)) is stalled}
+    p = c.pipeline()
+    for k in keys:
+        p.get(k)
+    p.execute()                          # connections open
+    retried = []
+    original = p.parent_execute_command
+
+    def recording(*args, **kw):
+        retried.append(args[1])
+        return original(*args, **kw)
+
+    p.parent_execute_command = recording
+    _paused(cluster, stalled, 2000)
+    try:
+        for k in keys:
+            p.set(k, "v")
+        out = p.execute(raise_on_error=False)
+    finally:
+        _unpause(cluster)
+    assert sorted(retried) == sorted(on_stalled)
+    for k, r in zip(keys, out):
+        if k in on_stalled:
+            assert r is True or isinstance(r, impl.exceptions.TimeoutError), r
+        else:
+            assert r is True
+    # nothing stale is left on any connection
+    for k in keys:
+        p.set(k, k).get(k)
+    assert p.execute() == [x for k in keys for x in (True, k.encode())]
+
+
+def test_signal_during_round_trip(make, impl, cluster):
+    """A signal handler raising while the round trip waits: the exception
+    comes out of execute(), and no connection keeps an unread reply."""
+    import signal
+
+    class Interrupted(Exception):
+        pass
+
+    cluster.flushall()
+    c = make(impl)                        # no socket_timeout: waits for ever
+    keys = _keys_on_every_primary(c, cluster, per_node=2)
+    stalled = owner_of(cluster, c.keyslot(keys[0]))
+
+    def handler(signum, frame):
+        raise Interrupted()
+
+    previous = signal.signal(signal.SIGALRM, handler)
+    _paused(cluster, stalled, 3000)
+    try:
+        p = c.pipeline()
+        for k in keys:
+            p.set(k, "v")
+        signal.setitimer(signal.ITIMER_REAL, 0.3)
+        with pytest.raises(Interrupted):
+            p.execute()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        _unpause(cluster)
+    for k in keys:
+        p.set(k, k).get(k)
+    assert p.execute() == [x for k in keys for x in (True, k.encode())]
