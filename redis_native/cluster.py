@@ -2073,10 +2073,16 @@ class PipelineStrategy(AbstractStrategy):
 
         groups, unrouted = _native._route_stack(pipe, commands)
         by_name: Dict[str, List[Any]] = {}
+        touched = set()                 # groups to put back in queue order
         for entry in groups:
-            by_name[entry[0].name] = entry
+            same = by_name.get(entry[0].name)
+            if same is None:
+                by_name[entry[0].name] = entry
+            else:                       # two objects for one node (a refresh)
+                same[1] += entry[1]
+                same[2] += entry[2]
+                touched.add(entry[0].name)
         if unrouted:
-            touched = set()
             for i in unrouted:
                 args, options = commands[i]
                 node, command_policies = self._route_in_python(args, options)
@@ -2088,13 +2094,13 @@ class PipelineStrategy(AbstractStrategy):
                 entry[1].append(i)
                 entry[2].append(commands[i])
                 touched.add(node.name)
-            for name in touched:
-                entry = by_name[name]
-                if len(entry[1]) > 1:
-                    # keep each node's commands in queue order
-                    order = sorted(range(len(entry[1])), key=entry[1].__getitem__)
-                    entry[1] = [entry[1][k] for k in order]
-                    entry[2] = [entry[2][k] for k in order]
+        for name in touched:
+            entry = by_name[name]
+            if len(entry[1]) > 1:
+                # keep each node's commands in queue order
+                order = sorted(range(len(entry[1])), key=entry[1].__getitem__)
+                entry[1] = [entry[1][k] for k in order]
+                entry[2] = [entry[2][k] for k in order]
 
         default_node = pipe.get_default_node()
         is_default_node = any(entry[0] == default_node for entry in by_name.values())

@@ -16,7 +16,7 @@ from unittest import mock
 
 import pytest
 
-from cluster_topology import SlotMigration, owner_of, wait_slot_agreed
+from cluster_topology import SlotMigration, _full_command, owner_of, wait_slot_agreed
 from diffutil import Raised, compare
 
 
@@ -692,3 +692,34 @@ def test_signal_during_round_trip(make, impl, cluster):
     for k in keys:
         p.set(k, k).get(k)
     assert p.execute() == [x for k in keys for x in (True, k.encode())]
+
+
+def _cmdstat(node, name):
+    for line in _full_command(node.host, node.port, "INFO", "commandstats").splitlines():
+        if line.startswith(f"cmdstat_{name}:"):
+            return int(line.split("calls=")[1].split(",")[0])
+    return 0
+
+
+def test_replica_reads_in_a_pipeline(make, impl, cluster):
+    """read_from_replicas: reads are routed in Python to the slot's replica
+    (READONLY on its connection), writes to the primary, results in order."""
+    cluster.flushall()
+    c = make(impl, read_from_replicas=True)
+    keys = _keys_on_every_primary(c, cluster, per_node=4)
+    p = c.pipeline()
+    for k in keys:
+        p.set(k, k)
+    assert p.execute() == [True] * len(keys)
+    for prim in c.get_primaries():
+        c.execute_command("WAIT", 1, 5000, target_nodes=prim)
+    def reads():
+        return sum(_cmdstat(n, "get") + _cmdstat(n, "exists") for n in cluster.replicas())
+
+    before = reads()
+    for k in keys:
+        p.get(k).exists(k)
+    out = p.execute()
+    assert out == [x for k in keys for x in (k.encode(), 1)]
+    # round robin over primary and replica, per slot's primary
+    assert reads() - before == len(keys)
