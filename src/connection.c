@@ -2159,10 +2159,9 @@ many_collect(rn_many *m)
     return 1;
 }
 
-/* Pack a node's commands and take its connection for the I/O.  -1 with an
- * exception set when a command cannot be packed (nothing was sent anywhere
- * yet: the caller raises it); otherwise 0, with m->active set, or m->out
- * holding the error that keeps this connection out (connect, in use). */
+/* Pack a node's commands (into the connection's output buffer, taken).  -1
+ * with an exception set when a command cannot be packed: nothing was sent
+ * anywhere nor any connection taken yet, and the caller raises it. */
 static int
 many_begin(rn_state *st, rn_many *m, PyObject *commands)
 {
@@ -2205,29 +2204,36 @@ many_begin(rn_state *st, rn_many *m, PyObject *commands)
     Py_DECREF(seq);
     if ((m->out = PyList_New(m->n)) == NULL)
         return -1;
-    /* from here on a failure belongs to this node only */
+    return 0;
+
+error:
+    Py_DECREF(seq);
+    return -1;
+}
+
+/* Connect the node's connection if needed and take it for the I/O.  A
+ * failure belongs to this node only: m->out then holds the exception. */
+static void
+many_take(rn_state *st, rn_many *m)
+{
+    rn_conn *c = m->c;
     if (conn_prepare(c, 1, 1) < 0 || conn_take(c, 1, 1) < 0) {
         many_finish(m, 1);
-        return 0;
+        return;
     }
     m->active = 1;
     m->fd = c->fd;
     if (m->fd < 0) {
         PyErr_SetString(st->ConnectionError, "Connection closed by another thread during I/O");
         many_finish(m, 1);
-        return 0;
+        return;
     }
     if ((m->rbuf = conn_take_rbuf(c)) == NULL) {
         many_finish(m, 1);
-        return 0;
+        return;
     }
     c->owed += m->n;
     m->got = -2;
-    return 0;
-
-error:
-    Py_DECREF(seq);
-    return -1;
 }
 
 /* The GIL-free part: poll every active node's socket, write what is left to
@@ -2349,6 +2355,8 @@ rn_conn_roundtrip_many(rn_state *st, PyObject *pairs)
             goto done;
         }
     }
+    for (Py_ssize_t i = 0; i < count; i++)
+        many_take(st, &ms[i]);
     double now = rn_monotonic();
     for (Py_ssize_t i = 0; i < count; i++)
         if (ms[i].active) {

@@ -593,6 +593,19 @@ def test_c_primitives_validate_arguments(make, impl):
         assert native._roundtrip_many([]) == []
     finally:
         c.get_default_node().redis_connection.connection_pool.release(conn)
+    # an argument error on one node: nothing sent anywhere, no connection dropped
+    pools = [n.redis_connection.connection_pool for n in c.get_primaries()[:2]]
+    conns = [pool.get_connection() for pool in pools]
+    try:
+        with pytest.raises(impl.exceptions.DataError):
+            native._roundtrip_many([(conns[0], [(("PING",), {})]),
+                                    (conns[1], [(("GET", 1.5), {}), (("GET", {}), {})])])
+        assert all(x.is_connected and x._replies_owed == 0 for x in conns)
+        assert native._roundtrip_many([(x, [(("PING",), {})]) for x in conns]) == \
+            [[b"PONG"], [b"PONG"]]
+    finally:
+        for pool, x in zip(pools, conns):
+            pool.release(x)
     with pytest.raises(TypeError):
         native._route_stack(object(), [])
     with pytest.raises(TypeError):
