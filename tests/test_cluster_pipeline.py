@@ -361,11 +361,46 @@ def test_pipeline_during_migration_matches_redis_py(make, impl, redis_py, cluste
             p = c.pipeline()
             for k in keys:
                 p.get(k).lpush(k, 1)
+            # keys on both sides of the migration: TRYAGAIN, run again until
+            # the TTL runs out, as redis-py does
+            p.execute_command("MGET", keys[0], keys[9])
             outcomes.append(p.execute(raise_on_error=False))
+            # a transaction on the half-moved slot: ASK inside MULTI aborts EXEC
+            tx = c.pipeline(transaction=True)
+            tx.get(keys[0]).get(keys[9])
+            outcomes.append(_run(lambda _: tx.execute(), None))
         finally:
             m.move_all_keys()
             m.finish()
             wait_slot_agreed(cluster, slot, dst.port)
+            SlotMigration(cluster, slot, dst, src).run()
+            wait_slot_agreed(cluster, slot, src.port)
+    compare(plain(outcomes[0:2]), plain(outcomes[2:4]))
+    cluster.flushall()
+
+
+def test_transaction_after_slot_moved(make, impl, redis_py, cluster):
+    """A transaction on a slot whose owner changed since the client looked:
+    MOVED, the slot table is updated and the transaction runs on the new
+    owner (as redis-py does)."""
+    outcomes = []
+    for lib in (impl, redis_py):
+        cluster.flushall()
+        c = make(lib)
+        src, dst = cluster.primaries()[0], cluster.primaries()[1]
+        tag = _tag_on(c, cluster, src)
+        slot = c.keyslot(tag)
+        c.set(f"{{{tag}}}:a", 1)
+        SlotMigration(cluster, slot, src, dst).run()
+        wait_slot_agreed(cluster, slot, dst.port)
+        try:
+            tx = c.pipeline(transaction=True)
+            tx.incr(f"{{{tag}}}:a").get(f"{{{tag}}}:a")
+            first = _run(lambda _: tx.execute(), None)
+            tx = c.pipeline(transaction=True)
+            tx.incr(f"{{{tag}}}:a").get(f"{{{tag}}}:a")
+            outcomes.append((first, _run(lambda _: tx.execute(), None), c.get(f"{{{tag}}}:a")))
+        finally:
             SlotMigration(cluster, slot, dst, src).run()
             wait_slot_agreed(cluster, slot, src.port)
     compare(plain(outcomes[0]), plain(outcomes[1]))
