@@ -771,3 +771,63 @@ def test_replica_reads_in_a_pipeline(make, impl, cluster):
     assert out == [x for k in keys for x in (k.encode(), 1)]
     # round robin over primary and replica, per slot's primary
     assert reads() - before == len(keys)
+
+
+def test_patched_routing_method_is_called(make, impl, redis_py, cluster):
+    """A routing method patched on ClusterPipeline (keyslot) is called for
+    every keyed command, as redis-py calls it: C does not route around it."""
+    counts = []
+    for lib in (impl, redis_py):
+        cluster.flushall()
+        c = make(lib)
+        seen = []
+        original = lib.cluster.ClusterPipeline.keyslot
+
+        def recording(self, key, _orig=original, _seen=seen):
+            _seen.append(key)
+            return _orig(self, key)
+
+        with mock.patch.object(lib.cluster.ClusterPipeline, "keyslot", recording):
+            p = c.pipeline()
+            for i in range(20):
+                p.set(f"pk:{i}", i)
+            p.get("pk:3")
+            out = p.execute()
+        assert out == [True] * 20 + [b"3"]
+        counts.append(sorted(seen))
+        # unpatched again: nothing recorded
+        seen.clear()
+        p.get("pk:4")
+        assert p.execute() == [b"4"] and seen == []
+    assert counts[0] == counts[1] and len(counts[0]) >= 21
+
+
+def test_pipelines_from_many_threads(make, impl, cluster):
+    """One cluster client, 6 threads each running pipelines over all slots:
+    every result is its own thread's."""
+    cluster.flushall()
+    c = make(impl)
+    errors = []
+
+    def worker(n):
+        try:
+            p = c.pipeline()
+            for r in range(15):
+                keys = [f"th:{n}:{r}:{i}" for i in range(200)]
+                for k in keys:
+                    p.set(k, k)
+                for k in keys:
+                    p.get(k)
+                out = p.execute()
+                if out != [True] * 200 + [k.encode() for k in keys]:
+                    errors.append((n, r))
+        except Exception as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == []
+    cluster.flushall()
