@@ -2136,9 +2136,11 @@ class PipelineStrategy(AbstractStrategy):
             for nc in slow_nodes:
                 nc.read()
         except BaseException:
-            # replies may be owed: never hand such a connection on
+            # a connection still owed replies must not serve anyone else (an
+            # argument error raised before anything was sent leaves them all)
             for _, _, connection in taken:
-                connection.disconnect()
+                if getattr(connection, "_replies_owed", 1):
+                    connection.disconnect()
             raise
         finally:
             for _, redis_node, connection in taken:

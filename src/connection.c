@@ -2277,6 +2277,13 @@ many_io(rn_many *ms, Py_ssize_t count, struct pollfd *pfds, Py_ssize_t *map)
             short re = pfds[j].revents;
             if (re == 0)
                 continue;
+            if (re & POLLNVAL) {
+                m->got = -1;            /* not an open descriptor any more */
+                m->err = EBADF;
+                m->reading_err = m->off == m->b.len;
+                handed = 1;
+                continue;
+            }
             if ((re & POLLOUT) && m->off < m->b.len) {
                 ssize_t n = send(m->fd, m->b.data + m->off, m->b.len - m->off,
                                  MSG_NOSIGNAL | MSG_DONTWAIT);

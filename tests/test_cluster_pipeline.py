@@ -831,3 +831,28 @@ def test_pipelines_from_many_threads(make, impl, cluster):
         t.join(120)
     assert errors == []
     cluster.flushall()
+
+
+def test_argument_error_sends_nothing(make, impl, cluster):
+    """A value that cannot be encoded: DataError from execute(), as in
+    redis-py; redis_native packs every node's commands before writing any,
+    so no command of the pipeline ran and no connection was dropped."""
+    cluster.flushall()
+    c = make(impl)
+    keys = _keys_on_every_primary(c, cluster)
+    p = c.pipeline()
+    for k in keys:
+        p.get(k)
+    p.execute()
+    conns = {n.name: n.redis_connection.connection_pool._available_connections[:]
+             for n in c.get_primaries()} if impl.__name__ == "redis_native" else {}
+    for k in keys:
+        p.set(k, 1)
+    p.set(keys[-1], None)
+    with pytest.raises(impl.exceptions.DataError):
+        p.execute()
+    if impl.__name__ == "redis_native":
+        assert [c.get(k) for k in keys] == [None] * len(keys)
+        for n in c.get_primaries():
+            assert all(x.is_connected for x in conns[n.name])
+    assert p.set(keys[0], 2).get(keys[0]).execute() == [True, b"2"]
