@@ -2111,7 +2111,9 @@ class PipelineStrategy(AbstractStrategy):
             for entry in by_name.values():
                 redis_node = pipe.get_redis_connection(entry[0])
                 try:
-                    connection = get_connection(redis_node)
+                    # get_connection(redis_node), minus its deprecation wrapper
+                    connection = (redis_node.connection
+                                  or redis_node.connection_pool.get_connection())
                 except (ConnectionError, TimeoutError):
                     for _, rn, conn in taken:
                         rn.connection_pool.release(conn)
@@ -2122,8 +2124,9 @@ class PipelineStrategy(AbstractStrategy):
                     raise
                 taken.append((entry, redis_node, connection))
 
-            fast = [t for t in taken if _fast_node(t[1], t[2])]
-            slow = [t for t in taken if not _fast_node(t[1], t[2])]
+            fast, slow = [], []
+            for t in taken:
+                (fast if _fast_node(t[1], t[2]) else slow).append(t)
             slow_nodes = []
             for entry, redis_node, connection in slow:
                 nc = NodeCommands(redis_node.parse_response, redis_node.connection_pool,
