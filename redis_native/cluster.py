@@ -1506,7 +1506,7 @@ from typing import Iterator, Set  # noqa: E402
 from .client import PubSub, _CallbackMemo  # noqa: E402
 from .commands.helpers import EMPTY_RESPONSE as _EMPTY_RESPONSE  # noqa: E402
 from .event import AfterPubSubConnectionInstantiationEvent  # noqa: E402
-from .exceptions import ExecAbortError, InvalidPipelineStack, PubSubError  # noqa: E402
+from .exceptions import ExecAbortError, InvalidPipelineStack  # noqa: E402
 
 __all__ += ["ClusterPipeline", "ClusterPubSub", "PipelineCommand", "NodeCommands",
             "PipelineStrategy", "TransactionStrategy"]
@@ -2820,10 +2820,7 @@ class ClusterPubSub(PubSub):
             fds = [p.connection.fileno() for p in self.node_pubsub_mapping.values()
                    if p.connection is not None and p.connection.fileno() >= 0]
             if not fds:
-                if left is None:
-                    raise PubSubError("get_sharded_message(timeout=None) with no shard channel")
-                time.sleep(min(left, 0.01))
-                continue
+                return None             # nothing to wait on (as redis-py: no message)
             select.select(fds, [], [], left)
 
     def ssubscribe(self, *args: Any, **kwargs: Callable) -> None:

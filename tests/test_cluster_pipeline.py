@@ -365,6 +365,10 @@ def test_pipeline_during_migration_matches_redis_py(make, impl, redis_py, cluste
             # the TTL runs out, as redis-py does
             p.execute_command("MGET", keys[0], keys[9])
             outcomes.append(p.execute(raise_on_error=False))
+            # without redirections, ASK stays the result of the moved keys' commands
+            stack = [lib.cluster.PipelineCommand(("GET", k), {}, i) for i, k in enumerate(keys)]
+            outcomes.append(p.send_cluster_commands(stack, raise_on_error=False,
+                                                    allow_redirections=False))
             # a transaction on the half-moved slot: ASK inside MULTI aborts EXEC
             tx = c.pipeline(transaction=True)
             tx.get(keys[0]).get(keys[9])
@@ -375,7 +379,9 @@ def test_pipeline_during_migration_matches_redis_py(make, impl, redis_py, cluste
             wait_slot_agreed(cluster, slot, dst.port)
             SlotMigration(cluster, slot, dst, src).run()
             wait_slot_agreed(cluster, slot, src.port)
-    compare(plain(outcomes[0:2]), plain(outcomes[2:4]))
+    compare(plain(outcomes[0:3]), plain(outcomes[3:6]))
+    assert [type(r).__name__ for r in outcomes[1][:5]] == ["AskError"] * 5
+    assert outcomes[1][5:] == [str(i).encode() for i in range(5, 10)]
     cluster.flushall()
 
 

@@ -345,3 +345,14 @@ def test_subscriptions_survive_a_primary_failure(make, impl, fo_cluster):
     assert p.get_pubsub_node().port != victim.port
     assert victim.port not in {int(n.rsplit(":", 1)[1]) for n in p.node_pubsub_mapping}
     p.close()
+
+
+def test_sharded_read_without_shard_channels(make, impl, redis_py):
+    outcomes = []
+    for lib in (impl, redis_py):
+        p = make(lib).pubsub()
+        outcomes.append((p.get_sharded_message(timeout=None), p.get_sharded_message(timeout=0.1),
+                         p.node_pubsub_mapping, p.subscribed))
+        p.close()
+    compare(outcomes[0], outcomes[1])
+    assert outcomes[0] == (None, None, {}, False)
