@@ -8,7 +8,7 @@ Names and module paths follow redis-py 7.4.1 (``redis_native.client``,
 ``redis_native.connection``, ``redis_native.exceptions``...): the client, pipelines
 and transactions, pub/sub, MONITOR, locks, scripts, connection pools, retries and
 the exception hierarchy work as in redis-py, over RESP2, and so does the
-Redis Cluster client (``RedisCluster``).  TLS, Sentinel, cluster pipelines/pub-sub,
+Redis Cluster client (``RedisCluster``, its pipelines and pub/sub).  TLS, Sentinel,
 asyncio and RESP3 (so client-side caching) are not available yet; see README.md.
 """
 from . import exceptions  # first: the C module reads its exception classes
