@@ -2118,6 +2118,10 @@ many_finish(rn_many *m, int failed)
         if (m->active)
             conn_close_if(c, m->fd);
         PyObject *e = rn_err_take();
+        if (e == NULL) {            /* every failing path sets one; never leave None */
+            PyErr_SetString(c->st->ConnectionError, "Connection failed during a pipeline");
+            e = rn_err_take();
+        }
         Py_XSETREF(m->out, e);
     }
     else if (m->active) {
