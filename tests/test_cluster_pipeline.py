@@ -12,6 +12,7 @@ is patched; and the C primitives' argument checks.
 from __future__ import annotations
 
 import threading
+import time
 from unittest import mock
 
 import pytest
@@ -862,3 +863,58 @@ def test_argument_error_sends_nothing(make, impl, cluster):
         for n in c.get_primaries():
             assert all(x.is_connected for x in conns[n.name])
     assert p.set(keys[0], 2).get(keys[0]).execute() == [True, b"2"]
+
+
+def test_round_trip_with_hostile_and_silent_servers(impl):
+    """_roundtrip_many against fake servers: one answers garbage, one a huge
+    length, one nothing (socket_timeout), one hangs up, one correctly: each
+    bad node gets its own exception and a closed connection, the good node
+    its replies; nothing crashes."""
+    if impl.__name__ != "redis_native":
+        pytest.skip("redis_native's C primitive")
+    from servers import RecordingServer
+
+    def answering(data):
+        def reply(args):
+            if args and args[0].upper() == b"GET":
+                return data
+            return b"+OK\r\n"
+        return reply
+
+    good = RecordingServer(answering(b"$1\r\nx\r\n"))
+    garbage = RecordingServer(answering(b"?garbage\r\n"))
+    huge = RecordingServer(answering(b"$99999999999999\r\n"))
+    silent = RecordingServer(answering(b""))
+    hangup = RecordingServer(answering(b"$10\r\nabc"))
+    servers = [good, garbage, huge, silent, hangup]
+    conns = [impl.Connection(host=s.host, port=s.port, socket_timeout=0.5) for s in servers]
+    try:
+        for conn in conns:
+            conn.connect()
+        cmds = [(("GET", "k"), {}), (("GET", "k"), {})]
+        out = impl._native._roundtrip_many([(c, cmds) for c in conns[:4]])
+        assert out[0] == [b"x", b"x"]
+        assert isinstance(out[1], (impl.exceptions.InvalidResponse,
+                                   impl.exceptions.ConnectionError)), out[1]
+        # a length nobody will send: refused, or waited for until the timeout
+        assert isinstance(out[2], (impl.exceptions.InvalidResponse,
+                                   impl.exceptions.ConnectionError,
+                                   impl.exceptions.TimeoutError)), out[2]
+        assert isinstance(out[3], impl.exceptions.TimeoutError), out[3]
+        assert conns[0].is_connected and conns[0]._replies_owed == 0
+        assert not any(c.is_connected for c in conns[1:4])
+        # a partial reply, then the server goes away
+        def close_soon():
+            time.sleep(0.1)
+            for s in hangup._conns:
+                s.close()
+        threading.Thread(target=close_soon).start()
+        conns[4].socket_timeout = None
+        out = impl._native._roundtrip_many([(conns[4], cmds), (conns[0], cmds)])
+        assert isinstance(out[0], impl.exceptions.ConnectionError), out[0]
+        assert out[1] == [b"x", b"x"]
+    finally:
+        for c in conns:
+            c.disconnect()
+        for s in servers:
+            s.close()
