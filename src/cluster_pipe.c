@@ -58,6 +58,11 @@ route_stack(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_TypeError, "_route_stack(): commands must be a list");
         return NULL;
     }
+    /* a tuple of our own: encoding a key may run Python code (a float
+     * subclass's __repr__), which must not pull items from under us */
+    PyObject *stack = PyList_AsTuple(commands);
+    if (stack == NULL)
+        return NULL;
     int routing = rn_stands_in(st, pipe, RN_KIND_CLUSTER);
     Py_ssize_t ngroups = 0, cap = 4, last = -1;
     PyObject *unrouted = PyList_New(0), *groups = NULL, *result = NULL;
@@ -67,10 +72,8 @@ route_stack(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             PyErr_NoMemory();
         goto done;
     }
-    /* the list may change if Python code runs (a key's __str__ does not:
-     * only str/bytes/int/float are encoded; still, read the size each time) */
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(commands); i++) {
-        PyObject *item = PyList_GET_ITEM(commands, i);   /* borrowed */
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(stack); i++) {
+        PyObject *item = PyTuple_GET_ITEM(stack, i);     /* borrowed from stack */
         PyObject *node = NULL;
         int rc = 0;
         if (routing && PyTuple_Check(item) && PyTuple_GET_SIZE(item) == 2 &&
@@ -82,10 +85,8 @@ route_stack(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             if (targeted < 0)
                 goto done;
             if (!targeted) {
-                Py_INCREF(item);
                 rc = rn_cluster_route((rn_cluster *)pipe, &PyTuple_GET_ITEM(cargs, 0),
                                       PyTuple_GET_SIZE(cargs), &node);
-                Py_DECREF(item);
                 if (rc < 0)
                     goto done;
             }
@@ -150,6 +151,7 @@ route_stack(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     result = PyTuple_Pack(2, groups, unrouted);
 
 done:
+    Py_DECREF(stack);
     if (g != NULL)
         groups_free(g, ngroups);
     Py_XDECREF(groups);

@@ -2082,10 +2082,10 @@ PyType_Spec rn_connection_type_spec = {
 
 #include "pool.h"               /* rn_err_take / rn_err_give */
 
-/* One connection's share of rn_conn_roundtrip_many.  The connection is
- * borrowed from the caller's sequence (kept alive by it). */
+/* One connection's share of rn_conn_roundtrip_many. */
 typedef struct {
-    rn_conn *c;
+    rn_conn *c;             /* strong: Python code run meanwhile (a connect
+                             * callback) may drop the caller's list */
     Py_ssize_t n;           /* commands */
     Py_ssize_t nread;       /* replies read so far */
     char *raw;              /* per-command "read without decoding" flags */
@@ -2171,10 +2171,14 @@ many_begin(rn_state *st, rn_many *m, PyObject *commands)
 {
     rn_conn *c = m->c;
     const char *enc, *errs;
-    PyObject *seq = PySequence_Fast(commands, "the commands of a node must be a sequence");
+    if (!PyList_Check(commands) && !PyTuple_Check(commands)) {
+        PyErr_SetString(PyExc_TypeError, "the commands of a node must be a list");
+        return -1;
+    }
+    PyObject *seq = PySequence_Tuple(commands);      /* ours: see the caller */
     if (seq == NULL)
         return -1;
-    m->n = PySequence_Fast_GET_SIZE(seq);
+    m->n = PyTuple_GET_SIZE(seq);
     if ((m->raw = PyMem_Calloc((size_t)m->n + 1, 1)) == NULL) {
         Py_DECREF(seq);
         PyErr_NoMemory();
@@ -2184,7 +2188,7 @@ many_begin(rn_state *st, rn_many *m, PyObject *commands)
         goto error;
     m->b = conn_take_wbuf(c);
     for (Py_ssize_t i = 0; i < m->n; i++) {
-        PyObject *item = PySequence_Fast_GET_ITEM(seq, i);
+        PyObject *item = PyTuple_GET_ITEM(seq, i);
         PyObject *args = item, *options = NULL;
         if (PyTuple_Check(item) && PyTuple_GET_SIZE(item) == 2) {
             args = PyTuple_GET_ITEM(item, 0);
@@ -2326,10 +2330,16 @@ many_io(rn_many *ms, Py_ssize_t count, struct pollfd *pfds, Py_ssize_t *map)
 PyObject *
 rn_conn_roundtrip_many(rn_state *st, PyObject *pairs)
 {
-    PyObject *seq = PySequence_Fast(pairs, "_roundtrip_many() takes a sequence of pairs");
+    /* a tuple of our own: Python code run meanwhile (a float subclass's
+     * __repr__ while packing, a connect callback) cannot change it */
+    if (!PyList_Check(pairs) && !PyTuple_Check(pairs)) {
+        PyErr_SetString(PyExc_TypeError, "_roundtrip_many() takes a list of pairs");
+        return NULL;
+    }
+    PyObject *seq = PySequence_Tuple(pairs);
     if (seq == NULL)
         return NULL;
-    Py_ssize_t count = PySequence_Fast_GET_SIZE(seq);
+    Py_ssize_t count = PyTuple_GET_SIZE(seq);
     PyObject *result = NULL;
     rn_many *ms = PyMem_Calloc((size_t)count + 1, sizeof(rn_many));
     struct pollfd *pfds = PyMem_Calloc((size_t)count + 1, sizeof(struct pollfd));
@@ -2340,7 +2350,7 @@ rn_conn_roundtrip_many(rn_state *st, PyObject *pairs)
         goto done;
     }
     for (Py_ssize_t i = 0; i < count; i++) {
-        PyObject *pair = PySequence_Fast_GET_ITEM(seq, i);
+        PyObject *pair = PyTuple_GET_ITEM(seq, i);
         if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2 ||
             !PyObject_TypeCheck(PyTuple_GET_ITEM(pair, 0), st->ConnectionType)) {
             PyErr_SetString(PyExc_TypeError,
@@ -2348,7 +2358,7 @@ rn_conn_roundtrip_many(rn_state *st, PyObject *pairs)
             goto done;
         }
         rn_many *m = &ms[i];
-        m->c = (rn_conn *)PyTuple_GET_ITEM(pair, 0);
+        m->c = (rn_conn *)Py_NewRef(PyTuple_GET_ITEM(pair, 0));
         m->fd = -1;
         rn_buf_init(&m->b);
         for (Py_ssize_t j = 0; j < i; j++)
@@ -2360,7 +2370,7 @@ rn_conn_roundtrip_many(rn_state *st, PyObject *pairs)
     }
     /* pack everything first: an argument error sends nothing anywhere */
     for (; begun < count; begun++) {
-        PyObject *pair = PySequence_Fast_GET_ITEM(seq, begun);
+        PyObject *pair = PyTuple_GET_ITEM(seq, begun);
         if (many_begin(st, &ms[begun], PyTuple_GET_ITEM(pair, 1)) < 0) {
             begun++;
             goto done;
@@ -2448,6 +2458,8 @@ done:
         }
         for (Py_ssize_t i = begun; i < count; i++)
             PyMem_Free(ms[i].raw);
+        for (Py_ssize_t i = 0; i < count; i++)
+            Py_XDECREF(ms[i].c);
         rn_err_give(exc);
     }
     PyMem_Free(ms);

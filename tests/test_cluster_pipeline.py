@@ -663,6 +663,33 @@ def test_c_primitives_validate_arguments(make, impl):
     with pytest.raises(TypeError):
         native._share_router(c, 1)
 
+    # Python code run while packing (a float subclass's __repr__) empties
+    # the caller's lists: the primitives work on their own copies
+    victims = []
+
+    class Sneaky(float):
+        def __repr__(self):
+            for v in victims:
+                del v[:]
+            return "1.5"
+
+    stack = [(("SET", "sn", Sneaky(1.5)), {}), (("GET", "sn"), {})] + \
+        [(("GET", f"sn{i}"), {}) for i in range(50)]
+    routed = [(("GET", Sneaky(2.5)), {})] + [(("GET", f"sn{i}"), {}) for i in range(50)]
+    victims.append(routed)              # the key's encoding empties it
+    groups, unrouted = native._route_stack(c, routed)
+    assert routed == [] and sum(len(g[1]) for g in groups) + len(unrouted) == 51
+    victims.clear()
+    victims.append(stack)
+    node_conn = c.get_node_from_key("sn").redis_connection.connection_pool.get_connection()
+    try:
+        pairs = [(node_conn, stack)]
+        victims.append(pairs)
+        out = native._roundtrip_many(pairs)
+        assert out[0][:2] == [b"OK", b"1.5"] and len(out[0]) == 52
+    finally:
+        c.get_node_from_key("sn").redis_connection.connection_pool.release(node_conn)
+
 
 # ------------------------------------------------- a stalled node, a signal
 def _paused(cluster, node, ms):
