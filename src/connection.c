@@ -2200,11 +2200,18 @@ many_begin(rn_state *st, rn_many *m, PyObject *commands)
                 goto error;
             m->raw[i] = (char)has;
         }
-        PyObject *argseq = PySequence_Fast(args, "each command's arguments must be a sequence");
-        if (argseq == NULL)
+        /* a tuple (what pipelines queue) as is, anything else copied: packing
+         * may run Python code that must not resize what is being packed */
+        PyObject *argseq = PyTuple_Check(args) ? Py_NewRef(args)
+            : PyList_Check(args) ? PySequence_Tuple(args) : NULL;
+        if (argseq == NULL) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_TypeError,
+                                "each command's arguments must be a tuple or a list");
             goto error;
-        int rc = rn_pack_command(st, &m->b, PySequence_Fast_ITEMS(argseq),
-                                 PySequence_Fast_GET_SIZE(argseq), enc, errs);
+        }
+        int rc = rn_pack_command(st, &m->b, &PyTuple_GET_ITEM(argseq, 0),
+                                 PyTuple_GET_SIZE(argseq), enc, errs);
         Py_DECREF(argseq);
         if (rc < 0)
             goto error;

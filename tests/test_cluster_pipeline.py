@@ -687,6 +687,12 @@ def test_c_primitives_validate_arguments(make, impl):
         victims.append(pairs)
         out = native._roundtrip_many(pairs)
         assert out[0][:2] == [b"OK", b"1.5"] and len(out[0]) == 52
+        # the same with the arguments in a list that the value's repr empties
+        args = ["SET", "sn", Sneaky(1.5)]
+        victims[:] = [args]
+        assert native._roundtrip_many([(node_conn, [(args, {})])]) == [[b"OK"]]
+        with pytest.raises(TypeError):
+            native._roundtrip_many([(node_conn, [("SET sn 1", {})])])
     finally:
         c.get_node_from_key("sn").redis_connection.connection_pool.release(node_conn)
 
