@@ -696,21 +696,43 @@ class RedisCluster(_native.ClusterBase, AbstractRedisCluster, MaintNotifications
         return target_node.redis_connection.monitor()
 
     def pubsub(self, node: Optional["ClusterNode"] = None, host: Optional[str] = None,
-               port: Optional[int] = None, **kwargs: Any) -> Any:
-        """ClusterPubSub is not built yet (the cluster pipeline/pub-sub issue):
-        raises RedisClusterException."""
-        raise RedisClusterException(
-            "redis_native does not support pub/sub on a RedisCluster yet (ClusterPubSub); "
-            "use get_node(...).redis_connection.pubsub() for one node")
+               port: Optional[int] = None, **kwargs: Any) -> "ClusterPubSub":
+        """A :class:`ClusterPubSub`: on ``node`` (or the node at ``host``/``port``),
+        or, with neither, on the node of the first channel's slot."""
+        return ClusterPubSub(self, node=node, host=host, port=port, **kwargs)
 
-    def pipeline(self, transaction: Optional[bool] = None, shard_hint: Optional[str] = None) -> Any:
-        """ClusterPipeline is not built yet (the cluster pipeline/pub-sub
-        issue): raises RedisClusterException."""
+    def pipeline(self, transaction: Optional[bool] = None,
+                 shard_hint: Optional[str] = None) -> "ClusterPipeline":
+        """A :class:`ClusterPipeline` sharing this client's nodes, slot table,
+        callbacks and retry policy: commands are queued and ``execute()`` sends
+        each node its share in one write, all nodes at once.  With
+        ``transaction=True`` the commands (keys of one slot) run in MULTI/EXEC on
+        that slot's primary."""
         if shard_hint:
             raise RedisClusterException("shard_hint is deprecated in cluster mode")
-        raise RedisClusterException(
-            "redis_native does not support pipelines on a RedisCluster yet (ClusterPipeline); "
-            "mget_nonatomic/mset_nonatomic and the per-node clients are available")
+        pipe = ClusterPipeline(
+            nodes_manager=self.nodes_manager,
+            commands_parser=self.commands_parser,
+            startup_nodes=self.nodes_manager.startup_nodes,
+            result_callbacks=self.result_callbacks,
+            cluster_response_callbacks=self.cluster_response_callbacks,
+            read_from_replicas=self.read_from_replicas,
+            load_balancing_strategy=self.load_balancing_strategy,
+            reinitialize_steps=self.reinitialize_steps,
+            retry=self.retry,
+            lock=self._lock,
+            transaction=transaction,
+            event_dispatcher=self._event_dispatcher,
+            policy_resolver=self._policy_resolver,
+            encoding=self.encoder.encoding,
+            encoding_errors=self.encoder.encoding_errors,
+            decode_responses=self.encoder.decode_responses,
+        )
+        if self._slot_table is self.nodes_manager.slots_cache:
+            # route with this client's tables instead of building them again
+            _native._share_router(pipe, self)
+            pipe._router_ready = True
+        return pipe
 
     def lock(self, name: str, timeout: Optional[float] = None, sleep: float = 0.1,
              blocking: bool = True, blocking_timeout: Optional[float] = None,
@@ -1037,9 +1059,25 @@ class RedisCluster(_native.ClusterBase, AbstractRedisCluster, MaintNotifications
         setattr(self, funcname, func)
 
     def transaction(self, func: Callable, *watches: Any, **kwargs: Any) -> Any:
-        """Transactions need ClusterPipeline, not built yet (raises
-        RedisClusterException)."""
-        self.pipeline(True, kwargs.pop("shard_hint", None))
+        """Run ``func(pipe)`` in a WATCH/MULTI/EXEC transaction on ``watches``
+        (keys of one slot), calling it again whenever a watched key changed;
+        returns EXEC's results, or with ``value_from_callable=True`` what
+        ``func`` returned.  ``watch_delay`` seconds are slept between tries."""
+        shard_hint = kwargs.pop("shard_hint", None)
+        value_from_callable = kwargs.pop("value_from_callable", False)
+        watch_delay = kwargs.pop("watch_delay", None)
+        with self.pipeline(True, shard_hint) as pipe:
+            while True:
+                try:
+                    if watches:
+                        pipe.watch(*watches)
+                    func_value = func(pipe)
+                    exec_value = pipe.execute()
+                    return func_value if value_from_callable else exec_value
+                except WatchError:
+                    if watch_delay is not None and watch_delay > 0:
+                        time.sleep(watch_delay)
+                    continue
 
     # Redis Stack module accessors, as on Redis: not part of redis_native yet
     def _module_unsupported(self, name: str) -> Any:
@@ -1500,3 +1538,1408 @@ class NodesManager:
                     if name == get_node_name(conn_args.get("host"), conn_args.get("port")):
                         return node
         return None
+
+
+# =====================================================================
+# ClusterPipeline, cluster transactions and ClusterPubSub
+# =====================================================================
+#
+# How a cluster pipeline runs (PipelineStrategy._send_cluster_commands):
+# the queued (args, options) commands are grouped by node in C
+# (_native._route_stack: the C router's rules, so a keyed command costs a
+# hash and a table read); what the router leaves alone (explicit
+# target_nodes, flags, policies, replica reads) is routed here as redis-py
+# routes it.  One connection per node is taken from the node's pool, and
+# _native._roundtrip_many writes each node's commands in one packed write
+# and waits on all the sockets at once (one poll(), GIL released).  Each
+# reply becomes a result through the node client's _command_result, the
+# same step as Pipeline's.  The commands that failed with MOVED, ASK,
+# TRYAGAIN or a connection error are then run again one by one through
+# RedisCluster.execute_command, which follows the redirection, as redis-py
+# does.  A node whose connection or client was replaced (the stand-in rule)
+# is written with send_packed_command and read with parse_response instead.
+
+import select  # noqa: E402
+import sys  # noqa: E402
+from abc import ABC, abstractmethod  # noqa: E402
+from copy import copy  # noqa: E402
+from itertools import chain  # noqa: E402
+from typing import Iterator, Set  # noqa: E402
+
+from .client import PubSub, _CallbackMemo  # noqa: E402
+from .commands.helpers import EMPTY_RESPONSE as _EMPTY_RESPONSE  # noqa: E402
+from .event import AfterPubSubConnectionInstantiationEvent  # noqa: E402
+from .exceptions import ExecAbortError, InvalidPipelineStack  # noqa: E402
+
+__all__ += ["ClusterPipeline", "ClusterPubSub", "PipelineCommand", "NodeCommands",
+            "PipelineStrategy", "TransactionStrategy"]
+
+
+class ClusterPipeline(RedisCluster):
+    """A pipeline on a Redis Cluster, as redis-py's ``ClusterPipeline``
+    (``RedisCluster.pipeline()``).
+
+    Commands are queued and :meth:`execute` returns their results in the
+    order queued.  Each node receives its commands in one write and the nodes
+    work in parallel.  Commands answered with MOVED, ASK or TRYAGAIN, or lost
+    to a connection error, are run again one by one, redirections followed.
+    An error reply does not stop the others: ``execute()`` raises the first
+    one (``raise_on_error=False`` returns it in place of the result).
+    Commands that need several nodes or have no key (``mget``, ``keys``,
+    ``rename``...) are refused with RedisClusterException, as in redis-py.
+
+    With ``transaction=True`` every command must have keys of one slot: the
+    block runs in MULTI/EXEC on that slot's primary, with WATCH/MULTI as on
+    a single-node pipeline.
+    """
+
+    ERRORS_ALLOW_RETRY = (ConnectionError, TimeoutError, MovedError, AskError, TryAgainError)
+
+    NO_SLOTS_COMMANDS = {"UNWATCH"}
+    IMMEDIATE_EXECUTE_COMMANDS = {"WATCH", "UNWATCH"}
+    UNWATCH_COMMANDS = {"DISCARD", "EXEC", "UNWATCH"}
+
+    @deprecated_args(args_to_warn=["cluster_error_retry_attempts"],
+                     reason="Please configure the 'retry' object instead", version="6.0.0")
+    def __init__(
+        self,
+        nodes_manager: "NodesManager",
+        commands_parser: "CommandsParser",
+        result_callbacks: Optional[Dict[str, Callable]] = None,
+        cluster_response_callbacks: Optional[Dict[str, Callable]] = None,
+        startup_nodes: Optional[List["ClusterNode"]] = None,
+        read_from_replicas: bool = False,
+        load_balancing_strategy: Optional["LoadBalancingStrategy"] = None,
+        cluster_error_retry_attempts: int = 3,
+        reinitialize_steps: int = 5,
+        retry: Optional[Retry] = None,
+        lock: Any = None,
+        transaction: bool = False,
+        policy_resolver: PolicyResolver = StaticPolicyResolver(),
+        event_dispatcher: Optional[EventDispatcher] = None,
+        **kwargs: Any,
+    ):
+        """Built by :meth:`RedisCluster.pipeline`; shares the cluster
+        client's ``nodes_manager`` (nodes, slot table, connection pools)."""
+        # RedisCluster.__init__ is not called: the pipeline uses the client's
+        # topology instead of discovering its own
+        self.command_stack: List[Any] = []
+        self.scripts: Set[Any] = set()
+        self.nodes_manager = nodes_manager
+        self.commands_parser = commands_parser
+        self.refresh_table_asap = False
+        self.result_callbacks = result_callbacks or self.__class__.RESULT_CALLBACKS.copy()
+        self.startup_nodes = startup_nodes if startup_nodes else []
+        self.read_from_replicas = read_from_replicas
+        self.load_balancing_strategy = load_balancing_strategy
+        self.command_flags = self.__class__.COMMAND_FLAGS.copy()
+        self.node_flags = self.__class__.NODE_FLAGS.copy()
+        self.cluster_response_callbacks = (
+            cluster_response_callbacks if cluster_response_callbacks is not None
+            else CaseInsensitiveDict(self.__class__.CLUSTER_COMMANDS_RESPONSE_CALLBACKS))
+        self.reinitialize_counter = 0
+        self.reinitialize_steps = reinitialize_steps
+        if retry is not None:
+            self.retry = retry
+        else:
+            self.retry = Retry(backoff=ExponentialWithJitterBackoff(base=1, cap=10),
+                               retries=cluster_error_retry_attempts)
+        self.encoder = Encoder(kwargs.get("encoding", "utf-8"),
+                               kwargs.get("encoding_errors", "strict"),
+                               kwargs.get("decode_responses", False))
+        self._key_encoding = self.encoder.encoding
+        self._key_encoding_errors = self.encoder.encoding_errors
+        if lock is None:
+            lock = threading.RLock()
+        self._lock = lock
+        self._aggregate_nodes = None
+        self.parent_execute_command = super().execute_command
+        self._command_flags_mapping: Dict[str, Union[RequestPolicy, ResponsePolicy]] = {
+            self.__class__.RANDOM: RequestPolicy.DEFAULT_KEYLESS,
+            self.__class__.PRIMARIES: RequestPolicy.ALL_SHARDS,
+            self.__class__.ALL_NODES: RequestPolicy.ALL_NODES,
+            self.__class__.REPLICAS: RequestPolicy.ALL_REPLICAS,
+            self.__class__.DEFAULT_NODE: RequestPolicy.DEFAULT_NODE,
+            SLOT_ID: RequestPolicy.DEFAULT_KEYED,
+        }
+        self._policies_callback_mapping: Dict[Union[RequestPolicy, ResponsePolicy], Callable] = {
+            RequestPolicy.DEFAULT_KEYLESS:
+                lambda command_name: [self.get_random_primary_or_all_nodes(command_name)],
+            RequestPolicy.DEFAULT_KEYED:
+                lambda command, *args: self.get_nodes_from_slot(command, *args),
+            RequestPolicy.DEFAULT_NODE: lambda: [self.get_default_node()],
+            RequestPolicy.ALL_SHARDS: self.get_primaries,
+            RequestPolicy.ALL_NODES: self.get_nodes,
+            RequestPolicy.ALL_REPLICAS: self.get_replicas,
+            RequestPolicy.MULTI_SHARD:
+                lambda *args, **kwargs: self._split_multi_shard_command(*args, **kwargs),
+            RequestPolicy.SPECIAL: self.get_special_nodes,
+            ResponsePolicy.DEFAULT_KEYLESS: lambda res: res,
+            ResponsePolicy.DEFAULT_KEYED: lambda res: res,
+        }
+        self._policy_resolver = policy_resolver
+        self._event_dispatcher = event_dispatcher if event_dispatcher is not None \
+            else EventDispatcher()
+        # the C router's tables: set by RedisCluster.pipeline(), else built
+        # on first use (_ensure_router)
+        self._router_ready = False
+        self._execution_strategy: "ExecutionStrategy" = (
+            PipelineStrategy(self) if not transaction else TransactionStrategy(self))
+
+    def _ensure_router(self) -> None:
+        if not self._router_ready:
+            self._slot_table = self.nodes_manager.slots_cache
+            self._read_commands = set(READ_COMMANDS)
+            self._key_specs = self._router_key_specs()
+            self._router_ready = True
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}"
+
+    def __enter__(self) -> "ClusterPipeline":
+        return self
+
+    def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> None:
+        self.reset()
+
+    def __del__(self) -> None:
+        try:
+            self.reset()
+        except Exception:
+            pass
+
+    def __len__(self) -> int:
+        return len(self._execution_strategy.command_queue)
+
+    def __bool__(self) -> bool:
+        """A pipeline is true even when no command is queued."""
+        return True
+
+    def close(self) -> None:
+        """Same as :meth:`reset`: the nodes' pools belong to the cluster client."""
+        self.reset()
+
+    def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        """Queue a command (a transaction runs WATCH, and the commands between
+        WATCH and MULTI, at once)."""
+        return self._execution_strategy.execute_command(*args, **kwargs)
+
+    def pipeline_execute_command(self, *args: Any, **options: Any) -> Any:
+        """Queue a command; returns the pipeline so that calls chain."""
+        return self._execution_strategy.execute_command(*args, **options)
+
+    def annotate_exception(self, exception: Exception, number: int, command: Any) -> None:
+        """Prefix ``exception``'s message with the command's position and text."""
+        self._execution_strategy.annotate_exception(exception, number, command)
+
+    def execute(self, raise_on_error: bool = True) -> List[Any]:
+        """Run the queued commands; their results in the order queued.  The
+        pipeline is empty (and usable) again afterwards."""
+        try:
+            return self._execution_strategy.execute(raise_on_error)
+        finally:
+            self.reset()
+
+    def reset(self) -> None:
+        """Forget the queued commands (and end a transaction's WATCH)."""
+        self._execution_strategy.reset()
+        self.scripts = set()
+
+    def send_cluster_commands(self, stack: List["PipelineCommand"], raise_on_error: bool = True,
+                              allow_redirections: bool = True) -> List[Any]:
+        """Run ``stack`` (:class:`PipelineCommand` objects); each command's
+        ``result`` is set and the results are returned in ``position`` order.
+        ``allow_redirections=False`` leaves MOVED/ASK/TRYAGAIN and connection
+        errors as results instead of running those commands again."""
+        return self._execution_strategy.send_cluster_commands(
+            stack, raise_on_error=raise_on_error, allow_redirections=allow_redirections)
+
+    def exists(self, *keys: Any) -> Any:
+        return self._execution_strategy.exists(*keys)
+
+    def eval(self) -> Any:
+        """Not available in a cluster pipeline (RedisClusterException)."""
+        return self._execution_strategy.eval()
+
+    def multi(self) -> None:
+        """Start the transaction's block after WATCH (transactions only)."""
+        self._execution_strategy.multi()
+
+    def load_scripts(self) -> None:
+        """Make sure every primary knows the scripts queued with
+        :class:`Script` objects (SCRIPT EXISTS, then SCRIPT LOAD)."""
+        self._execution_strategy.load_scripts()
+
+    def discard(self) -> None:
+        self._execution_strategy.discard()
+
+    def watch(self, *names: Any) -> Any:
+        """WATCH ``names`` (transactions only; keys of one slot)."""
+        self._execution_strategy.watch(*names)
+
+    def unwatch(self) -> Any:
+        """UNWATCH (transactions only)."""
+        self._execution_strategy.unwatch()
+
+    def script_load_for_pipeline(self, *args: Any, **kwargs: Any) -> None:
+        self._execution_strategy.script_load_for_pipeline(*args, **kwargs)
+
+    def delete(self, *names: Any) -> None:
+        """Queue DEL (one key outside a transaction); returns None, as in redis-py."""
+        self._execution_strategy.delete(*names)
+
+    def unlink(self, *names: Any) -> None:
+        """Queue UNLINK (one key outside a transaction); returns None, as in redis-py."""
+        self._execution_strategy.unlink(*names)
+
+    def evalsha(self, sha: str, numkeys: int, *keys_and_args: Any) -> Any:
+        """Only for :class:`Script` objects run on the pipeline (their scripts
+        are loaded on every primary by ``execute()``); a bare EVALSHA is
+        refused as in redis-py."""
+        if any(s.sha == sha for s in self.scripts):
+            return self.execute_command("EVALSHA", sha, numkeys, *keys_and_args)
+        return block_pipeline_command("evalsha")()
+
+
+def block_pipeline_command(name: str) -> Callable[..., Any]:
+    """A method refusing ``name`` in a cluster pipeline (RedisClusterException)."""
+
+    def inner(*args: Any, **kwargs: Any) -> Any:
+        raise RedisClusterException(
+            f"ERROR: Calling pipelined function {name} is blocked "
+            f"when running redis in cluster mode...")
+
+    return inner
+
+
+# The commands redis-py refuses in a cluster pipeline (several nodes, no key,
+# or server-wide)
+PIPELINE_BLOCKED_COMMANDS = (
+    "BGREWRITEAOF", "BGSAVE", "BITOP", "BRPOPLPUSH", "CLIENT GETNAME", "CLIENT KILL",
+    "CLIENT LIST", "CLIENT SETNAME", "CLIENT", "CONFIG GET", "CONFIG RESETSTAT",
+    "CONFIG REWRITE", "CONFIG SET", "CONFIG", "DBSIZE", "ECHO", "EVALSHA", "FLUSHALL",
+    "FLUSHDB", "INFO", "KEYS", "LASTSAVE", "MGET", "MGET NONATOMIC", "MOVE", "MSET",
+    "MSETEX", "MSET NONATOMIC", "MSETNX", "PFCOUNT", "PFMERGE", "PING", "PUBLISH",
+    "RANDOMKEY", "READONLY", "READWRITE", "RENAME", "RENAMENX", "RPOPLPUSH", "SAVE", "SCAN",
+    "SCRIPT EXISTS", "SCRIPT FLUSH", "SCRIPT KILL", "SCRIPT LOAD", "SCRIPT", "SDIFF",
+    "SDIFFSTORE", "SENTINEL GET MASTER ADDR BY NAME", "SENTINEL MASTER", "SENTINEL MASTERS",
+    "SENTINEL MONITOR", "SENTINEL REMOVE", "SENTINEL SENTINELS", "SENTINEL SET",
+    "SENTINEL SLAVES", "SENTINEL", "SHUTDOWN", "SINTER", "SINTERSTORE", "SLAVEOF",
+    "SLOWLOG GET", "SLOWLOG LEN", "SLOWLOG RESET", "SLOWLOG", "SMOVE", "SORT", "SUNION",
+    "SUNIONSTORE", "TIME",
+)
+for _blocked in PIPELINE_BLOCKED_COMMANDS:
+    _blocked = _blocked.replace(" ", "_").lower()
+    if _blocked != "evalsha":       # evalsha: Script objects only, see above
+        setattr(ClusterPipeline, _blocked, block_pipeline_command(_blocked))
+del _blocked
+
+
+class PipelineCommand:
+    """One queued command of :meth:`ClusterPipeline.send_cluster_commands`:
+    its arguments, options, position in the stack and, once run, result."""
+
+    def __init__(self, args: Tuple, options: Optional[Dict[str, Any]] = None,
+                 position: Optional[int] = None) -> None:
+        self.args = args
+        if options is None:
+            options = {}
+        self.options = options
+        self.position = position
+        self.result: Any = None
+        self.node: Optional[ClusterNode] = None
+        self.asking = False
+        self.command_policies: Optional[CommandPolicies] = None
+
+
+class NodeCommands:
+    """One node's share of a pipeline on the Python path (a connection or
+    node client whose methods were replaced): written with
+    ``send_packed_command``, read with the node client's ``parse_response``,
+    as redis-py does."""
+
+    def __init__(self, parse_response: Callable, connection_pool: ConnectionPool,
+                 connection: Connection) -> None:
+        self.parse_response = parse_response
+        self.connection_pool = connection_pool
+        self.connection = connection
+        self.commands: List[PipelineCommand] = []
+
+    def append(self, c: PipelineCommand) -> None:
+        self.commands.append(c)
+
+    def write(self) -> None:
+        """Send every command in one write; a connection error becomes
+        every command's result."""
+        connection = self.connection
+        commands = self.commands
+        for c in commands:
+            c.result = None
+        try:
+            connection.send_packed_command(connection.pack_commands([c.args for c in commands]))
+        except (ConnectionError, TimeoutError) as e:
+            for c in commands:
+                c.result = e
+
+    def read(self) -> None:
+        """Read each command's reply (an error reply becomes its result; a
+        connection error, every unread command's)."""
+        connection = self.connection
+        for c in self.commands:
+            if c.result is None:
+                try:
+                    c.result = self.parse_response(connection, c.args[0], **c.options)
+                except (ConnectionError, TimeoutError) as e:
+                    for c in self.commands:
+                        c.result = e
+                    return
+                except RedisError:
+                    c.result = sys.exc_info()[1]
+
+
+class ExecutionStrategy(ABC):
+    """How a :class:`ClusterPipeline` runs: :class:`PipelineStrategy` or
+    :class:`TransactionStrategy`."""
+
+    @property
+    @abstractmethod
+    def command_queue(self) -> Any: ...
+
+    @abstractmethod
+    def execute_command(self, *args: Any, **kwargs: Any) -> Any: ...
+
+    @abstractmethod
+    def annotate_exception(self, exception: Exception, number: int, command: Any) -> None: ...
+
+    @abstractmethod
+    def pipeline_execute_command(self, *args: Any, **options: Any) -> Any: ...
+
+    @abstractmethod
+    def execute(self, raise_on_error: bool = True) -> List[Any]: ...
+
+    @abstractmethod
+    def send_cluster_commands(self, stack: Any, raise_on_error: bool = True,
+                              allow_redirections: bool = True) -> Any: ...
+
+    @abstractmethod
+    def reset(self) -> None: ...
+
+    @abstractmethod
+    def exists(self, *keys: Any) -> Any: ...
+
+    @abstractmethod
+    def eval(self) -> Any: ...
+
+    @abstractmethod
+    def multi(self) -> None: ...
+
+    @abstractmethod
+    def load_scripts(self) -> None: ...
+
+    @abstractmethod
+    def watch(self, *names: Any) -> Any: ...
+
+    @abstractmethod
+    def unwatch(self) -> Any: ...
+
+    @abstractmethod
+    def script_load_for_pipeline(self, *args: Any, **kwargs: Any) -> Any: ...
+
+    @abstractmethod
+    def delete(self, *names: Any) -> Any: ...
+
+    @abstractmethod
+    def unlink(self, *names: Any) -> Any: ...
+
+    @abstractmethod
+    def discard(self) -> None: ...
+
+
+class AbstractStrategy(ExecutionStrategy):
+    """What both strategies share.  The queue holds ``(args, options)``
+    pairs, as a single-node Pipeline's ``command_stack`` does."""
+
+    def __init__(self, pipe: ClusterPipeline) -> None:
+        self._command_queue: List[Tuple[Tuple, Dict[str, Any]]] = []
+        self._pipe = pipe
+        self._nodes_manager = self._pipe.nodes_manager
+
+    @property
+    def command_queue(self) -> List[Tuple[Tuple, Dict[str, Any]]]:
+        return self._command_queue
+
+    @command_queue.setter
+    def command_queue(self, queue: List[Any]) -> None:
+        self._command_queue = queue
+
+    @abstractmethod
+    def execute_command(self, *args: Any, **kwargs: Any) -> Any: ...
+
+    def pipeline_execute_command(self, *args: Any, **options: Any) -> ClusterPipeline:
+        self._command_queue.append((args, options))
+        return self._pipe
+
+    @abstractmethod
+    def execute(self, raise_on_error: bool = True) -> List[Any]: ...
+
+    @abstractmethod
+    def send_cluster_commands(self, stack: Any, raise_on_error: bool = True,
+                              allow_redirections: bool = True) -> Any: ...
+
+    @abstractmethod
+    def reset(self) -> None: ...
+
+    def exists(self, *keys: Any) -> Any:
+        return self.execute_command("EXISTS", *keys)
+
+    def eval(self) -> Any:
+        raise RedisClusterException("method eval() is not implemented")
+
+    def load_scripts(self) -> None:
+        scripts = list(self._pipe.scripts)
+        if not scripts:
+            return
+        run = self._pipe.parent_execute_command
+        shas = [s.sha for s in scripts]
+        # SCRIPT EXISTS/LOAD go to every primary (True only if all have it)
+        exists = run("SCRIPT EXISTS", *shas)
+        for s, exist in zip(scripts, exists):
+            if not exist:
+                s.sha = run("SCRIPT LOAD", s.script)
+
+    def script_load_for_pipeline(self, *args: Any, **kwargs: Any) -> Any:
+        raise RedisClusterException("method script_load_for_pipeline() is not implemented")
+
+    def annotate_exception(self, exception: Exception, number: int, command: Any) -> None:
+        cmd = " ".join(map(safe_str, command))
+        msg = (f"Command # {number} ({truncate_text(cmd)}) of pipeline "
+               f"caused error: {exception.args[0]}")
+        exception.args = (msg,) + exception.args[1:]
+
+
+def _fast_node(redis_node: Redis, connection: Any) -> bool:
+    """C may do the node's I/O (plain or TLS): nothing on the way replaced
+    (the stand-in rule)."""
+    return _native._stands_in(connection) and _native._stands_in(redis_node)
+
+
+class PipelineStrategy(AbstractStrategy):
+    """A cluster pipeline without transaction: every node in parallel."""
+
+    def __init__(self, pipe: ClusterPipeline) -> None:
+        super().__init__(pipe)
+        self.command_flags = pipe.command_flags
+
+    def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        self._command_queue.append((args, kwargs))
+        return self._pipe
+
+    def execute(self, raise_on_error: bool = True) -> List[Any]:
+        stack = self._command_queue
+        if not stack:
+            return []
+        try:
+            if self._pipe.scripts:
+                self.load_scripts()
+            return self._send_with_retries(stack, raise_on_error, True)[0]
+        finally:
+            self.reset()
+
+    def reset(self) -> None:
+        self._command_queue = []
+
+    def send_cluster_commands(self, stack: List[PipelineCommand], raise_on_error: bool = True,
+                              allow_redirections: bool = True) -> List[Any]:
+        if not stack:
+            return []
+        ordered = sorted(stack, key=lambda c: c.position)
+        results, policies = self._send_with_retries(
+            [(c.args, c.options) for c in ordered], False, allow_redirections)
+        for c, r in zip(ordered, results):
+            c.result = r
+            c.command_policies = policies.get(id(c.options), c.command_policies)
+        if raise_on_error:
+            for c in ordered:
+                if isinstance(c.result, Exception):
+                    self.annotate_exception(c.result, c.position + 1, c.args)
+                    raise c.result
+        return results
+
+    def _send_with_retries(self, commands: List[Tuple[Tuple, Dict[str, Any]]],
+                           raise_on_error: bool, allow_redirections: bool
+                           ) -> Tuple[List[Any], Dict[int, CommandPolicies]]:
+        """Run ``commands``; the whole attempt again (on a refreshed
+        topology) after a connection error, CLUSTERDOWN or an uncovered slot
+        while taking connections or routing, as often as ``retry`` allows."""
+        retry_attempts = self._pipe.retry.get_retries()
+        while True:
+            try:
+                return self._send_cluster_commands(commands, raise_on_error, allow_redirections)
+            except RedisCluster.ERRORS_ALLOW_RETRY:
+                if retry_attempts > 0:
+                    retry_attempts -= 1
+                    continue
+                raise
+
+    def _route_in_python(self, args: Tuple, options: Dict[str, Any]
+                         ) -> Tuple["ClusterNode", CommandPolicies]:
+        """The node of one command the C router left alone, and its policies
+        (redis-py's rules: explicit target_nodes, routing flags, policies,
+        keys; one node at most)."""
+        pipe = self._pipe
+        command_policies = pipe._policy_resolver.resolve(args[0].lower())
+        passed_targets = options.pop("target_nodes", None)
+        if passed_targets and not self._is_nodes_flag(passed_targets):
+            target_nodes = self._parse_target_nodes(passed_targets)
+            if not command_policies:
+                command_policies = CommandPolicies()
+        else:
+            if not command_policies:
+                command = args[0].upper()
+                if len(args) >= 2 and f"{args[0]} {args[1]}".upper() in pipe.command_flags:
+                    command = f"{args[0]} {args[1]}".upper()
+                command_flag = self.command_flags.get(command)
+                if not command_flag:
+                    keys = pipe._get_command_keys(*args) if pipe.get_default_node() else None
+                    if not keys:
+                        command_policies = CommandPolicies()
+                    else:
+                        command_policies = CommandPolicies(
+                            request_policy=RequestPolicy.DEFAULT_KEYED,
+                            response_policy=ResponsePolicy.DEFAULT_KEYED)
+                elif command_flag in pipe._command_flags_mapping:
+                    command_policies = CommandPolicies(
+                        request_policy=pipe._command_flags_mapping[command_flag])
+                else:
+                    command_policies = CommandPolicies()
+            target_nodes = self._determine_nodes(
+                *args, request_policy=command_policies.request_policy,
+                node_flag=passed_targets)
+            if not target_nodes:
+                raise RedisClusterException(f"No targets were found to execute {args} command on")
+        if len(target_nodes) > 1:
+            raise RedisClusterException(f"Too many targets for command {args}")
+        return list(target_nodes)[0], command_policies
+
+    def _send_cluster_commands(self, commands: List[Tuple[Tuple, Dict[str, Any]]],
+                               raise_on_error: bool = True, allow_redirections: bool = True
+                               ) -> Tuple[List[Any], Dict[int, CommandPolicies]]:
+        pipe = self._pipe
+        pipe._ensure_router()
+        n = len(commands)
+        results: List[Any] = [None] * n
+        errors: List[int] = []          # positions whose result is an exception
+        retry: List[int] = []           # ... that may be run again
+        policies: Dict[int, CommandPolicies] = {}    # id(options) -> policies (Python-routed)
+        python_routed: List[int] = []
+
+        groups, unrouted = _native._route_stack(pipe, commands)
+        by_name: Dict[str, List[Any]] = {}
+        touched = set()                 # groups to put back in queue order
+        for entry in groups:
+            same = by_name.get(entry[0].name)
+            if same is None:
+                by_name[entry[0].name] = entry
+            else:                       # two objects for one node (a refresh)
+                same[1] += entry[1]
+                same[2] += entry[2]
+                touched.add(entry[0].name)
+        if unrouted:
+            for i in unrouted:
+                args, options = commands[i]
+                node, command_policies = self._route_in_python(args, options)
+                policies[id(options)] = command_policies
+                python_routed.append(i)
+                entry = by_name.get(node.name)
+                if entry is None:
+                    entry = by_name[node.name] = [node, [], []]
+                entry[1].append(i)
+                entry[2].append(commands[i])
+                touched.add(node.name)
+        for name in touched:
+            entry = by_name[name]
+            if len(entry[1]) > 1:
+                # keep each node's commands in queue order
+                order = sorted(range(len(entry[1])), key=entry[1].__getitem__)
+                entry[1] = [entry[1][k] for k in order]
+                entry[2] = [entry[2][k] for k in order]
+
+        default_node = pipe.get_default_node()
+        is_default_node = any(entry[0] == default_node for entry in by_name.values())
+
+        # one connection per node
+        taken: List[Tuple[List[Any], Redis, Any]] = []
+        try:
+            for entry in by_name.values():
+                redis_node = pipe.get_redis_connection(entry[0])
+                try:
+                    # get_connection(redis_node), minus its deprecation wrapper
+                    connection = (redis_node.connection
+                                  or redis_node.connection_pool.get_connection())
+                except (ConnectionError, TimeoutError):
+                    for _, rn, conn in taken:
+                        rn.connection_pool.release(conn)
+                    taken = []
+                    self._nodes_manager.initialize()
+                    if is_default_node:
+                        pipe.replace_default_node()
+                    raise
+                taken.append((entry, redis_node, connection))
+
+            fast, slow = [], []
+            for t in taken:
+                (fast if _fast_node(t[1], t[2]) else slow).append(t)
+            slow_nodes = []
+            for entry, redis_node, connection in slow:
+                nc = NodeCommands(redis_node.parse_response, redis_node.connection_pool,
+                                  connection)
+                for i, (args, options) in zip(entry[1], entry[2]):
+                    nc.append(PipelineCommand(args, options, i))
+                nc.write()
+                slow_nodes.append(nc)
+            outcomes = _native._roundtrip_many([(t[2], t[0][2]) for t in fast])
+            for nc in slow_nodes:
+                nc.read()
+        except BaseException:
+            # a connection still owed replies must not serve anyone else (an
+            # argument error raised before anything was sent leaves them all)
+            for _, _, connection in taken:
+                if getattr(connection, "_replies_owed", 1):
+                    connection.disconnect()
+            raise
+        finally:
+            for _, redis_node, connection in taken:
+                redis_node.connection_pool.release(connection)
+
+        retryable = ClusterPipeline.ERRORS_ALLOW_RETRY
+        for (entry, redis_node, _), outcome in zip(fast, outcomes):
+            positions = entry[1]
+            if isinstance(outcome, BaseException):
+                if not isinstance(outcome, Exception):
+                    raise outcome
+                for i in positions:
+                    results[i] = outcome
+                errors += positions
+                if isinstance(outcome, retryable):
+                    retry += positions
+                continue
+            result = redis_node._command_result
+            callbacks = _CallbackMemo(redis_node.response_callbacks)
+            for i, reply, (args, options) in zip(positions, outcome, entry[2]):
+                try:
+                    results[i] = result(reply, args[0], options, callbacks)
+                except RedisError as e:
+                    results[i] = e
+                    errors.append(i)
+                    if isinstance(e, retryable):
+                        retry.append(i)
+        for nc in slow_nodes:
+            for c in nc.commands:
+                results[c.position] = c.result
+                if isinstance(c.result, Exception):
+                    errors.append(c.position)
+                    if isinstance(c.result, retryable):
+                        retry.append(c.position)
+
+        if retry and allow_redirections:
+            # run these again one by one through the cluster client, which
+            # follows MOVED/ASK and retries connection errors
+            pipe.reinitialize_counter += 1
+            if pipe._should_reinitialized():
+                self._nodes_manager.initialize()
+                if is_default_node:
+                    pipe.replace_default_node()
+            retry.sort()
+            retried = set(retry)
+            for i in retry:
+                args, options = commands[i]
+                try:
+                    results[i] = pipe.parent_execute_command(*args, **options)
+                except RedisError as e:
+                    results[i] = e
+                    continue
+            errors = [i for i in errors if i not in retried or isinstance(results[i], Exception)]
+        else:
+            retried = set()
+
+        # cluster-level callbacks: only commands routed here can have one (the
+        # C router leaves commands with a cluster callback to Python)
+        callbacks = pipe.cluster_response_callbacks
+        for i in python_routed:
+            args, options = commands[i]
+            if args[0] in callbacks and i not in retried and not isinstance(results[i], Exception):
+                options.pop("keys", None)
+                results[i] = pipe._policies_callback_mapping[
+                    policies[id(options)].response_policy
+                ](callbacks[args[0]](results[i], **options))
+
+        if raise_on_error and errors:
+            i = min(errors)
+            self.annotate_exception(results[i], i + 1, commands[i][0])
+            raise results[i]
+        return results, policies
+
+    def _is_nodes_flag(self, target_nodes: Any) -> bool:
+        return isinstance(target_nodes, str) and target_nodes in self._pipe.node_flags
+
+    def _parse_target_nodes(self, target_nodes: Any) -> Any:
+        return self._pipe._parse_target_nodes(target_nodes)
+
+    def _determine_nodes(self, *args: Any, request_policy: RequestPolicy,
+                         **kwargs: Any) -> List["ClusterNode"]:
+        pipe = self._pipe
+        command = args[0].upper()
+        if len(args) >= 2 and f"{args[0]} {args[1]}".upper() in pipe.command_flags:
+            command = f"{args[0]} {args[1]}".upper()
+        # redis-py passes the flag as node_flag and reads nodes_flag: a
+        # flag given as target_nodes falls back to the command's own routing
+        nodes_flag = kwargs.pop("nodes_flag", None)
+        command_flag = nodes_flag if nodes_flag is not None else pipe.command_flags.get(command)
+        if command_flag in pipe._command_flags_mapping:
+            request_policy = pipe._command_flags_mapping[command_flag]
+        policy_callback = pipe._policies_callback_mapping[request_policy]
+        if request_policy == RequestPolicy.DEFAULT_KEYED:
+            nodes = policy_callback(command, *args)
+        elif request_policy == RequestPolicy.MULTI_SHARD:
+            nodes = policy_callback(*args, **kwargs)
+        elif request_policy == RequestPolicy.DEFAULT_KEYLESS:
+            nodes = policy_callback(args[0])
+        else:
+            nodes = policy_callback()
+        if args[0].lower() == "ft.aggregate":
+            self._aggregate_nodes = nodes
+        return nodes
+
+    def multi(self) -> None:
+        raise RedisClusterException(
+            "method multi() is not supported outside of transactional context")
+
+    def discard(self) -> None:
+        raise RedisClusterException(
+            "method discard() is not supported outside of transactional context")
+
+    def watch(self, *names: Any) -> Any:
+        raise RedisClusterException(
+            "method watch() is not supported outside of transactional context")
+
+    def unwatch(self, *names: Any) -> Any:
+        raise RedisClusterException(
+            "method unwatch() is not supported outside of transactional context")
+
+    def delete(self, *names: Any) -> Any:
+        if len(names) != 1:
+            raise RedisClusterException(
+                "deleting multiple keys is not implemented in pipeline command")
+        return self.execute_command("DEL", names[0])
+
+    def unlink(self, *names: Any) -> Any:
+        if len(names) != 1:
+            raise RedisClusterException(
+                "unlinking multiple keys is not implemented in pipeline command")
+        return self.execute_command("UNLINK", names[0])
+
+
+class TransactionStrategy(AbstractStrategy):
+    """A cluster transaction: every key in one slot, MULTI/EXEC on that
+    slot's primary over one connection (kept from the first WATCH to EXEC)."""
+
+    NO_SLOTS_COMMANDS = {"UNWATCH"}
+    IMMEDIATE_EXECUTE_COMMANDS = {"WATCH", "UNWATCH"}
+    UNWATCH_COMMANDS = {"DISCARD", "EXEC", "UNWATCH"}
+    SLOT_REDIRECT_ERRORS = (AskError, MovedError)
+    CONNECTION_ERRORS = (ConnectionError, OSError, ClusterDownError, SlotNotCoveredError)
+
+    def __init__(self, pipe: ClusterPipeline) -> None:
+        super().__init__(pipe)
+        self._explicit_transaction = False
+        self._watching = False
+        self._pipeline_slots: Set[int] = set()
+        self._transaction_connection: Optional[Connection] = None
+        self._executing = False
+        self._retry = copy(self._pipe.retry)
+        self._retry.update_supported_errors(
+            RedisCluster.ERRORS_ALLOW_RETRY + self.SLOT_REDIRECT_ERRORS)
+
+    def _get_client_and_connection_for_transaction(self) -> Tuple[Redis, Connection]:
+        """The primary of the transaction's slot and the connection kept for
+        the whole transaction (a WATCH only holds on the connection that
+        sent it)."""
+        if not self._pipeline_slots:
+            raise RedisClusterException(
+                "At least a command with a key is needed to identify a node")
+        node = self._nodes_manager.get_node_from_slot(list(self._pipeline_slots)[0], False)
+        redis_node = self._pipe.get_redis_connection(node)
+        if self._transaction_connection:
+            if not redis_node.connection_pool.owns_connection(self._transaction_connection):
+                previous_node = self._nodes_manager.find_connection_owner(
+                    self._transaction_connection)
+                if previous_node is not None and previous_node.redis_connection:
+                    previous_node.redis_connection.connection_pool.release(
+                        self._transaction_connection)
+                self._transaction_connection = None
+        if not self._transaction_connection:
+            self._transaction_connection = get_connection(redis_node)
+        return redis_node, self._transaction_connection
+
+    def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        slot_number: Optional[int] = None
+        if args[0] not in ClusterPipeline.NO_SLOTS_COMMANDS:
+            slot_number = self._pipe.determine_slot(*args)
+        if ((self._watching or args[0] in self.IMMEDIATE_EXECUTE_COMMANDS)
+                and not self._explicit_transaction):
+            if args[0] == "WATCH":
+                self._validate_watch()
+            if slot_number is not None:
+                if self._pipeline_slots and slot_number not in self._pipeline_slots:
+                    raise CrossSlotTransactionError(
+                        "Cannot watch or send commands on different slots")
+                self._pipeline_slots.add(slot_number)
+            elif args[0] not in self.NO_SLOTS_COMMANDS:
+                raise RedisClusterException(
+                    f"Cannot identify slot number for command: {args[0]},"
+                    "it cannot be triggered in a transaction")
+            return self._immediate_execute_command(*args, **kwargs)
+        if slot_number is not None:
+            self._pipeline_slots.add(slot_number)
+        return self.pipeline_execute_command(*args, **kwargs)
+
+    def _validate_watch(self) -> None:
+        if self._explicit_transaction:
+            raise RedisError("Cannot issue a WATCH after a MULTI")
+        self._watching = True
+
+    def _immediate_execute_command(self, *args: Any, **options: Any) -> Any:
+        return self._retry.call_with_retry(
+            lambda: self._get_connection_and_send_command(*args, **options),
+            self._reinitialize_on_error,
+            with_failure_count=True)
+
+    def _get_connection_and_send_command(self, *args: Any, **options: Any) -> Any:
+        redis_node, connection = self._get_client_and_connection_for_transaction()
+        try:
+            return self._send_command_parse_response(connection, redis_node, args[0], *args,
+                                                     **options)
+        except Exception as e:
+            e.connection = connection
+            raise
+
+    def _send_command_parse_response(self, conn: Any, redis_node: Redis, command_name: Any,
+                                     *args: Any, **options: Any) -> Any:
+        conn.send_command(*args)
+        output = redis_node.parse_response(conn, command_name, **options)
+        if command_name in self.UNWATCH_COMMANDS:
+            self._watching = False
+        return output
+
+    def _reinitialize_on_error(self, error: Exception, failure_count: int) -> None:
+        """Retry hook: a redirection while watching ends the transaction
+        (WatchError); a redirection or connection error drops the
+        transaction's connection and updates the topology."""
+        if self._watching:
+            if type(error) in self.SLOT_REDIRECT_ERRORS and self._executing:
+                raise WatchError("Slot rebalancing occurred while watching keys")
+        if type(error) in self.SLOT_REDIRECT_ERRORS or type(error) in self.CONNECTION_ERRORS:
+            if self._transaction_connection:
+                self._transaction_connection.disconnect()
+                node = self._nodes_manager.find_connection_owner(self._transaction_connection)
+                if node and node.redis_connection:
+                    node.redis_connection.connection_pool.release(self._transaction_connection)
+                self._transaction_connection = None
+            self._pipe.reinitialize_counter += 1
+            if self._pipe._should_reinitialized():
+                self._nodes_manager.initialize()
+                self.reinitialize_counter = 0
+            elif isinstance(error, AskError):
+                self._nodes_manager.move_slot(error)
+        self._executing = False
+
+    def _raise_first_error(self, responses: List[Any], stack: List[Any]) -> None:
+        for i, (r, cmd) in enumerate(zip(responses, stack)):
+            if isinstance(r, Exception):
+                self.annotate_exception(r, i + 1, cmd[0])
+                raise r
+
+    def execute(self, raise_on_error: bool = True) -> List[Any]:
+        stack = self._command_queue
+        if not stack and (not self._watching or not self._pipeline_slots):
+            return []
+        if self._pipe.scripts:
+            self.load_scripts()
+        return self._execute_transaction_with_retries(stack, raise_on_error)
+
+    def _execute_transaction_with_retries(self, stack: List[Any], raise_on_error: bool) -> Any:
+        return self._retry.call_with_retry(
+            lambda: self._execute_transaction(stack, raise_on_error),
+            lambda error, failure_count: self._reinitialize_on_error(error, failure_count),
+            with_failure_count=True)
+
+    def _read_block(self, redis_node: Redis, connection: Any, block: List[Any]) -> List[Any]:
+        """Send MULTI, the commands and EXEC in one write; the raw replies
+        (MULTI's and EXEC's through the node client's result step), each
+        error reply as an exception instance."""
+        if _fast_node(redis_node, connection):
+            replies = connection._execute_pipeline(block)
+            out = []
+            for k, reply in enumerate(replies):
+                if k == 0 or k == len(replies) - 1:
+                    name = "MULTI" if k == 0 else "EXEC"
+                    try:
+                        reply = redis_node._command_result(reply, name, {})
+                    except RedisError as e:
+                        reply = e
+                out.append(reply)
+            return out
+        connection.send_packed_command(connection.pack_commands([a for a, _ in block]))
+        out = []
+        try:
+            for k in range(len(block)):
+                name = "MULTI" if k == 0 else "EXEC" if k == len(block) - 1 else "_"
+                try:
+                    out.append(redis_node.parse_response(connection, name))
+                except RedisError as e:
+                    if isinstance(e, self.CONNECTION_ERRORS) and not isinstance(
+                            e, ClusterDownError):
+                        raise
+                    out.append(e)
+        except BaseException:
+            connection.disconnect()
+            raise
+        return out
+
+    def _execute_transaction(self, stack: List[Any], raise_on_error: bool) -> List[Any]:
+        if len(self._pipeline_slots) > 1:
+            raise CrossSlotTransactionError(
+                "All keys involved in a cluster transaction must map to the same slot")
+        self._executing = True
+        redis_node, connection = self._get_client_and_connection_for_transaction()
+        sent = [c for c in stack if _EMPTY_RESPONSE not in c[1]]
+        block = [(("MULTI",), {}), *sent, (("EXEC",), {})]
+        replies = self._read_block(redis_node, connection, block)
+        errors: List[Any] = []
+        multi = replies[0]
+        if isinstance(multi, Exception):
+            self.annotate_exception(multi, 0, "MULTI")
+            if not isinstance(multi, ResponseError):
+                raise multi
+            errors.append(multi)
+        queued = iter(replies[1:-1])
+        for i, (args, options) in enumerate(stack):
+            if _EMPTY_RESPONSE in options:
+                errors.append((i, options[_EMPTY_RESPONSE]))
+                continue
+            ack = next(queued)
+            if isinstance(ack, Exception):
+                self.annotate_exception(ack, i + 1, args)
+                if isinstance(ack, self.SLOT_REDIRECT_ERRORS):
+                    errors.append(ack)
+                elif isinstance(ack, self.CONNECTION_ERRORS):
+                    raise ack
+                elif isinstance(ack, ResponseError):
+                    errors.append(ack)
+                else:
+                    raise ack
+        response = replies[-1]
+        if isinstance(response, Exception):
+            if isinstance(response, ExecAbortError) and errors:
+                first = errors[0]
+                raise first if isinstance(first, Exception) else response
+            raise response
+        self._executing = False
+        self._watching = False          # EXEC ends any WATCH
+        if response is None:
+            raise WatchError("Watched variable changed.")
+        response = list(response)
+        for i, e in errors:
+            response.insert(i, e)
+        if len(response) != len(stack):
+            raise InvalidPipelineStack(
+                "Unexpected response length for cluster pipeline EXEC."
+                " Command stack was {} but response had length {}".format(
+                    [c[0][0] for c in stack], len(response)))
+        if raise_on_error or len(errors) > 0:
+            self._raise_first_error(response, stack)
+        callbacks = self._pipe.cluster_response_callbacks
+        data = []
+        for r, (args, options) in zip(response, stack):
+            if not isinstance(r, Exception) and args[0] in callbacks:
+                r = callbacks[args[0]](r, **options)
+            data.append(r)
+        return data
+
+    def reset(self) -> None:
+        self._command_queue = []
+        conn = self._transaction_connection
+        if conn:
+            try:
+                if self._watching:
+                    # sent by hand: unwatch() may itself call reset()
+                    conn.send_command("UNWATCH")
+                    conn.read_response()
+            except self.CONNECTION_ERRORS:
+                # a closed connection has no WATCH left on the server either
+                conn.disconnect()
+            node = self._nodes_manager.find_connection_owner(conn)
+            if node and node.redis_connection:
+                node.redis_connection.connection_pool.release(conn)
+            self._transaction_connection = None
+        self._watching = False
+        self._explicit_transaction = False
+        self._pipeline_slots = set()
+        self._executing = False
+
+    def send_cluster_commands(self, stack: Any, raise_on_error: bool = True,
+                              allow_redirections: bool = True) -> Any:
+        raise NotImplementedError(
+            "send_cluster_commands cannot be executed in transactional context.")
+
+    def multi(self) -> None:
+        if self._explicit_transaction:
+            raise RedisError("Cannot issue nested calls to MULTI")
+        if self._command_queue:
+            raise RedisError("Commands without an initial WATCH have already been issued")
+        self._explicit_transaction = True
+
+    def watch(self, *names: Any) -> Any:
+        if self._explicit_transaction:
+            raise RedisError("Cannot issue a WATCH after a MULTI")
+        return self.execute_command("WATCH", *names)
+
+    def unwatch(self) -> Any:
+        if self._watching:
+            return self.execute_command("UNWATCH")
+        return True
+
+    def discard(self) -> None:
+        self.reset()
+
+    def delete(self, *names: Any) -> Any:
+        return self.execute_command("DEL", *names)
+
+    def unlink(self, *names: Any) -> Any:
+        return self.execute_command("UNLINK", *names)
+
+
+class ClusterPubSub(PubSub):
+    """Pub/sub on a Redis Cluster, as redis-py's ``ClusterPubSub``
+    (``RedisCluster.pubsub()``).
+
+    ``subscribe``/``psubscribe`` use one connection, to ``node`` (or the node
+    at ``host``/``port``) or, when none is given, to a node of the first
+    channel's slot (a replica too while replicas serve reads); messages
+    published anywhere in the cluster reach it.  Shard channels
+    (``ssubscribe``) are subscribed on the primary of their slot, one
+    connection per node, and read with :meth:`get_sharded_message`.
+
+    When a node fails, the subscriptions it held are made again: after the
+    connection error (raised to the caller, as redis-py raises it) the
+    topology is refreshed and the next read subscribes again on a live node
+    -- for shard channels, on the new owner of their slot.  A shard channel
+    the server drops by itself (its slot moved away, its primary became a
+    replica: an ``sunsubscribe`` nobody asked for) is subscribed again on
+    its slot's new owner the same way.
+    """
+
+    def __init__(self, redis_cluster: RedisCluster, node: Optional[ClusterNode] = None,
+                 host: Optional[str] = None, port: Optional[int] = None,
+                 push_handler_func: Optional[Callable] = None,
+                 event_dispatcher: Optional[EventDispatcher] = None, **kwargs: Any) -> None:
+        """See the class docstring; ``DataError`` for a host without a port
+        (or the reverse), ``RedisClusterException`` for an unknown node."""
+        self.node = None
+        self.set_pubsub_node(redis_cluster, node, host, port)
+        self._node_given = self.node is not None
+        connection_pool = (None if self.node is None
+                           else redis_cluster.get_redis_connection(self.node).connection_pool)
+        self.cluster = redis_cluster
+        self.node_pubsub_mapping: Dict[str, PubSub] = {}
+        self._pubsubs_generator = self._pubsubs_generator()
+        # shard channels whose node failed or dropped them: subscribed again
+        # on the slot's current owner at the next sharded read
+        self._shard_resubscribe: Dict[Any, Optional[Callable]] = {}
+        self._rehome_pending = False
+        self._event_dispatcher = event_dispatcher if event_dispatcher is not None \
+            else EventDispatcher()
+        super().__init__(connection_pool=connection_pool, encoder=redis_cluster.encoder,
+                         push_handler_func=push_handler_func,
+                         event_dispatcher=self._event_dispatcher, **kwargs)
+
+    def set_pubsub_node(self, cluster: RedisCluster, node: Optional[ClusterNode] = None,
+                        host: Optional[str] = None, port: Optional[int] = None) -> None:
+        """Use ``node`` (or the node at ``host``/``port``); with neither, the
+        node is chosen by the first channel's slot at the first command."""
+        if node is not None:
+            self._raise_on_invalid_node(cluster, node, node.host, node.port)
+            pubsub_node = node
+        elif host is not None and port is not None:
+            node = cluster.get_node(host=host, port=port)
+            self._raise_on_invalid_node(cluster, node, host, port)
+            pubsub_node = node
+        elif any([host, port]) is True:
+            raise DataError("Passing a host requires passing a port, and vice versa")
+        else:
+            pubsub_node = None
+        self.node = pubsub_node
+
+    def get_pubsub_node(self) -> Optional[ClusterNode]:
+        """The node of the (non-sharded) pub/sub connection, once chosen."""
+        return self.node
+
+    def _raise_on_invalid_node(self, redis_cluster: RedisCluster, node: Optional[ClusterNode],
+                               host: Any, port: Any) -> None:
+        if node is None or redis_cluster.get_node(node_name=node.name) is None:
+            raise RedisClusterException(f"Node {host}:{port} doesn't exist in the cluster")
+
+    def _choose_node(self, channel: Any = None) -> ClusterNode:
+        if channel is not None:
+            slot = self.cluster.keyslot(channel)
+            return self.cluster.nodes_manager.get_node_from_slot(
+                slot, self.cluster.read_from_replicas, self.cluster.load_balancing_strategy)
+        return self.cluster.get_random_node()
+
+    def execute_command(self, *args: Any) -> None:
+        """Send a (un)subscribe command on the pub/sub connection, taking one
+        from the chosen node's pool first if needed."""
+        if self._rehome_pending:
+            self._rehome()
+        if self.connection is None and self.connection_pool is None:
+            node = self._choose_node(args[1] if len(args) > 1 else None)
+            self.node = node
+            self.connection_pool = self.cluster.get_redis_connection(node).connection_pool
+        return super().execute_command(*args)
+
+    # -- a failed node ---------------------------------------------------------------
+    def _rehome(self) -> None:
+        """Move the channel/pattern subscriptions to a live node: the node
+        chosen as at the start (the given node, or the first channel's slot)
+        if it answers, else any other node; subscriptions are made again there."""
+        self._rehome_pending = True
+        old = self.connection
+        if old is not None:
+            old.disconnect()
+            old.deregister_connect_callback(self.on_connect)
+            self.connection_pool.release(old)
+            self.connection = None
+        self.cluster.nodes_manager.initialize()
+        names = list(self.channels) + list(self.patterns)
+        if self._node_given:
+            node = self.cluster.get_node(node_name=self.node.name)
+            if node is None:
+                raise RedisClusterException(f"Node {self.node.name} doesn't exist in the cluster")
+            candidates = [node]
+        else:
+            first = self._choose_node(names[0] if names else None)
+            candidates = [first] + [n for n in self.cluster.get_nodes() if n != first]
+        error: Optional[BaseException] = None
+        for node in candidates:
+            pool = self.cluster.get_redis_connection(node).connection_pool
+            try:
+                conn = pool.get_connection()
+            except (ConnectionError, TimeoutError) as e:
+                error = e
+                continue
+            self.node, self.connection_pool, self.connection = node, pool, conn
+            conn.register_connect_callback(self.on_connect)
+            self._rehome_pending = False
+            if names:
+                self.on_connect(conn)
+            return
+        raise error if error is not None else ConnectionError("no cluster node to subscribe on")
+
+    def get_message(self, ignore_subscribe_messages: bool = False,
+                    timeout: Optional[float] = 0.0) -> Optional[Dict[str, Any]]:
+        """As :meth:`PubSub.get_message`.  A connection error is raised, and
+        the subscriptions are made again on a live node at the next call."""
+        if self._rehome_pending:
+            self._rehome()
+        try:
+            return super().get_message(ignore_subscribe_messages=ignore_subscribe_messages,
+                                       timeout=timeout)
+        except (ConnectionError, TimeoutError):
+            if self.connection is not None and (self.channels or self.patterns):
+                self._rehome_pending = True
+            raise
+
+    # -- sharded pub/sub ---------------------------------------------------------------
+    def _get_node_pubsub(self, node: ClusterNode) -> PubSub:
+        try:
+            return self.node_pubsub_mapping[node.name]
+        except KeyError:
+            pubsub = self.cluster.get_redis_connection(node).pubsub(
+                push_handler_func=self.push_handler_func)
+            self.node_pubsub_mapping[node.name] = pubsub
+            return pubsub
+
+    def _pubsubs_generator(self) -> Iterator[Tuple[str, PubSub]]:
+        """The nodes' sharded pub/subs, round and round (the node read
+        first moves on with every read, so no node starves the others)."""
+        while True:
+            current = list(self.node_pubsub_mapping.items())
+            if not current:
+                return
+            yield from current
+
+    def _drop_node_pubsub(self, name: str, pubsub: PubSub) -> None:
+        """Forget a node's sharded pub/sub: its shard channels wait for
+        :meth:`_resubscribe_shards`."""
+        for channel, handler in pubsub.shard_channels.items():
+            if channel not in pubsub.pending_unsubscribe_shard_channels:
+                self._shard_resubscribe[channel] = handler
+        if self.node_pubsub_mapping.get(name) is pubsub:
+            del self.node_pubsub_mapping[name]
+        try:
+            pubsub.reset()
+        except Exception:  # noqa: BLE001 - the node is gone; its socket may be too
+            pass
+
+    def _resubscribe_shards(self) -> None:
+        """Subscribe the dropped shard channels again, each on the primary of
+        its slot now.  On failure they stay pending for the next read."""
+        self.cluster.nodes_manager.initialize()
+        pending = self._shard_resubscribe
+        for channel in list(pending):
+            handler = pending[channel]
+            node = self.cluster.get_node_from_key(channel)
+            pubsub = self._get_node_pubsub(node)
+            try:
+                if handler is not None:
+                    pubsub.ssubscribe(**{self.encoder.decode(channel, force=True): handler})
+                else:
+                    pubsub.ssubscribe(channel)
+            except (ConnectionError, TimeoutError):
+                self._drop_node_pubsub(node.name, pubsub)
+                raise
+            pending.pop(channel, None)
+            self.shard_channels[channel] = handler
+
+    def _read_node(self, name: str, pubsub: PubSub, ignore_subscribe_messages: bool,
+                   timeout: Optional[float]) -> Optional[Dict[str, Any]]:
+        try:
+            message = pubsub.get_message(ignore_subscribe_messages=ignore_subscribe_messages,
+                                         timeout=timeout)
+        except (ConnectionError, TimeoutError):
+            self._drop_node_pubsub(name, pubsub)
+            raise
+        if message is not None and str_if_bytes(message["type"]) == "sunsubscribe":
+            channel = message["channel"]
+            if channel in self.pending_unsubscribe_shard_channels:
+                self.pending_unsubscribe_shard_channels.remove(channel)
+                self.shard_channels.pop(channel, None)
+                if pubsub.subscribed is False and self.node_pubsub_mapping.get(name) is pubsub:
+                    self.node_pubsub_mapping.pop(name)
+            elif channel in self.shard_channels:
+                # the server dropped it (slot moved, node demoted): follow it
+                self._shard_resubscribe[channel] = self.shard_channels[channel]
+                pubsub.shard_channels.pop(channel, None)
+        return message
+
+    def get_sharded_message(self, ignore_subscribe_messages: bool = False,
+                            timeout: Optional[float] = 0.0,
+                            target_node: Optional[ClusterNode] = None
+                            ) -> Optional[Dict[str, Any]]:
+        """The next shard-channel message from any node (or ``target_node``),
+        or None if none arrives within ``timeout`` seconds.  Shard channels
+        of a failed node are subscribed again on their slot's owner first
+        (a connection error is raised, and retried at the next call)."""
+        if self._shard_resubscribe:
+            self._resubscribe_shards()
+        if target_node:
+            message = self._read_node(target_node.name,
+                                      self.node_pubsub_mapping[target_node.name],
+                                      False, timeout)
+        else:
+            message = self._sharded_message(timeout)
+        if message is None:
+            return None
+        if not self.channels and not self.patterns and not self.shard_channels:
+            self.subscribed_event.clear()
+        if self.ignore_subscribe_messages or ignore_subscribe_messages:
+            if str_if_bytes(message["type"]) not in self.PUBLISH_MESSAGE_TYPES:
+                return None
+        return message
+
+    def _sharded_message(self, timeout: Optional[float]) -> Optional[Dict[str, Any]]:
+        """One pass over the nodes without waiting; then, if ``timeout``
+        allows, wait on all their sockets at once and pass again."""
+        deadline = None if timeout is None else time.monotonic() + max(0.0, timeout or 0.0)
+        while True:
+            for _ in range(len(self.node_pubsub_mapping)):
+                item = next(self._pubsubs_generator, None)
+                if item is None:
+                    # the generator ended (no node left) or was never started
+                    self._pubsubs_generator = ClusterPubSub._pubsubs_generator(self)
+                    item = next(self._pubsubs_generator, None)
+                    if item is None:
+                        break
+                name, pubsub = item
+                if self.node_pubsub_mapping.get(name) is not pubsub:
+                    continue        # dropped since the generator's snapshot
+                message = self._read_node(name, pubsub, False, 0.0)
+                if message is not None:
+                    return message
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return None
+            fds = [p.connection.fileno() for p in self.node_pubsub_mapping.values()
+                   if p.connection is not None and p.connection.fileno() >= 0]
+            if not fds:
+                return None             # nothing to wait on (as redis-py: no message)
+            select.select(fds, [], [], left)
+
+    def ssubscribe(self, *args: Any, **kwargs: Callable) -> None:
+        """Subscribe to shard channels, each on the primary of its slot (one
+        connection per node); handlers as for :meth:`subscribe`."""
+        if args:
+            args = list_or_args(args[0], args[1:])
+        s_channels = dict.fromkeys(args)
+        s_channels.update(kwargs)
+        for s_channel, handler in s_channels.items():
+            node = self.cluster.get_node_from_key(s_channel)
+            pubsub = self._get_node_pubsub(node)
+            if handler:
+                pubsub.ssubscribe(**{s_channel: handler})
+            else:
+                pubsub.ssubscribe(s_channel)
+            self.shard_channels.update(pubsub.shard_channels)
+            self.pending_unsubscribe_shard_channels.difference_update(
+                self._normalize_keys({s_channel: None}))
+            if pubsub.subscribed and not self.subscribed:
+                self.subscribed_event.set()
+                self.health_check_response_counter = 0
+
+    def sunsubscribe(self, *args: Any) -> None:
+        """Unsubscribe from the given shard channels, or from all of them."""
+        if args:
+            args = list_or_args(args[0], args[1:])
+        else:
+            args = list(self.shard_channels)
+        for s_channel in args:
+            node = self.cluster.get_node_from_key(s_channel)
+            p = self._get_node_pubsub(node)
+            p.sunsubscribe(s_channel)
+            self.pending_unsubscribe_shard_channels.update(p.pending_unsubscribe_shard_channels)
+
+    def get_redis_connection(self) -> Optional[Redis]:
+        """The Redis client of the pub/sub connection's node."""
+        if self.node is not None:
+            return self.node.redis_connection
+        return None
+
+    def disconnect(self) -> None:
+        """Disconnect the pub/sub connection and every node's sharded one."""
+        if self.connection:
+            self.connection.disconnect()
+        for pubsub in self.node_pubsub_mapping.values():
+            if pubsub.connection:
+                pubsub.connection.disconnect()
+
+    def reset(self) -> None:
+        """Drop every subscription, sharded ones included, and give the
+        connections back."""
+        for pubsub in list(getattr(self, "node_pubsub_mapping", {}).values()):
+            pubsub.reset()
+        if getattr(self, "node_pubsub_mapping", None):
+            self.node_pubsub_mapping.clear()
+        if getattr(self, "_shard_resubscribe", None):
+            self._shard_resubscribe.clear()
+        self._rehome_pending = False
+        super().reset()

@@ -1272,3 +1272,11 @@ PyType_Spec rn_cluster_type_spec = {
     .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
     .slots = cluster_slots,
 };
+
+/* For cluster pipelines (cluster_pipe.c): route() with the arguments of a
+ * queued command, no keyword arguments.  See cluster.h. */
+int
+rn_cluster_route(rn_cluster *self, PyObject *const *args, Py_ssize_t nargs, PyObject **node)
+{
+    return route(self, args, nargs, NULL, node);
+}

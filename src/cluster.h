@@ -66,3 +66,14 @@ extern PyType_Spec rn_cluster_type_spec;
 extern PyMethodDef rn_cluster_methods[];
 
 #endif
+
+/* The node C would run a command on (cluster_pipe.c groups a pipeline's
+ * commands with it): 1 with *node a new reference to the slot's primary; 0
+ * when Python must decide (no fixed key positions, cross-slot keys, a
+ * routing flag or callback, replica reads, uncovered slot); -1 with an
+ * exception set (a key that cannot be encoded).  GIL held; the caller
+ * checks the stand-in rule. */
+int rn_cluster_route(rn_cluster *self, PyObject *const *args, Py_ssize_t nargs, PyObject **node);
+
+/* _route_stack and _roundtrip_many (cluster_pipe.c), added by module.c */
+extern PyMethodDef rn_cluster_pipe_methods[];

@@ -2446,3 +2446,450 @@ PyType_Spec rn_connection_type_spec = {
     .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
     .slots = conn_slots,
 };
+
+/* ------------------------------------------------------------------ */
+/* Several connections at once (cluster pipelines, src/cluster_pipe.c)  */
+
+#include "pool.h"               /* rn_err_take / rn_err_give */
+
+/* One connection's share of rn_conn_roundtrip_many. */
+typedef struct {
+    rn_conn *c;             /* strong: Python code run meanwhile (a connect
+                             * callback) may drop the caller's list */
+    Py_ssize_t n;           /* commands */
+    Py_ssize_t nread;       /* replies read so far */
+    char *raw;              /* per-command "read without decoding" flags */
+    rn_buf b;               /* the packed commands (the connection's wbuf, taken) */
+    size_t off;             /* bytes of b already sent */
+    char *rbuf;             /* the connection's input buffer, taken */
+    int fd;
+    rn_tls *tls;            /* the connection's SSL object (TLS), or NULL */
+    int active;             /* sides taken, I/O in progress */
+    int reading_err;        /* the failed operation was a read */
+    double deadline;        /* < 0: none; reset by every progress */
+    ssize_t got;            /* last recv(): > 0 bytes, 0 EOF, -1 error, -2 none */
+    int err;
+    PyObject *out;          /* list of replies, or the exception instance */
+} rn_many;
+
+static void
+many_deadline(rn_many *m, double now)
+{
+    double t = m->c->timeout_c;
+    m->deadline = t < 0 ? -1 : now + t;
+}
+
+/* The node is done: give back buffers and sides; on failure (exception set)
+ * close the connection and keep the exception as the node's outcome. */
+static void
+many_finish(rn_many *m, int failed)
+{
+    rn_conn *c = m->c;
+    if (failed) {
+        if (m->active)
+            conn_close_if(c, m->fd);
+        PyObject *e = rn_err_take();
+        if (e == NULL) {            /* every failing path sets one; never leave None */
+            PyErr_SetString(c->st->ConnectionError, "Connection failed during a pipeline");
+            e = rn_err_take();
+        }
+        Py_XSETREF(m->out, e);
+    }
+    else if (m->active) {
+        conn_mark_read(c);
+    }
+    if (m->rbuf != NULL) {
+        conn_give_rbuf(c, m->rbuf);
+        m->rbuf = NULL;
+    }
+    conn_give_wbuf(c, &m->b);
+    if (m->active) {
+        conn_give(c, 1, 1);
+        m->active = 0;
+    }
+}
+
+/* Take every complete reply the reader holds (GIL held).  1 when all replies
+ * are in, 0 when more bytes are needed, -1 with an exception set. */
+static int
+many_collect(rn_many *m)
+{
+    rn_conn *c = m->c;
+    const char *enc, *errs;
+    if (conn_codec(c, &enc, &errs) < 0)
+        return -1;
+    while (m->nread < m->n) {
+        PyObject *reply = NULL;
+        int rc = rn_reader_get(c->reader, c->decode_responses && !m->raw[m->nread], enc, errs,
+                               &reply);
+        if (rc == 0)
+            return 0;
+        if (rc < 0)
+            return -1;      /* the caller closes the connection */
+        if (c->owed > 0)
+            c->owed--;
+        PyList_SET_ITEM(m->out, m->nread, reply);
+        m->nread++;
+    }
+    return 1;
+}
+
+/* Pack a node's commands (into the connection's output buffer, taken).  -1
+ * with an exception set when a command cannot be packed: nothing was sent
+ * anywhere nor any connection taken yet, and the caller raises it. */
+static int
+many_begin(rn_state *st, rn_many *m, PyObject *commands)
+{
+    rn_conn *c = m->c;
+    const char *enc, *errs;
+    if (!PyList_Check(commands) && !PyTuple_Check(commands)) {
+        PyErr_SetString(PyExc_TypeError, "the commands of a node must be a list");
+        return -1;
+    }
+    PyObject *seq = PySequence_Tuple(commands);      /* ours: see the caller */
+    if (seq == NULL)
+        return -1;
+    m->n = PyTuple_GET_SIZE(seq);
+    if ((m->raw = PyMem_Calloc((size_t)m->n + 1, 1)) == NULL) {
+        Py_DECREF(seq);
+        PyErr_NoMemory();
+        return -1;
+    }
+    if (conn_codec(c, &enc, &errs) < 0)
+        goto error;
+    m->b = conn_take_wbuf(c);
+    for (Py_ssize_t i = 0; i < m->n; i++) {
+        PyObject *item = PyTuple_GET_ITEM(seq, i);
+        PyObject *args = item, *options = NULL;
+        if (PyTuple_Check(item) && PyTuple_GET_SIZE(item) == 2) {
+            args = PyTuple_GET_ITEM(item, 0);
+            options = PyTuple_GET_ITEM(item, 1);
+        }
+        if (options != NULL && PyDict_Check(options)) {
+            int has = PyDict_Contains(options, st->s_never_decode);
+            if (has < 0)
+                goto error;
+            m->raw[i] = (char)has;
+        }
+        /* a tuple (what pipelines queue) as is, anything else copied: packing
+         * may run Python code that must not resize what is being packed */
+        PyObject *argseq = PyTuple_Check(args) ? Py_NewRef(args)
+            : PyList_Check(args) ? PySequence_Tuple(args) : NULL;
+        if (argseq == NULL) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_TypeError,
+                                "each command's arguments must be a tuple or a list");
+            goto error;
+        }
+        int rc = rn_pack_command(st, &m->b, &PyTuple_GET_ITEM(argseq, 0),
+                                 PyTuple_GET_SIZE(argseq), enc, errs);
+        Py_DECREF(argseq);
+        if (rc < 0)
+            goto error;
+    }
+    Py_DECREF(seq);
+    if ((m->out = PyList_New(m->n)) == NULL)
+        return -1;
+    return 0;
+
+error:
+    Py_DECREF(seq);
+    return -1;
+}
+
+/* Connect the node's connection if needed and take it for the I/O.  A
+ * failure belongs to this node only: m->out then holds the exception. */
+static void
+many_take(rn_state *st, rn_many *m)
+{
+    rn_conn *c = m->c;
+    if (conn_prepare(c, 1, 1) < 0 || conn_take(c, 1, 1) < 0) {
+        many_finish(m, 1);
+        return;
+    }
+    m->active = 1;
+    m->fd = c->fd;
+    m->tls = c->tls;
+    if (m->fd < 0) {
+        PyErr_SetString(st->ConnectionError, "Connection closed by another thread during I/O");
+        many_finish(m, 1);
+        return;
+    }
+    if ((m->rbuf = conn_take_rbuf(c)) == NULL) {
+        many_finish(m, 1);
+        return;
+    }
+    c->owed += m->n;
+    m->got = -2;
+}
+
+/* One non-blocking step of a TLS node (GIL released): write what is left,
+ * then read what OpenSSL can give.  Returns the poll() events the node waits
+ * for, or 0 when it has something to hand to Python (m->got set). */
+static short
+many_tls_step(rn_many *m, double now)
+{
+    int want = 0, err = 0;
+    short events = 0;
+    while (m->off < m->b.len) {
+        ssize_t n = rn_tls_write(m->tls, m->b.data + m->off, m->b.len - m->off, &want, &err);
+        if (n > 0) {
+            m->off += (size_t)n;
+            many_deadline(m, now);
+            continue;
+        }
+        if (want == 0) {
+            m->got = -1;
+            m->err = err;
+            m->reading_err = 0;
+            return 0;
+        }
+        events |= (short)want;
+        break;
+    }
+    /* read even while writing: the server may be blocked sending replies */
+    ssize_t n = rn_tls_read(m->tls, m->rbuf, RN_RBUF_SIZE, &want, &err);
+    if (n >= 0) {
+        m->got = n;
+        many_deadline(m, now);
+        return 0;
+    }
+    if (want == 0) {
+        m->got = -1;
+        m->err = err;
+        m->reading_err = 1;
+        return 0;
+    }
+    return (short)(events | want);
+}
+
+/* The GIL-free part: poll every active node's socket, write what is left to
+ * write, and read once from each readable socket; return as soon as some
+ * node has bytes (or an error, or a passed deadline) to hand to Python.
+ * A TLS node tries its SSL write and read first (bytes inside OpenSSL are
+ * invisible to poll()) and waits for what OpenSSL wants.  Returns 0, or
+ * errno of a failed poll() (EINTR: the caller runs the signal handlers). */
+static int
+many_io(rn_many *ms, Py_ssize_t count, struct pollfd *pfds, Py_ssize_t *map)
+{
+    for (;;) {
+        double now = rn_monotonic(), wait_until = -1;
+        nfds_t k = 0;
+        int handed = 0;
+        for (Py_ssize_t i = 0; i < count; i++) {
+            rn_many *m = &ms[i];
+            if (!m->active || m->got != -2)
+                continue;
+            short events = (short)(POLLIN | (m->off < m->b.len ? POLLOUT : 0));
+            if (m->tls != NULL && (events = many_tls_step(m, now)) == 0) {
+                handed = 1;
+                continue;
+            }
+            if (m->deadline >= 0 && now >= m->deadline) {
+                m->got = -1;
+                m->err = m->c->timeout_c == 0 ? EAGAIN : ETIMEDOUT;
+                m->reading_err = m->off == m->b.len;
+                handed = 1;
+                continue;
+            }
+            if (m->deadline >= 0 && (wait_until < 0 || m->deadline < wait_until))
+                wait_until = m->deadline;
+            pfds[k].fd = m->fd;
+            pfds[k].events = events;
+            pfds[k].revents = 0;
+            map[k++] = i;
+        }
+        if (handed || k == 0)
+            return 0;
+        int rc = poll(pfds, k, poll_ms(wait_until));
+        if (rc < 0)
+            return errno;
+        now = rn_monotonic();
+        for (nfds_t j = 0; j < k; j++) {
+            rn_many *m = &ms[map[j]];
+            short re = pfds[j].revents;
+            if (re == 0 || m->tls != NULL)
+                continue;               /* TLS: the next step tries again */
+            if (re & POLLNVAL) {
+                m->got = -1;            /* not an open descriptor any more */
+                m->err = EBADF;
+                m->reading_err = m->off == m->b.len;
+                handed = 1;
+                continue;
+            }
+            if ((re & POLLOUT) && m->off < m->b.len) {
+                ssize_t n = send(m->fd, m->b.data + m->off, m->b.len - m->off,
+                                 MSG_NOSIGNAL | MSG_DONTWAIT);
+                if (n > 0) {
+                    m->off += (size_t)n;
+                    many_deadline(m, now);
+                }
+                else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+                    m->got = -1;
+                    m->err = errno;
+                    m->reading_err = 0;
+                    handed = 1;
+                    continue;
+                }
+            }
+            if (re & (POLLIN | POLLERR | POLLHUP)) {
+                ssize_t n = recv(m->fd, m->rbuf, RN_RBUF_SIZE, MSG_DONTWAIT);
+                if (n >= 0) {
+                    m->got = n;
+                    many_deadline(m, now);
+                    handed = 1;
+                }
+                else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+                    m->got = -1;
+                    m->err = errno;
+                    m->reading_err = 1;
+                    handed = 1;
+                }
+            }
+        }
+        if (handed)
+            return 0;
+    }
+}
+
+PyObject *
+rn_conn_roundtrip_many(rn_state *st, PyObject *pairs)
+{
+    /* a tuple of our own: Python code run meanwhile (a float subclass's
+     * __repr__ while packing, a connect callback) cannot change it */
+    if (!PyList_Check(pairs) && !PyTuple_Check(pairs)) {
+        PyErr_SetString(PyExc_TypeError, "_roundtrip_many() takes a list of pairs");
+        return NULL;
+    }
+    PyObject *seq = PySequence_Tuple(pairs);
+    if (seq == NULL)
+        return NULL;
+    Py_ssize_t count = PyTuple_GET_SIZE(seq);
+    PyObject *result = NULL;
+    rn_many *ms = PyMem_Calloc((size_t)count + 1, sizeof(rn_many));
+    struct pollfd *pfds = PyMem_Calloc((size_t)count + 1, sizeof(struct pollfd));
+    Py_ssize_t *map = PyMem_Calloc((size_t)count + 1, sizeof(Py_ssize_t));
+    Py_ssize_t begun = 0;
+    if (ms == NULL || pfds == NULL || map == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *pair = PyTuple_GET_ITEM(seq, i);
+        if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2 ||
+            !PyObject_TypeCheck(PyTuple_GET_ITEM(pair, 0), st->ConnectionType)) {
+            PyErr_SetString(PyExc_TypeError,
+                            "_roundtrip_many() takes (Connection, commands) tuples");
+            goto done;
+        }
+        rn_many *m = &ms[i];
+        m->c = (rn_conn *)Py_NewRef(PyTuple_GET_ITEM(pair, 0));
+        m->fd = -1;
+        rn_buf_init(&m->b);
+        for (Py_ssize_t j = 0; j < i; j++)
+            if (ms[j].c == m->c) {
+                PyErr_SetString(PyExc_ValueError,
+                                "_roundtrip_many(): a connection appears twice");
+                goto done;
+            }
+    }
+    /* pack everything first: an argument error sends nothing anywhere */
+    for (; begun < count; begun++) {
+        PyObject *pair = PyTuple_GET_ITEM(seq, begun);
+        if (many_begin(st, &ms[begun], PyTuple_GET_ITEM(pair, 1)) < 0) {
+            begun++;
+            goto done;
+        }
+    }
+    for (Py_ssize_t i = 0; i < count; i++)
+        many_take(st, &ms[i]);
+    double now = rn_monotonic();
+    for (Py_ssize_t i = 0; i < count; i++)
+        if (ms[i].active) {
+            many_deadline(&ms[i], now);
+            if (ms[i].n == 0)
+                many_finish(&ms[i], 0);
+        }
+
+    for (;;) {
+        int left = 0, perr;
+        for (Py_ssize_t i = 0; i < count; i++)
+            left += ms[i].active;
+        if (!left)
+            break;
+        Py_BEGIN_ALLOW_THREADS
+        perr = many_io(ms, count, pfds, map);
+        Py_END_ALLOW_THREADS
+        if (perr != 0 && perr != EINTR) {
+            errno = perr;
+            PyErr_SetFromErrno(st->ConnectionError);
+            goto done;
+        }
+        if (perr == EINTR && PyErr_CheckSignals() < 0)
+            goto done;
+        for (Py_ssize_t i = 0; i < count; i++) {
+            rn_many *m = &ms[i];
+            if (!m->active)
+                continue;
+            if (conn_still_mine(m->c, m->fd) < 0) {
+                many_finish(m, 1);
+                continue;
+            }
+            if (m->got == -2)
+                continue;
+            ssize_t got = m->got;
+            m->got = -2;
+            if (got > 0) {
+                if (rn_reader_feed(m->c->reader, m->rbuf, (size_t)got) < 0) {
+                    many_finish(m, 1);
+                    continue;
+                }
+                int rc = many_collect(m);
+                if (rc != 0)
+                    many_finish(m, rc < 0);
+                else if (m->off == m->b.len && m->nread == m->n)
+                    many_finish(m, 0);
+                continue;
+            }
+            conn_raise_io(m->c, m->fd, m->reading_err || got == 0, got == 0 ? 0 : m->err, 1);
+            many_finish(m, 1);
+        }
+    }
+    if ((result = PyList_New(count)) == NULL)
+        goto done;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyList_SET_ITEM(result, i, ms[i].out != NULL ? ms[i].out : Py_NewRef(Py_None));
+        ms[i].out = NULL;
+    }
+
+done:
+    if (ms != NULL) {
+        /* an exception ends the call: every connection still in the middle
+         * of its exchange is closed (replies owed), the exception kept */
+        PyObject *exc = result == NULL ? rn_err_take() : NULL;
+        for (Py_ssize_t i = 0; i < begun; i++) {
+            rn_many *m = &ms[i];
+            if (m->active) {
+                conn_close_if(m->c, m->fd);
+                many_finish(m, 0);
+            }
+            else {
+                if (m->rbuf != NULL)
+                    conn_give_rbuf(m->c, m->rbuf);
+                conn_give_wbuf(m->c, &m->b);
+            }
+            Py_CLEAR(m->out);
+            PyMem_Free(m->raw);
+        }
+        for (Py_ssize_t i = begun; i < count; i++)
+            PyMem_Free(ms[i].raw);
+        for (Py_ssize_t i = 0; i < count; i++)
+            Py_XDECREF(ms[i].c);
+        rn_err_give(exc);
+    }
+    PyMem_Free(ms);
+    PyMem_Free(pfds);
+    PyMem_Free(map);
+    Py_DECREF(seq);
+    return result;
+}

@@ -136,3 +136,16 @@ int rn_conn_is_live(rn_conn *c);
 double rn_monotonic(void);
 
 #endif
+
+/* Cluster pipelines (src/cluster_pipe.c): `pairs` is a sequence of
+ * (Connection, commands) tuples, commands as _execute_pipeline takes them,
+ * each connection at most once.  Every node's commands are packed into one
+ * buffer, then all sockets are written and read at once: one poll() over
+ * them with the GIL released, the GIL taken only to turn bytes into replies.
+ * Returns a list with one entry per pair: the list of raw replies (error
+ * replies as exception instances), or the exception that ended that
+ * connection's exchange (connect, I/O, timeout, protocol; the connection is
+ * then closed).  Raises, having sent nothing, when a command cannot be
+ * packed; raises (closing every connection still owed replies) when a signal
+ * handler does.  GIL held. */
+PyObject *rn_conn_roundtrip_many(rn_state *st, PyObject *pairs);

@@ -483,6 +483,8 @@ rn_exec(PyObject *module)
         goto error;
     if (PyModule_AddFunctions(module, rn_cluster_methods) < 0)
         goto error;
+    if (PyModule_AddFunctions(module, rn_cluster_pipe_methods) < 0)
+        goto error;
     if (PyModule_AddIntConstant(module, "REDIS_CLUSTER_HASH_SLOTS", RN_CLUSTER_SLOTS) < 0)
         goto error;
     return 0;

@@ -486,16 +486,6 @@ def test_readonly_and_readwrite(make, impl, redis_py, cluster):
     assert results[0] == ([True] * 3, b"1", [True] * 3)
 
 
-def test_unsupported_features_say_so(make, impl):
-    if impl.__name__ != "redis_native":
-        pytest.skip("redis_native's own messages")
-    c = make(impl)
-    with pytest.raises(impl.RedisClusterException, match="ClusterPipeline"):
-        c.pipeline()
-    with pytest.raises(impl.RedisClusterException, match="ClusterPubSub"):
-        c.pubsub()
-
-
 def test_set_response_callback(same):
     def fn(c):
         c.set_response_callback("GET", lambda r, **kw: ("cb", r))

@@ -129,12 +129,6 @@ EXCEPTIONS = {
     "redis.commands.cluster.Async*": "async API (redis.asyncio) is not built yet",
     "redis.commands.policies.Async*": "async API (redis.asyncio) is not built yet",
     "redis._parsers.commands.AsyncCommandsParser": "async API (redis.asyncio) is not built yet",
-    # cluster pipelines, transactions and pub/sub are the next issue (#11);
-    # RedisCluster.pipeline()/pubsub()/transaction() raise RedisClusterException
-    **{"redis.cluster." + name: "ClusterPipeline/ClusterPubSub are not built yet (issue #11)"
-       for name in ("ClusterPipeline", "ClusterPubSub", "ExecutionStrategy", "AbstractStrategy",
-                    "PipelineStrategy", "TransactionStrategy", "NodeCommands", "PipelineCommand",
-                    "PIPELINE_BLOCKED_COMMANDS", "block_pipeline_command")},
     # ------------------------------------------------------- multi-database client
     "redis.multidb": "multi-database (active-active failover) client not built yet",
     "redis.http": "HTTP client for redis.multidb health checks; multidb not built yet",

@@ -168,3 +168,31 @@ def test_contexts_shared_and_reloaded(native, tls_server, tmp_path):
     before = a._tls_context()
     ca.write_text(ca.read_text() + "\n")
     assert a._tls_context() is not before
+
+
+def test_roundtrip_many_over_tls(native, tls_server, tls_server_factory, closing):
+    """The cluster pipeline's primitive: several TLS connections written and
+    read at once (one poll over all sockets), mixed with a plain one, with a
+    batch large enough that writes and reads overlap."""
+    other = tls_server_factory()
+    clients = [closing(_client(native, srv)) for srv in (tls_server, other)]
+    plain = closing(native.Redis(host="127.0.0.1", port=other.port))
+    conns = [c.connection_pool.get_connection() for c in clients]
+    conns.append(plain.connection_pool.get_connection())
+    try:
+        value = b"v" * 300
+        batches = []
+        for n, conn in enumerate(conns):
+            cmds = [(("SET", f"many:{n}:{i}", value), {}) for i in range(3000)]
+            cmds += [(("GET", f"many:{n}:{i}"), {}) for i in range(3000)]
+            batches.append((conn, cmds))
+        out = native._native._roundtrip_many(batches)
+        for replies in out:
+            assert replies[:3000] == [b"OK"] * 3000
+            assert replies[3000:] == [value] * 3000
+        assert all(c._uses_tls for c in conns[:2]) and not conns[2]._uses_tls
+        assert all(c._replies_owed == 0 for c in conns)
+        assert clients[0].ping() and clients[1].ping()
+    finally:
+        for c, conn in zip(clients + [plain], conns):
+            c.connection_pool.release(conn)
