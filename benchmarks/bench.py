@@ -35,6 +35,7 @@ import shlex
 import statistics
 import subprocess
 import sys
+import textwrap
 import threading
 import time
 from itertools import repeat
@@ -523,7 +524,7 @@ def markdown(rows, info, args, versions, label, argv_shown, elapsed):
     return "\n".join(out)
 
 
-def chart(rows, path, label, info, argv_shown):
+def chart(rows, path, label, info, command):
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -554,10 +555,9 @@ def chart(rows, path, label, info, argv_shown):
     ax.set_xlabel("wall time per operation ÷ C hiredis floor (1.0 = as fast as C; lower is better)")
     ax.set_xlim(0, max(max(redispy), max(native)) * 1.15)
     title = "redis_native vs redis-py, relative to a blocking C hiredis client (TCP)"
-    sub = f"{info['date (UTC)']} UTC, commit {info['git commit']}, `make bench" + \
-        (f' BENCH_ARGS="{argv_shown}"' if argv_shown else "") + "`"
+    sub = f"{info['date (UTC)']} UTC, commit {info['git commit']}: {command}"
     if label:
-        sub = label + "\n" + sub
+        sub = "\n".join(textwrap.wrap(label, 100)) + "\n" + sub
     ax.set_title(title + "\n" + sub, fontsize=9)
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
@@ -591,7 +591,17 @@ def main():
     p.add_argument("--chart", default=os.path.join(ROOT, "docs", "bench.png"),
                    help="chart path (default docs/bench.png)")
     p.add_argument("--no-write", action="store_true", help="print only, write no files")
+    p.add_argument("--replot", metavar="RESULTS_JSON",
+                   help="only redraw the chart from a results.json (no benchmark)")
     args = p.parse_args()
+    if args.replot:
+        with open(args.replot) as f:
+            data = json.load(f)
+        if not chart(data["results"], args.chart, data["label"], data["machine"],
+                     data["command"]):
+            sys.exit("bench: no chart drawn")
+        print(f"bench: wrote {os.path.relpath(args.chart)}", file=sys.stderr)
+        return
     if args.quick:
         args.rounds, args.number = 2, 100
     names = [o.strip().upper() for o in args.ops.split(",") if o.strip()] or list(BY_NAME)
@@ -668,7 +678,8 @@ def main():
                    "results": rows}, f, indent=1)
         f.write("\n")
     wrote = [args.out + ".md", args.out + ".json"]
-    if chart(rows, args.chart, label, info, argv_shown):
+    command = "make bench" + (f" BENCH_ARGS={shlex.quote(argv_shown)}" if argv_shown else "")
+    if chart(rows, args.chart, label, info, command):
         wrote.append(args.chart)
     print("bench: wrote " + ", ".join(os.path.relpath(w) for w in wrote), file=sys.stderr)
 
