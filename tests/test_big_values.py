@@ -36,9 +36,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 @pytest.fixture
 def rn(redis_server):
     c = redis_native.Redis(host=redis_server.host, port=redis_server.port)
-    # Connected before the tests: the first command's frame outlives it (the
-    # connect() frame below it is kept), which would keep a memoryview's export.
-    c.ping()
     try:
         yield c
     finally:
@@ -164,6 +161,25 @@ def test_bytearray_export_released_after_the_write(rn):
     with pytest.raises(redis_native.DataError):
         rn.set("big:a", memoryview(bad), ex=object())    # packing fails after the big arg
     bad.extend(b"x")            # its export was released on the error path too
+
+
+def test_first_command_arguments_not_kept(redis_server):
+    """The command that connects (and runs the handshake, whose CLIENT SETINFO a
+    Redis before 7.2 refuses) keeps nothing of its arguments once it returns: the
+    refused replies used to carry tracebacks in a reference cycle with the frames
+    below, so a big first value stayed alive (and exported) until a collection."""
+    import gc
+
+    c = redis_native.Redis(host=redis_server.host, port=redis_server.port)
+    ba = bytearray(_value(2 * MIB))
+    gc.disable()
+    try:
+        assert c.set("big:a", memoryview(ba))
+        ba.extend(b"x")             # BufferError while anything holds the view
+    finally:
+        gc.enable()
+        c.delete("big:a")
+        c.close()
 
 
 @pytest.fixture
