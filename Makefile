@@ -4,7 +4,8 @@
 #   make build          in-place build of redis_native._native (incremental)
 #   make test           deps + build + pytest            (PYTEST_ARGS="-k foo -x" to narrow)
 #   make demo           deps + build + demo/demo.py against a throwaway redis-server
-#   make bench          deps + build + benchmarks/bench.py (BENCH_ARGS=...), writes benchmarks/results.md
+#   make bench          deps + build + build/floor + matplotlib, then benchmarks/bench.py
+#                       (BENCH_ARGS=..., e.g. "--quick"): results.{json,md}, docs/bench.png
 #   make asan-test      ASan+UBSan build in build/asan, pytest with libasan preloaded
 #   make valgrind-test  a subset of the tests under valgrind memcheck (VALGRIND_TESTS=...)
 #   make wheel          pip wheel . into dist/ (the packaging path users take)
@@ -48,7 +49,7 @@ VALGRIND_SUPP := $(wildcard /usr/lib/valgrind/python3.supp) scripts/valgrind.sup
 VALGRIND_ARGS ?= --tool=memcheck --error-exitcode=99 --leak-check=no --num-callers=40 \
 	--track-origins=yes $(addprefix --suppressions=,$(VALGRIND_SUPP))
 
-.PHONY: all deps sysdeps venv build test demo bench asan-build asan-test valgrind-test \
+.PHONY: all deps sysdeps venv build test demo bench bench-deps asan-build asan-test valgrind-test \
 	wheel check-install clean distclean
 
 all: build
@@ -70,9 +71,19 @@ test: build
 demo: build
 	scripts/with-redis-server -- $(PY) demo/demo.py $(DEMO_ARGS)
 
-# Server on CPU 0, client on CPU 1 (bench.py pins itself), measured side by side.
-bench: build
+# Server on CPU 0, client on CPU 1 (bench.py pins itself and the floor client),
+# measured side by side.  matplotlib draws the chart: a bench-only dependency,
+# installed here and not part of the test extra (make test and CI never need it).
+bench: build build/floor bench-deps
 	scripts/with-redis-server --cpu 0 -- $(PY) benchmarks/bench.py $(BENCH_ARGS)
+
+bench-deps: venv
+	@$(PY) -c 'import matplotlib' 2>/dev/null || $(PY) -m pip install -q matplotlib
+
+# The floor: a blocking C client on libhiredis doing each workload's round trips.
+build/floor: benchmarks/floor.c | sysdeps
+	mkdir -p build
+	gcc -O2 -Wall -Wextra -o $@ $< $$(pkg-config --cflags --libs hiredis) -lpthread
 
 asan-build: deps
 	mkdir -p $(ASAN_TREE)

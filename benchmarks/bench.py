@@ -1,95 +1,252 @@
 #!/usr/bin/env python3
-"""Side-by-side benchmark of redis_native against redis-py (+hiredis).
+"""Side-by-side benchmark: C hiredis floor, redis_native and redis-py (+hiredis).
 
-Both clients talk to the same throwaway redis-server (pinned to CPU 0) from one process
-pinned to CPU 1, in interleaved rounds: in every round each client runs the same batch of
-operations, and the client that goes first alternates.  The machine is shared and noisy, so
-only ratios measured side by side in one run mean anything; absolute numbers are context.
+Three clients run the same workloads against the same throwaway redis-server
+(pinned to CPU 0) from CPU 1, in interleaved rounds: in every round each client
+runs the same batch of each workload, and the client that goes first rotates
+between rounds, so a slow drift of a shared machine hits all of them alike.
 
-Reported per command: median wall time and median client CPU time per operation of each
-client over the rounds, the ratio A/B of those medians (> 1 means B is faster), and the
-range of the per-round (paired) ratios.
+- floor: build/floor (benchmarks/floor.c), a blocking C program on libhiredis
+  doing the same round trips without building any Python object;
+- redis_native: this checkout's in-place build;
+- redis-py 7.4.1 with its hiredis parser (checked on a live connection).
 
-    make bench                                  # redis-py (A) vs redis_native (B)
-    make bench BENCH_ARGS="--rounds 20 -n 5000"
-    python benchmarks/bench.py --a=redis --b=redis   # harness self-check: ratios ~1.0
+Reported per workload and transport (TCP, unix socket): the median over the
+rounds of each client's wall and CPU time per unit (per command for pipelines
+and MULTI/EXEC), redis_native / floor and redis-py / redis_native, with the
+range of the per-round paired ratios.  Written to benchmarks/results.json,
+benchmarks/results.md and docs/bench.png (matplotlib; skipped with a message
+when it is missing).  Progress goes to stderr.
 
-Run directly, the script starts its own server through scripts/with-redis-server;
-under `make bench` it uses the one in REDIS_HOST/REDIS_PORT.
+    make bench                               # full run (about 3 minutes)
+    make bench BENCH_ARGS="--quick"          # smoke run (about 20 s)
+    make bench BENCH_ARGS="--ops GET_16,PIPELINE_1000_GET --transports tcp"
+
+Run directly, the script restarts itself under scripts/with-redis-server;
+under `make bench` it uses the server in REDIS_HOST/REDIS_PORT/REDIS_SOCKET.
 """
 import argparse
 import datetime
 import gc
+import json
 import os
 import platform
 import shlex
-import shutil
 import statistics
 import subprocess
 import sys
+import textwrap
+import threading
 import time
 from itertools import repeat
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WRAPPER = os.path.join(ROOT, "scripts", "with-redis-server")
+FLOOR = os.path.join(ROOT, "build", "floor")
 # The in-place build (make build) of this checkout, ahead of any installed copy.
 sys.path.insert(0, ROOT)
 
-VALUE = b"v" * 100
-K_GET, K_SET, K_INCR = "bench:get", "bench:set", "bench:incr"
-K_LIST, K_HASH = "bench:list", "bench:hash"
-LIST_ITEMS = [b"item:%05d" % i for i in range(100)]
-HASH_FIELDS = {b"field:%03d" % i: b"value:%05d" % i for i in range(100)}
+SIDES = ("floor", "redis_native", "redis-py")
 
-# name -> (description, factory(client, client_class, connect_kwargs) -> (callable, args))
-OPS = {
-    "GET": ("GET of a 100-byte value", lambda r, cls, kw: (r.get, (K_GET,))),
-    "SET": ("SET of a 100-byte value", lambda r, cls, kw: (r.set, (K_SET, VALUE))),
-    "INCR": ("INCR of one counter", lambda r, cls, kw: (r.incr, (K_INCR,))),
-    "LRANGE_100": ("LRANGE 0 99 of a 100-element list",
-                   lambda r, cls, kw: (r.lrange, (K_LIST, 0, 99))),
-    "HGETALL_100": ("HGETALL of a 100-field hash", lambda r, cls, kw: (r.hgetall, (K_HASH,))),
-    "CONNECT": ("new client + PING + close",
-                lambda r, cls, kw: (connect_ping_close, (cls, kw))),
-}
+# Keys and values: benchmarks/floor.c uses the same names.
+V16, V1K, V100K, V8M = b"v" * 16, b"v" * 1024, b"v" * (100 * 1024), b"v" * (8 << 20)
+MSET_MAP = {f"bench:mset:{i}": V16 for i in range(10)}
+MGET_KEYS = [f"bench:mget:{i}" for i in range(100)]
+HSET_MAP = {b"field:%03d" % i: b"value:%05d" % i for i in range(100)}
+LIST_ITEMS = [b"item:%05d" % i for i in range(1000)]
+SET_MEMBERS = [b"member:%03d" % i for i in range(100)]
+ZSET_MEMBERS = {b"member:%03d" % i: i * 1.5 for i in range(100)}
 
 
-def connect_ping_close(cls, kw):
-    client = cls(**kw)
-    client.ping()
-    client.close()
+def prepare_data(r):
+    r.delete("bench:hash", "bench:list", "bench:set", "bench:zset", "bench:hset")
+    for key, value in (("bench:v16", V16), ("bench:v1k", V1K), ("bench:v100k", V100K),
+                       ("bench:v8m", V8M)):
+        r.set(key, value)
+    r.set("bench:incr", 0)
+    r.mset({k: V16 for k in MGET_KEYS})
+    r.hset("bench:hash", mapping=HSET_MAP)
+    r.rpush("bench:list", *LIST_ITEMS)
+    r.sadd("bench:set", *SET_MEMBERS)
+    r.zadd("bench:zset", ZSET_MEMBERS)
+
+
+class Workload:
+    """name, description, commands per call (unit), share of -n calls per batch,
+    decode_responses, whether it runs on unix sockets by default, and
+    make(r, side_ctx) -> batch(n) for the Python clients."""
+
+    def __init__(self, name, desc, make, unit=1, scale=1.0, decode=False, unix=False,
+                 floor=True):
+        self.name, self.desc, self.make = name, desc, make
+        self.unit, self.scale, self.decode, self.unix = unit, scale, decode, unix
+        self.floor = floor
+
+    def calls(self, n):
+        return max(2, int(n * self.scale))
+
+
+def loop(fn, *args):
+    def batch(n):
+        for _ in repeat(None, n):
+            fn(*args)
+    return batch
+
+
+def pipeline_batch(r, size, transaction, add):
+    def batch(n):
+        for _ in repeat(None, n):
+            p = r.pipeline(transaction=transaction)
+            for _ in repeat(None, size):
+                add(p)
+            p.execute()
+    return batch
+
+
+def pubsub_batch(r, ctx):
+    channel = f"bench:chan:{ctx['label']}:{ctx['transport']}"
+    ps = r.pubsub(ignore_subscribe_messages=True)
+    ps.subscribe(channel)
+    ps.get_message(timeout=5)           # the subscribe confirmation (ignored: None)
+    ctx.setdefault("closers", []).append(ps.close)
+    publish, get = r.publish, ps.get_message
+
+    def batch(n):
+        for _ in repeat(None, n):
+            publish(channel, V16)
+            if get(timeout=5) is None:
+                raise RuntimeError("PUBSUB: message not received")
+    return batch
+
+
+def connect_batch(r, ctx):
+    cls, kw = ctx["cls"], ctx["kw"]
+
+    def batch(n):
+        for _ in repeat(None, n):
+            c = cls(**kw)
+            c.ping()
+            c.close()
+    return batch
+
+
+def threads_batch(r, threads):
+    def batch(n):
+        per = [n // threads + (1 if i < n % threads else 0) for i in range(threads)]
+        def work(k):
+            g = r.get
+            for _ in repeat(None, k):
+                g("bench:v16")
+        ts = [threading.Thread(target=work, args=(k,)) for k in per]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+    return batch
+
+
+def import_batch(r, ctx):
+    """The time of the import statement itself, measured in a fresh interpreter
+    (not its start-up); returned to timed() instead of the batch's time."""
+    module = {"redis_native": "redis_native", "redis-py": "redis"}[ctx["label"]]
+    code = (f"import sys, time; sys.path.insert(0, {ROOT!r}); t = time.perf_counter(); "
+            f"import {module}; print(time.perf_counter() - t)")
+
+    def batch(n):
+        total = 0.0
+        for _ in repeat(None, n):
+            out = subprocess.run([sys.executable, "-c", code], check=True,
+                                 capture_output=True, text=True).stdout
+            total += float(out.split()[-1])
+        return total
+    return batch
+
+
+W = Workload
+WORKLOADS = [
+    W("PING", "PING", lambda r, c: loop(r.ping), unix=True),
+    W("GET_16", "GET of a 16-byte value", lambda r, c: loop(r.get, "bench:v16"), unix=True),
+    W("SET_16", "SET of a 16-byte value", lambda r, c: loop(r.set, "bench:set:16", V16),
+      unix=True),
+    W("GET_1K", "GET of a 1 KiB value", lambda r, c: loop(r.get, "bench:v1k"), unix=True),
+    W("SET_1K", "SET of a 1 KiB value", lambda r, c: loop(r.set, "bench:set:1k", V1K)),
+    W("GET_100K", "GET of a 100 KiB value", lambda r, c: loop(r.get, "bench:v100k"),
+      scale=0.1, unix=True),
+    W("SET_100K", "SET of a 100 KiB value", lambda r, c: loop(r.set, "bench:set:100k", V100K),
+      scale=0.1),
+    W("GET_8M", "GET of an 8 MiB value", lambda r, c: loop(r.get, "bench:v8m"), scale=0.005,
+      unix=True),
+    W("SET_8M", "SET of an 8 MiB value", lambda r, c: loop(r.set, "bench:set:8m", V8M),
+      scale=0.005, unix=True),
+    W("INCR", "INCR of one counter", lambda r, c: loop(r.incr, "bench:incr")),
+    W("MSET_10", "MSET of 10 keys (16-byte values)", lambda r, c: loop(r.mset, MSET_MAP),
+      scale=0.5),
+    W("MGET_100", "MGET of 100 keys", lambda r, c: loop(r.mget, MGET_KEYS), scale=0.5),
+    W("HSET_100", "HSET of 100 fields (mapping=)",
+      lambda r, c: loop(lambda: r.hset("bench:hset", mapping=HSET_MAP)), scale=0.5),
+    W("HGETALL_100", "HGETALL of a 100-field hash", lambda r, c: loop(r.hgetall, "bench:hash"),
+      scale=0.5, unix=True),
+    W("LRANGE_100", "LRANGE 0 99 of a list", lambda r, c: loop(r.lrange, "bench:list", 0, 99),
+      scale=0.5),
+    W("LRANGE_1000", "LRANGE 0 999 of a list",
+      lambda r, c: loop(r.lrange, "bench:list", 0, 999), scale=0.1, unix=True),
+    W("SMEMBERS_100", "SMEMBERS of a 100-member set",
+      lambda r, c: loop(r.smembers, "bench:set"), scale=0.5),
+    W("ZRANGE_100_WITHSCORES", "ZRANGE 0 99 WITHSCORES",
+      lambda r, c: loop(lambda: r.zrange("bench:zset", 0, 99, withscores=True)), scale=0.5),
+    W("PIPELINE_100_SET", "pipeline of 100 SETs (per command)",
+      lambda r, c: pipeline_batch(r, 100, False, lambda p: p.set("bench:pset", V16)),
+      unit=100, scale=0.05),
+    W("PIPELINE_1000_GET", "pipeline of 1000 GETs (per command)",
+      lambda r, c: pipeline_batch(r, 1000, False, lambda p: p.get("bench:v16")),
+      unit=1000, scale=0.01, unix=True),
+    W("MULTI_EXEC_10_INCR", "MULTI/EXEC of 10 INCRs (per command)",
+      lambda r, c: pipeline_batch(r, 10, True, lambda p: p.incr("bench:tx")),
+      unit=10, scale=0.2, unix=True),
+    W("PUBSUB", "PUBLISH, then the message received by a subscriber",
+      pubsub_batch, scale=0.5, unix=True),
+    W("CONNECT", "new client + handshake + PING + close", connect_batch, scale=0.1,
+      unix=True),
+    W("THREADS_4", "4 threads sharing one client, GETs (per GET, aggregate)",
+      lambda r, c: threads_batch(r, 4)),
+    W("THREADS_16", "16 threads sharing one client, GETs (per GET, aggregate)",
+      lambda r, c: threads_batch(r, 16)),
+    W("GET_16_DECODE", "GET_16 with decode_responses=True",
+      lambda r, c: loop(r.get, "bench:v16"), decode=True),
+    W("HGETALL_100_DECODE", "HGETALL_100 with decode_responses=True",
+      lambda r, c: loop(r.hgetall, "bench:hash"), scale=0.5, decode=True),
+    W("LRANGE_100_DECODE", "LRANGE_100 with decode_responses=True",
+      lambda r, c: loop(r.lrange, "bench:list", 0, 99), scale=0.5, decode=True),
+    W("IMPORT", "the `import` statement in a fresh interpreter (redis vs redis_native; no floor)",
+      import_batch, scale=0.005, floor=False),
+]
+BY_NAME = {w.name: w for w in WORKLOADS}
 
 
 # ---------------------------------------------------------------------------- clients
 
-def load_client(name):
-    """Return (label, Redis class, version text) for 'redis' or 'native'."""
-    if name == "redis":
-        import hiredis
-        import redis
-        import redis.utils
-        if not redis.utils.HIREDIS_AVAILABLE:
-            sys.exit("bench: redis-py does not see hiredis (redis.utils.HIREDIS_AVAILABLE "
-                     "is False); install the hiredis package")
-        return ("redis-py", redis.Redis,
-                f"redis-py {redis.__version__} + hiredis-py {hiredis.__version__}")
-    if name == "native":
-        try:
-            import redis_native
-            cls = redis_native.Redis
-        except (ImportError, AttributeError) as exc:
-            sys.exit(f"bench: redis_native is not usable yet ({exc!r}); build it with "
-                     "`make build`, or check the harness with --a=redis --b=redis")
-        version = getattr(redis_native, "__version__", "?")
-        return "redis_native", cls, f"redis_native {version}"
-    sys.exit(f"bench: unknown client {name!r} (redis or native)")
+def load_classes():
+    import hiredis
+    import redis
+    import redis.utils
+    if not redis.utils.HIREDIS_AVAILABLE:
+        sys.exit("bench: redis-py does not see hiredis (redis.utils.HIREDIS_AVAILABLE is "
+                 "False); install the hiredis package")
+    try:
+        import redis_native
+        native = redis_native.Redis
+    except (ImportError, AttributeError) as exc:
+        sys.exit(f"bench: redis_native is not usable ({exc!r}); build it with `make build`")
+    return {
+        "redis_native": (native, f"redis_native {redis_native.__version__}"),
+        "redis-py": (redis.Redis,
+                     f"redis-py {redis.__version__} + hiredis-py {hiredis.__version__}"),
+    }
 
 
 def check_parser(client):
     """redis-py must really be using its hiredis parser, or the comparison is unfair."""
-    pool = getattr(client, "connection_pool", None)
-    if pool is None or not type(client).__module__.startswith("redis."):
-        return None
+    pool = client.connection_pool
     conn = pool.get_connection()
     try:
         name = type(conn._parser).__name__
@@ -100,106 +257,137 @@ def check_parser(client):
     return name
 
 
-# ---------------------------------------------------------------------------- timing
+class Floor:
+    """build/floor as a child process: one request line in, one JSON line out."""
 
-def run_batch(fn, args, n):
-    """n calls of fn(*args); returns (wall seconds, process CPU seconds)."""
+    def __init__(self, transport, env):
+        if transport == "tcp":
+            where = ["--host", env["REDIS_HOST"], "--port", env["REDIS_PORT"]]
+        else:
+            where = ["--unix", env["REDIS_SOCKET"]]
+        self.proc = subprocess.Popen([FLOOR] + where + ["--channel", f"bench:chan:floor:{transport}"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                     bufsize=1)
+        if json.loads(self.proc.stdout.readline() or "{}").get("ready") is not True:
+            sys.exit("bench: build/floor did not start")
+
+    def run(self, op, n):
+        self.proc.stdin.write(f"{op} {n}\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            sys.exit(f"bench: build/floor died during {op}")
+        out = json.loads(line)
+        if "error" in out:
+            sys.exit(f"bench: build/floor: {op}: {out['error']}")
+        return out["wall_us"] / 1e6, out["cpu_us"] / 1e6
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=10)
+
+
+def timed(batch, n, unit):
     gc.collect()
     w0, c0 = time.perf_counter(), time.process_time()
-    for _ in repeat(None, n):
-        fn(*args)
+    inner = batch(n)
     w1, c1 = time.perf_counter(), time.process_time()
-    return w1 - w0, c1 - c0
-
-
-def prepare_data(r):
-    r.delete(K_LIST, K_HASH)
-    r.set(K_GET, VALUE)
-    r.set(K_INCR, 0)
-    r.rpush(K_LIST, *LIST_ITEMS)
-    r.hset(K_HASH, mapping=HASH_FIELDS)
+    if inner is not None:           # IMPORT: measured inside the child processes
+        return inner / (n * unit), inner / (n * unit)
+    return (w1 - w0) / (n * unit), (c1 - c0) / (n * unit)
 
 
 def normalise(value):
-    return value if not isinstance(value, dict) else sorted(value.items())
+    if isinstance(value, dict):
+        return sorted(value.items())
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    return value
 
 
-def bench(args, clients, kw):
-    """clients: [(label, cls, instance)] for A and B.  Returns {op: stats}."""
-    ops = [o for o in OPS if o in args.ops]
-    calls = {}
-    for op in ops:
-        calls[op] = []
-        for label, cls, r in clients:
-            calls[op].append(OPS[op][1](r, cls, kw))
-        # Same answers from both clients (INCR moves on, so compare its type only).
-        if op not in ("CONNECT",):
-            (fa, aa), (fb, ab) = calls[op]
-            ra, rb = fa(*aa), fb(*ab)
-            if op == "INCR":
-                ra, rb = type(ra), type(rb)
-            if normalise(ra) != normalise(rb):
-                sys.exit(f"bench: {op}: clients disagree: {ra!r:.80} != {rb!r:.80}")
+def agree(workloads, clients):
+    """Before timing: both Python clients must return the same reply."""
+    probes = {
+        "GET_16": lambda r: r.get("bench:v16"), "GET_8M": lambda r: r.get("bench:v8m"),
+        "MGET_100": lambda r: r.mget(MGET_KEYS), "HGETALL_100": lambda r: r.hgetall("bench:hash"),
+        "LRANGE_1000": lambda r: r.lrange("bench:list", 0, 999),
+        "SMEMBERS_100": lambda r: r.smembers("bench:set"),
+        "ZRANGE_100_WITHSCORES": lambda r: r.zrange("bench:zset", 0, 99, withscores=True),
+    }
+    for w in workloads:
+        if w.name in probes:
+            a, b = (normalise(probes[w.name](clients[s])) for s in ("redis_native", "redis-py"))
+            if a != b:
+                sys.exit(f"bench: {w.name}: clients disagree: {a!r:.80} != {b!r:.80}")
 
-    samples = {op: {"wall": ([], []), "cpu": ([], [])} for op in ops}
-    # Warm-up: one short untimed batch of everything on both sides.
-    for op in ops:
-        n = max(10, (args.connect_number if op == "CONNECT" else args.number) // 10)
-        for fn, fargs in calls[op]:
-            run_batch(fn, fargs, n)
 
+def bench(args, workloads, transports, env, classes):
+    """Returns {(transport, op): {side: {"wall": [...], "cpu": [...]}}}."""
+    samples = {}
+    batches = {}              # (transport, op, side) -> batch(n)
+    floors, contexts = {}, []
+    for transport in transports:
+        if transport == "tcp":
+            kw = {"host": env["REDIS_HOST"], "port": int(env["REDIS_PORT"])}
+        else:
+            kw = {"unix_socket_path": env["REDIS_SOCKET"]}
+        clients = {}
+        for decode in (False, True):
+            for side in ("redis_native", "redis-py"):
+                cls = classes[side][0]
+                ckw = dict(kw, decode_responses=decode)
+                clients[side, decode] = cls(**ckw)
+                if side == "redis-py":
+                    check_parser(clients[side, decode])
+        agree(workloads, {s: clients[s, False] for s in ("redis_native", "redis-py")})
+        if not args.no_floor:
+            floors[transport] = Floor(transport, env)
+        for w in workloads:
+            if transport == "unix" and not (w.unix or args.unix_all):
+                continue
+            if w.name == "IMPORT" and transport != "tcp":
+                continue
+            samples[transport, w.name] = {s: {"wall": [], "cpu": []} for s in SIDES}
+            for side in ("redis_native", "redis-py"):
+                ctx = {"label": side, "transport": transport, "cls": classes[side][0],
+                       "kw": dict(kw, decode_responses=w.decode)}
+                contexts.append(ctx)
+                batches[transport, w.name, side] = w.make(clients[side, w.decode], ctx)
+    keys = list(samples)
+    total = len(keys) * args.rounds
+    # Warm-up: one short untimed batch of everything on every side.
+    print(f"bench: warm-up ({len(keys)} workload × transport pairs)", file=sys.stderr)
+    for transport, op in keys:
+        w = BY_NAME[op]
+        n = max(1, w.calls(args.number) // 10)
+        for side in ("redis_native", "redis-py"):
+            batches[transport, op, side](n)
+        if transport in floors and w.floor:
+            floors[transport].run(op, n)
+    done = 0
     for rnd in range(args.rounds):
-        order = (0, 1) if rnd % 2 == 0 else (1, 0)
-        for op in ops:
-            n = args.connect_number if op == "CONNECT" else args.number
+        order = SIDES[rnd % 3:] + SIDES[:rnd % 3]
+        for transport, op in keys:
+            w = BY_NAME[op]
+            n = w.calls(args.number)
             for side in order:
-                fn, fargs = calls[op][side]
-                wall, cpu = run_batch(fn, fargs, n)
-                samples[op]["wall"][side].append(wall / n)
-                samples[op]["cpu"][side].append(cpu / n)
-        if not args.quiet:
-            print(f"  round {rnd + 1}/{args.rounds} done", file=sys.stderr, flush=True)
-
-    stats = {}
-    for op in ops:
-        st = stats[op] = {}
-        for kind in ("wall", "cpu"):
-            a, b = samples[op][kind]
-            paired = [x / y for x, y in zip(a, b) if y > 0]
-            ma, mb = statistics.median(a), statistics.median(b)
-            st[kind] = {
-                "a": ma, "b": mb, "ratio": ma / mb if mb else float("nan"),
-                "lo": min(paired) if paired else float("nan"),
-                "hi": max(paired) if paired else float("nan"),
-            }
-    return stats
-
-
-# ---------------------------------------------------------------------------- reference
-
-def redis_benchmark(host, port, n, cpu):
-    """Reference point: redis-benchmark (a C client), one connection, no pipelining."""
-    exe = shutil.which("redis-benchmark")
-    if not exe:
-        return None
-    cmd = [exe, "-h", host, "-p", str(port), "-n", str(n), "-c", "1", "-P", "1",
-           "-d", "100", "-t", "get,set,incr,lrange_100", "--csv"]
-    if cpu is not None and shutil.which("taskset"):
-        cmd = ["taskset", "-c", str(cpu)] + cmd
-    try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=True).stdout
-    except (subprocess.SubprocessError, OSError) as exc:
-        print(f"bench: redis-benchmark failed: {exc}", file=sys.stderr)
-        return None
-    rows = []
-    for line in out.splitlines():
-        cells = [c.strip('"') for c in line.split(",")]
-        if len(cells) >= 2 and cells[0] != "test":
-            try:
-                rows.append((cells[0], float(cells[1])))
-            except ValueError:
-                pass
-    return {"cmd": " ".join(shlex.quote(c) for c in cmd), "rows": rows}
+                if side == "floor":
+                    if transport not in floors or not w.floor:
+                        continue
+                    wall, cpu = floors[transport].run(op, n)
+                else:
+                    wall, cpu = timed(batches[transport, op, side], n, w.unit)
+                samples[transport, op][side]["wall"].append(wall)
+                samples[transport, op][side]["cpu"].append(cpu)
+            done += 1
+        print(f"  round {rnd + 1}/{args.rounds} done ({done}/{total} batches of each client)",
+              file=sys.stderr, flush=True)
+    for ctx in contexts:
+        for close in ctx.get("closers", ()):
+            close()
+    for f in floors.values():
+        f.close()
+    return samples
 
 
 # ---------------------------------------------------------------------------- report
@@ -239,169 +427,261 @@ def machine_info(server_info, server_pid, client_cpu):
     commit = sh(["git", "rev-parse", "--short", "HEAD"])
     if commit and sh(["git", "status", "--porcelain", "--untracked-files=no"]):
         commit += " (with uncommitted changes)"
-    return [
-        ("date (UTC)", datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")),
-        ("git commit", commit or "?"),
-        ("CPU", f"{cpu_model or platform.processor() or '?'}, {os.cpu_count()} logical CPUs"),
-        ("OS", f"{distro or platform.system()}, kernel {platform.release()}"),
-        ("Python", f"{platform.python_implementation()} {platform.python_version()}"),
-        ("redis-server", f"{server_info.get('redis_version', '?')} on CPU {server_cpus}"),
-        ("client process", f"CPU {client_cpu}" if client_cpu is not None else "not pinned"),
-        ("libhiredis (pkg-config)", sh(["pkg-config", "--modversion", "hiredis"]) or "?"),
-        ("load average at start", " ".join(f"{x:.2f}" for x in os.getloadavg())),
-    ]
+    return {
+        "date (UTC)": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M"),
+        "git commit": commit or "?",
+        "CPU": f"{cpu_model or platform.processor() or '?'}, {os.cpu_count()} logical CPUs",
+        "OS": f"{distro or platform.system()}, kernel {platform.release()}",
+        "Python": f"{platform.python_implementation()} {platform.python_version()}",
+        "redis-server": f"{server_info.get('redis_version', '?')} on CPU {server_cpus}",
+        "client processes": f"CPU {client_cpu}" if client_cpu is not None else "not pinned",
+        "libhiredis (pkg-config)": sh(["pkg-config", "--modversion", "hiredis"]) or "?",
+        "load average at start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+    }
 
 
-def fmt_us(seconds):
-    us = seconds * 1e6
+def summarise(samples):
+    rows = []
+    for (transport, op), per in samples.items():
+        w = BY_NAME[op]
+        row = {"workload": op, "transport": transport, "description": w.desc,
+               "unit": "command" if w.unit > 1 else ("GET" if op.startswith("THREADS") else "call")}
+        for side in SIDES:
+            s = per[side]
+            row[side] = ({"wall_us": statistics.median(s["wall"]) * 1e6,
+                          "cpu_us": statistics.median(s["cpu"]) * 1e6, "rounds": len(s["wall"])}
+                         if s["wall"] else None)
+
+        def ratio(a, b, kind):
+            if row[a] is None or row[b] is None:
+                return None
+            pa, pb = per[a][kind], per[b][kind]
+            paired = [x / y for x, y in zip(pa, pb) if y > 0]
+            return {"median": row[a][kind + "_us"] / row[b][kind + "_us"],
+                    "lo": min(paired), "hi": max(paired)}
+
+        row["native_over_floor"] = ratio("redis_native", "floor", "wall")
+        row["redispy_over_native"] = ratio("redis-py", "redis_native", "wall")
+        row["native_over_floor_cpu"] = ratio("redis_native", "floor", "cpu")
+        row["redispy_over_native_cpu"] = ratio("redis-py", "redis_native", "cpu")
+        rows.append(row)
+    return rows
+
+
+def fmt_us(us):
+    if us is None:
+        return "–"
     return f"{us:.1f}" if us >= 10 else f"{us:.2f}"
 
 
-def table(stats, la, lb):
-    lines = [
-        f"| command | {la} wall µs/op | {lb} wall µs/op | wall {la}/{lb} "
-        f"| {la} CPU µs/op | {lb} CPU µs/op | CPU {la}/{lb} |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+def fmt_ratio(r):
+    if r is None:
+        return "–"
+    return f"**{r['median']:.2f}×** ({r['lo']:.2f}–{r['hi']:.2f})"
+
+
+def markdown(rows, info, args, versions, label, argv_shown, elapsed):
+    out = ["# redis_native benchmark results", ""]
+    if label:
+        out += [f"> **{label}**", ""]
+    out += [
+        f"Clients: floor = `build/floor` (benchmarks/floor.c, blocking C on libhiredis "
+        f"{info['libhiredis (pkg-config)']}, no Python objects); {versions['redis_native']}; "
+        f"{versions['redis-py']} (_HiredisParser).",
+        f"{args.rounds} interleaved rounds (the first client rotates), -n {args.number} "
+        "(each workload runs its share of it per batch, see bench.py). Times are the median "
+        "over the rounds of wall-clock µs per unit (per command for pipelines and MULTI/EXEC, "
+        "per GET summed over all threads for THREADS_*). Ratios are of those medians, with "
+        "the range of the per-round paired ratios in parentheses: **native ÷ floor** (1.00 = "
+        "as fast as C; lower is better) and **redis-py ÷ native** (how many times faster "
+        "redis_native is). The floor decodes nothing: for the _DECODE workloads it runs the "
+        "same command as without.",
+        "",
     ]
-    for op, st in stats.items():
-        w, c = st["wall"], st["cpu"]
-        lines.append(
-            f"| {op} | {fmt_us(w['a'])} | {fmt_us(w['b'])} "
-            f"| **{w['ratio']:.2f}×** ({w['lo']:.2f}–{w['hi']:.2f}) "
-            f"| {fmt_us(c['a'])} | {fmt_us(c['b'])} "
-            f"| **{c['ratio']:.2f}×** ({c['lo']:.2f}–{c['hi']:.2f}) |")
-    return "\n".join(lines)
+    for transport in dict.fromkeys(r["transport"] for r in rows):
+        out += [f"## {'TCP (127.0.0.1)' if transport == 'tcp' else 'unix socket'}", "",
+                "| workload | unit | floor µs | redis_native µs | redis-py µs | native ÷ floor "
+                "| redis-py ÷ native | native CPU µs |",
+                "|---|---|---:|---:|---:|---:|---:|---:|"]
+        for r in rows:
+            if r["transport"] != transport:
+                continue
+            g = lambda side: r[side]["wall_us"] if r[side] else None
+            out.append(f"| {r['workload']} | {r['unit']} | {fmt_us(g('floor'))} "
+                       f"| {fmt_us(g('redis_native'))} | {fmt_us(g('redis-py'))} "
+                       f"| {fmt_ratio(r['native_over_floor'])} "
+                       f"| {fmt_ratio(r['redispy_over_native'])} "
+                       f"| {fmt_us(r['redis_native']['cpu_us'])} |")
+        out.append("")
+    out += ["Workloads:", ""]
+    out += [f"- `{w.name}`: {w.desc}" for w in WORKLOADS if any(r["workload"] == w.name for r in rows)]
+    out += ["", "Reproduce with:", "", "```",
+            "make bench" + (f" BENCH_ARGS={shlex.quote(argv_shown)}" if argv_shown else ""),
+            "```", "", "Machine (only the side-by-side ratios are meaningful on a shared machine):", ""]
+    out += [f"- {k}: {v}" for k, v in info.items()]
+    out += [f"- load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
+            f"- benchmark duration: {elapsed:.0f} s", ""]
+    return "\n".join(out)
+
+
+def chart(rows, path, label, info, command):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("bench: matplotlib is not installed (make bench installs it): no chart",
+              file=sys.stderr)
+        return False
+    tcp = [r for r in rows if r["transport"] == "tcp" and r["floor"] and r["redis_native"]]
+    if not tcp:
+        return False
+    names = [r["workload"] for r in tcp][::-1]
+    native = [r["redis_native"]["wall_us"] / r["floor"]["wall_us"] for r in tcp][::-1]
+    redispy = [r["redis-py"]["wall_us"] / r["floor"]["wall_us"] for r in tcp][::-1]
+    fig, ax = plt.subplots(figsize=(9, 0.38 * len(names) + 1.8))
+    ys = range(len(names))
+    h = 0.38
+    ax.barh([y + h / 2 for y in ys], native, h, label="redis_native", color="#2b7bba")
+    ax.barh([y - h / 2 for y in ys], redispy, h, label="redis-py 7.4.1 + hiredis",
+            color="#c0c0c0")
+    for y, v in zip(ys, native):
+        ax.text(v, y + h / 2, f" {v:.2f}×", va="center", fontsize=7)
+    for y, v in zip(ys, redispy):
+        ax.text(v, y - h / 2, f" {v:.2f}×", va="center", fontsize=7, color="#555555")
+    ax.axvline(1.0, color="black", linewidth=1)
+    ax.set_yticks(list(ys))
+    ax.set_yticklabels(names, fontsize=8)
+    ax.set_xlabel("wall time per operation ÷ C hiredis floor (1.0 = as fast as C; lower is better)")
+    ax.set_xlim(0, max(max(redispy), max(native)) * 1.15)
+    title = "redis_native vs redis-py, relative to a blocking C hiredis client (TCP)"
+    sub = f"{info['date (UTC)']} UTC, commit {info['git commit']}: {command}"
+    if label:
+        sub = "\n".join(textwrap.wrap(label, 100)) + "\n" + sub
+    ax.set_title(title + "\n" + sub, fontsize=9)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--a", default="redis", choices=("redis", "native"),
-                   help="baseline client (default: redis = redis-py + hiredis)")
-    p.add_argument("--b", default="native", choices=("redis", "native"),
-                   help="client under test (default: native = redis_native)")
-    p.add_argument("--rounds", type=int, default=10, help="interleaved rounds (default 10)")
+    p.add_argument("--rounds", type=int, default=7, help="interleaved rounds (default 7)")
     p.add_argument("-n", "--number", type=int, default=2000,
-                   help="operations per client per round for each command (default 2000)")
-    p.add_argument("--connect-number", type=int, default=200,
-                   help="operations per client per round for CONNECT (default 200)")
-    p.add_argument("--ops", default=",".join(OPS),
-                   help=f"comma-separated subset of {','.join(OPS)}")
+                   help="base number of calls per batch; each workload runs its share "
+                        "(default 2000)")
+    p.add_argument("--quick", action="store_true",
+                   help="smoke run: 2 rounds, -n 100 (numbers not meaningful)")
+    p.add_argument("--ops", default="", help="comma-separated subset of: "
+                   + ",".join(BY_NAME))
+    p.add_argument("--transports", default="tcp,unix", help="tcp,unix (default both)")
+    p.add_argument("--unix-all", action="store_true",
+                   help="every workload on the unix socket too (default: a subset)")
+    p.add_argument("--no-floor", action="store_true", help="do not run build/floor")
     p.add_argument("--client-cpu", type=int, default=1,
-                   help="pin this process to that CPU (-1: do not pin; default 1)")
-    p.add_argument("--reference-n", type=int, default=20000,
-                   help="requests per redis-benchmark reference test (0: skip; default 20000)")
-    p.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results.md"),
-                   help="markdown report to write (default benchmarks/results.md)")
-    p.add_argument("--no-write", action="store_true", help="print only, write no report")
-    p.add_argument("--quiet", action="store_true", help="no progress lines")
+                   help="pin this process (and the floor) to that CPU (-1: do not pin)")
+    p.add_argument("--label", default="",
+                   help="a note printed at the top of the report and the chart "
+                        "(e.g. where and how it was measured)")
+    p.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "results"),
+                   help="report path without extension: .md and .json (default "
+                        "benchmarks/results)")
+    p.add_argument("--chart", default=os.path.join(ROOT, "docs", "bench.png"),
+                   help="chart path (default docs/bench.png)")
+    p.add_argument("--no-write", action="store_true", help="print only, write no files")
+    p.add_argument("--replot", metavar="RESULTS_JSON",
+                   help="only redraw the chart from a results.json (no benchmark)")
     args = p.parse_args()
-    args.ops = [o.strip().upper() for o in args.ops.split(",") if o.strip()]
-    for o in args.ops:
-        if o not in OPS:
-            p.error(f"unknown op {o}; choose from {','.join(OPS)}")
+    if args.replot:
+        with open(args.replot) as f:
+            data = json.load(f)
+        if not chart(data["results"], args.chart, data["label"], data["machine"],
+                     data["command"]):
+            sys.exit("bench: no chart drawn")
+        print(f"bench: wrote {os.path.relpath(args.chart)}", file=sys.stderr)
+        return
+    if args.quick:
+        args.rounds, args.number = 2, 100
+    names = [o.strip().upper() for o in args.ops.split(",") if o.strip()] or list(BY_NAME)
+    for o in names:
+        if o not in BY_NAME:
+            p.error(f"unknown workload {o}; choose from {','.join(BY_NAME)}")
+    workloads = [BY_NAME[o] for o in names]
+    transports = [t.strip() for t in args.transports.split(",") if t.strip()]
+    for t in transports:
+        if t not in ("tcp", "unix"):
+            p.error(f"unknown transport {t}")
 
     if "REDIS_PORT" not in os.environ:
-        # Standalone run: restart under a throwaway server pinned to CPU 0.
         os.execv(WRAPPER, [WRAPPER, "--cpu", "0", "--", sys.executable,
                            os.path.abspath(__file__)] + sys.argv[1:])
-    host, port = os.environ.get("REDIS_HOST", "127.0.0.1"), int(os.environ["REDIS_PORT"])
+    env = dict(os.environ)
+    if "unix" in transports and not env.get("REDIS_SOCKET"):
+        print("bench: no REDIS_SOCKET: TCP only", file=sys.stderr)
+        transports = [t for t in transports if t != "unix"]
+    if not args.no_floor and not os.access(FLOOR, os.X_OK):
+        sys.exit("bench: build/floor is missing: run `make build/floor` (or use --no-floor)")
 
     client_cpu = None
     if args.client_cpu >= 0 and hasattr(os, "sched_setaffinity"):
         if args.client_cpu in os.sched_getaffinity(0):
-            os.sched_setaffinity(0, {args.client_cpu})
+            os.sched_setaffinity(0, {args.client_cpu})   # inherited by build/floor
             client_cpu = args.client_cpu
         else:
-            print(f"bench: CPU {args.client_cpu} not available, client not pinned",
+            print(f"bench: CPU {args.client_cpu} not available, clients not pinned",
                   file=sys.stderr)
 
-    kw = {"host": host, "port": port}
-    clients, versions = [], []
-    for name in (args.a, args.b):
-        label, cls, version = load_client(name)
-        clients.append((label, cls, cls(**kw)))
-        versions.append(version)
-    la, lb = clients[0][0], clients[1][0]
-    if la == lb:
-        la, lb = la + " (A)", lb + " (B)"
-    parsers = [check_parser(c[2]) for c in clients]
-
-    ref = clients[0][2]
+    classes = load_classes()
+    versions = {k: v[1] for k, v in classes.items()}
+    ref = classes["redis-py"][0](host=env["REDIS_HOST"], port=int(env["REDIS_PORT"]))
     ref.flushdb()
     prepare_data(ref)
-    server_info = ref.info("server")
-    info = machine_info(server_info, os.environ.get("REDIS_SERVER_PID"), client_cpu)
+    info = machine_info(ref.info("server"), env.get("REDIS_SERVER_PID"), client_cpu)
+    ref.close()
 
-    print(f"bench: A = {versions[0]}, B = {versions[1]}; {args.rounds} rounds × "
-          f"{args.number} ops ({args.connect_number} for CONNECT)", file=sys.stderr)
+    print(f"bench: {len(workloads)} workloads on {'+'.join(transports)}, {args.rounds} rounds, "
+          f"-n {args.number}; clients: floor, {versions['redis_native']}, "
+          f"{versions['redis-py']}", file=sys.stderr)
     t0 = time.perf_counter()
-    stats = bench(args, clients, kw)
+    samples = bench(args, workloads, transports, env, classes)
     elapsed = time.perf_counter() - t0
+    rows = summarise(samples)
 
-    reference = None
-    if args.reference_n > 0:
-        reference = redis_benchmark(host, port, args.reference_n, client_cpu)
-    for _, _, c in clients:
-        c.close()
-
-    tbl = table(stats, la, lb)
-    report = [
-        "# redis_native benchmark results",
-        "",
-        f"A = {versions[0]}" + (f" ({parsers[0]})" if parsers[0] else "") + ", "
-        f"B = {versions[1]}" + (f" ({parsers[1]})" if parsers[1] else "") + ".",
-        f"{args.rounds} interleaved rounds (first client alternates) × {args.number} "
-        f"operations per client per command ({args.connect_number} for CONNECT), one "
-        f"connection each, TCP to 127.0.0.1. Times are medians over the rounds per "
-        f"operation; the ratio is A/B of those medians (> 1: B is faster), with the "
-        f"range of the per-round paired ratios in parentheses. CPU is the client "
-        f"process's CPU time (`time.process_time`).",
-        "",
-        tbl,
-        "",
-    ]
-    if reference and reference["rows"]:
-        report += [
-            "Reference point: the C client `redis-benchmark` with one connection and no "
-            "pipelining, same server, same client CPU (its event loop adds an epoll call per "
-            "request, so a blocking client can come out slightly faster):",
-            "",
-            "| test | requests/s | µs/op |",
-            "|---|---:|---:|",
-        ]
-        report += [f"| {t} | {rps:,.0f} | {1e6 / rps:.1f} |" for t, rps in reference["rows"]]
-        report += ["", f"`{reference['cmd']}`", ""]
-    # Flags that only change the output are left out of the reproduction command.
     shown, skip = [], False
     for a in sys.argv[1:]:
         if skip:
             skip = False
-        elif a in ("--quiet", "--no-write"):
+        elif a in ("--no-write",):
             pass
-        elif a == "--out":
+        elif a in ("--out", "--chart", "--label"):
             skip = True
-        elif not a.startswith("--out="):
+        elif not a.startswith(("--out=", "--chart=", "--label=")):
             shown.append(a)
-    argv = " ".join(shlex.quote(a) for a in shown)
-    report += [
-        "Reproduce with:",
-        "",
-        "```",
-        f"make bench" + (f" BENCH_ARGS={shlex.quote(argv)}" if argv else ""),
-        "```",
-        "",
-        "Machine (shared and noisy: only the side-by-side ratios are meaningful):",
-        "",
-    ]
-    report += [f"- {k}: {v}" for k, v in info]
-    report += [f"- load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
-               f"- benchmark duration: {elapsed:.0f} s", ""]
-    text = "\n".join(report)
+    argv_shown = " ".join(shlex.quote(a) for a in shown)
+    label = args.label or ("quick smoke run: too few operations for meaningful numbers"
+                           if args.quick else "")
+    text = markdown(rows, info, args, versions, label, argv_shown, elapsed)
     print(text)
-    if not args.no_write:
-        with open(args.out, "w") as f:
-            f.write(text)
-        print(f"bench: wrote {os.path.relpath(args.out)}", file=sys.stderr)
+    if args.no_write:
+        return
+    for path in (args.out, args.chart):
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(args.out + ".md", "w") as f:
+        f.write(text)
+    with open(args.out + ".json", "w") as f:
+        json.dump({"label": label, "machine": info, "versions": versions,
+                   "rounds": args.rounds, "number": args.number,
+                   "command": "make bench" + (f" BENCH_ARGS={shlex.quote(argv_shown)}"
+                                              if argv_shown else ""),
+                   "results": rows}, f, indent=1)
+        f.write("\n")
+    wrote = [args.out + ".md", args.out + ".json"]
+    command = "make bench" + (f" BENCH_ARGS={shlex.quote(argv_shown)}" if argv_shown else "")
+    if chart(rows, args.chart, label, info, command):
+        wrote.append(args.chart)
+    print("bench: wrote " + ", ".join(os.path.relpath(w) for w in wrote), file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -543,6 +543,7 @@ class _CallbackMemo(dict):
         callback = self[name] = self.callbacks.get(name)
         return callback
 
+_NO_NAMES: frozenset = frozenset()
 _MULTI = (("MULTI",), {})
 _EXEC = (("EXEC",), {})
 
@@ -753,10 +754,18 @@ class Pipeline(Redis):
             result = self._command_result
             update_watch_state = self._update_watch_state
             callbacks = _CallbackMemo(self.response_callbacks)
-            results = []
-            append = results.append
             # what parse_response does per reply, minus the reading
             watch_names = {"WATCH", *self.UNWATCH_COMMANDS}
+            if getattr(result, "__func__", None) is Redis._command_result \
+                    and type(replies) is list and type(commands) is list:
+                # the same per reply, in one C loop (client.c)
+                results = _native._pipeline_results(replies, commands, callbacks,
+                                                     watch_names, update_watch_state)
+                if raise_on_error:
+                    self.raise_first_error(commands, results)
+                return results
+            results = []
+            append = results.append
             for reply, (args, options) in zip(replies, commands):
                 try:
                     append(result(reply, args[0], options, callbacks))
@@ -868,6 +877,11 @@ class Pipeline(Redis):
         # through the command's callback
         result = self._command_result
         callbacks = _CallbackMemo(self.response_callbacks)
+        if getattr(result, "__func__", None) is Redis._command_result \
+                and type(commands) is list:
+            # the same in one C loop (client.c); no WATCH state changes here
+            return _native._pipeline_results(response, commands, callbacks, _NO_NAMES,
+                                             None, True)
         return [r if isinstance(r, Exception) else result(r, args[0], options, callbacks)
                 for r, (args, options) in zip(response, commands)]
 

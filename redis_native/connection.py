@@ -372,7 +372,10 @@ class AbstractConnection(_native.Connection, ConnectionInterface):
             try:
                 replies.append(self.read_response())
             except ResponseError as e:  # read them all before judging any
-                replies.append(e)
+                # without its traceback: its frames (this one holds `replies`)
+                # would make a cycle keeping the caller's frames, and the first
+                # command's arguments, alive until the next garbage collection
+                replies.append(e.with_traceback(None))
         for (kind, args), reply in zip(commands, replies):
             if kind == "auth":
                 if isinstance(reply, AuthenticationWrongNumberOfArgsError):

@@ -836,3 +836,199 @@ PyType_Spec rn_client_type_spec = {
     .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
     .slots = client_slots,
 };
+
+/* ---------------- pipeline results ----------------
+ *
+ * _pipeline_results(replies, commands, callbacks, watch_names, update_watch_state,
+ *                   keep_errors=False)
+ *
+ * What Pipeline._execute_pipeline does per reply on its fast path, in one C
+ * loop instead of a Python call of _command_result per command (the caller
+ * only comes here while _command_result is redis_native's own):
+ *
+ *   an error reply: EMPTY_RESPONSE's value when the options hold it and the
+ *     error is a ResponseError; else a ResponseError stays in the results;
+ *     any other error (AuthenticationError, BusyLoadingError...) is raised;
+ *   otherwise callbacks.get(name) (a _CallbackMemo: a dict subclass whose
+ *     get() fills it) applied as callback(reply, **options without the read
+ *     options), or the reply when there is none; a ResponseError raised by
+ *     the callback is kept as the result, anything else propagates;
+ *   a command whose result is not an error and whose name is in watch_names
+ *     calls update_watch_state(name).
+ * With keep_errors (the results inside EXEC's reply), every exception
+ * instance is the command's result as it is, as _transaction_result's
+ * `r if isinstance(r, Exception) else _command_result(...)`.
+ *
+ * replies: list; commands: list of (args tuple, options dict), as long. */
+
+/* options without NEVER_DECODE, EMPTY_RESPONSE and "keys" (new reference;
+ * `options` itself when it holds none of them). */
+static PyObject *
+callback_options(rn_state *st, PyObject *options)
+{
+    PyObject *read_opts[3] = {st->s_never_decode, st->s_empty_response, st->s_keys};
+    int any = 0;
+    for (int i = 0; i < 3 && !any; i++) {
+        int has = PyDict_Contains(options, read_opts[i]);
+        if (has < 0)
+            return NULL;
+        any = has;
+    }
+    if (!any)
+        return Py_NewRef(options);
+    PyObject *kw = PyDict_Copy(options);
+    if (kw == NULL)
+        return NULL;
+    for (int i = 0; i < 3; i++) {
+        if (PyDict_DelItem(kw, read_opts[i]) < 0) {
+            if (!PyErr_ExceptionMatches(PyExc_KeyError)) {
+                Py_DECREF(kw);
+                return NULL;
+            }
+            PyErr_Clear();
+        }
+    }
+    return kw;
+}
+
+/* The result of one command (new reference), with *ok = 0 when it is an
+ * error kept as the result; NULL with an exception to propagate. */
+static PyObject *
+pipeline_result(rn_state *st, PyObject *reply, PyObject *name, PyObject *options,
+                PyObject *callbacks, int keep_errors, int *ok)
+{
+    *ok = 1;
+    if (keep_errors && PyExceptionInstance_Check(reply)) {
+        *ok = 0;
+        return Py_NewRef(reply);
+    }
+    if (PyExceptionInstance_Check(reply)) {
+        int is_response = PyObject_IsInstance(reply, st->ResponseError);
+        if (is_response < 0)
+            return NULL;
+        if (is_response && PyDict_GET_SIZE(options) > 0) {
+            PyObject *v = PyDict_GetItemWithError(options, st->s_empty_response);
+            if (v != NULL)
+                return Py_NewRef(v);
+            if (PyErr_Occurred())
+                return NULL;
+        }
+        if (is_response) {
+            *ok = 0;
+            return Py_NewRef(reply);
+        }
+        PyErr_SetObject((PyObject *)Py_TYPE(reply), reply);
+        return NULL;
+    }
+    PyObject *cb = PyDict_GetItemWithError(callbacks, name);      /* borrowed */
+    if (cb != NULL)
+        Py_INCREF(cb);
+    else if (PyErr_Occurred())
+        return NULL;
+    else if ((cb = PyObject_CallMethod(callbacks, "get", "O", name)) == NULL)
+        return NULL;
+    if (cb == Py_None) {
+        Py_DECREF(cb);
+        return Py_NewRef(reply);
+    }
+    PyObject *result = NULL;
+    if (PyDict_GET_SIZE(options) == 0) {
+        result = PyObject_CallOneArg(cb, reply);
+    }
+    else {
+        PyObject *kw = callback_options(st, options);
+        PyObject *t = kw != NULL ? PyTuple_Pack(1, reply) : NULL;
+        if (t != NULL)
+            result = PyObject_Call(cb, t, kw);
+        Py_XDECREF(t);
+        Py_XDECREF(kw);
+    }
+    Py_DECREF(cb);
+    if (result == NULL && PyErr_ExceptionMatches(st->ResponseError)) {
+        /* as `except ResponseError as error: append(error)` */
+        PyObject *exc = rn_err_take();
+        *ok = 0;
+        return exc;
+    }
+    return result;
+}
+
+PyObject *
+rn_pipeline_results(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    rn_state *st = (rn_state *)PyModule_GetState(module);
+    if (nargs != 5 && nargs != 6) {
+        PyErr_SetString(PyExc_TypeError, "_pipeline_results() takes 5 or 6 arguments");
+        return NULL;
+    }
+    int keep_errors = nargs == 6 ? PyObject_IsTrue(args[5]) : 0;
+    if (keep_errors < 0)
+        return NULL;
+    PyObject *replies = args[0], *commands = args[1], *callbacks = args[2];
+    PyObject *watch_names = args[3], *update = args[4];
+    if (!PyList_Check(replies) || !PyList_Check(commands) ||
+        PyList_GET_SIZE(replies) != PyList_GET_SIZE(commands)) {
+        PyErr_SetString(PyExc_TypeError,
+                        "_pipeline_results() takes two lists of the same length");
+        return NULL;
+    }
+    if (!PyDict_Check(callbacks) || !PyAnySet_Check(watch_names)) {
+        PyErr_SetString(PyExc_TypeError,
+                        "_pipeline_results() takes a dict of callbacks and a set of names");
+        return NULL;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(replies);
+    PyObject *results = PyList_New(0);
+    if (results == NULL)
+        return NULL;
+    /* Python code (callbacks) may change the lists: index them afresh each
+     * time and hold what is used. */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (i >= PyList_GET_SIZE(replies) || i >= PyList_GET_SIZE(commands)) {
+            PyErr_SetString(PyExc_RuntimeError, "pipeline replies changed during execute()");
+            goto error;
+        }
+        PyObject *reply = Py_NewRef(PyList_GET_ITEM(replies, i));
+        PyObject *item = Py_NewRef(PyList_GET_ITEM(commands, i));
+        PyObject *cargs, *options;
+        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 2 ||
+            !PyTuple_Check(cargs = PyTuple_GET_ITEM(item, 0)) || PyTuple_GET_SIZE(cargs) == 0 ||
+            !PyDict_Check(options = PyTuple_GET_ITEM(item, 1))) {
+            PyErr_SetString(PyExc_TypeError,
+                            "each pipeline command must be an (args tuple, options dict) pair");
+            Py_DECREF(reply);
+            Py_DECREF(item);
+            goto error;
+        }
+        PyObject *name = PyTuple_GET_ITEM(cargs, 0);
+        int ok;
+        PyObject *value = pipeline_result(st, reply, name, options, callbacks, keep_errors,
+                                          &ok);
+        Py_DECREF(reply);
+        if (value == NULL) {
+            Py_DECREF(item);
+            goto error;
+        }
+        int rc = PyList_Append(results, value);
+        Py_DECREF(value);
+        if (rc == 0 && ok) {
+            int watched = PySet_Contains(watch_names, name);
+            if (watched < 0) {
+                rc = -1;
+            }
+            else if (watched) {
+                PyObject *r = PyObject_CallOneArg(update, name);
+                if (r == NULL)
+                    rc = -1;
+                Py_XDECREF(r);
+            }
+        }
+        Py_DECREF(item);
+        if (rc < 0)
+            goto error;
+    }
+    return results;
+error:
+    Py_DECREF(results);
+    return NULL;
+}

@@ -38,4 +38,9 @@ typedef struct rn_client {
 
 extern PyType_Spec rn_client_type_spec;
 
+/* _native._pipeline_results(replies, commands, callbacks, watch_names,
+ * update_watch_state): a pipeline's per-reply results in one C loop (see
+ * client.c).  METH_FASTCALL module function. */
+PyObject *rn_pipeline_results(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
+
 #endif

@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -513,6 +514,7 @@ conn_take_wbuf(rn_conn *c)
 static void
 conn_give_wbuf(rn_conn *c, rn_buf *b)
 {
+    b->segs = NULL;                /* the caller's, cleared by the caller */
     b->len = 0;
     rn_buf_trim(b, RN_WBUF_KEEP);
     if (c->wbuf.data == NULL)
@@ -604,7 +606,7 @@ conn_codec(rn_conn *c, const char **enc, const char **errs)
  * up), or -2 with an exception set (a handler raised, or the connection was
  * closed meanwhile). */
 static ssize_t
-conn_recv_resume(rn_conn *c, int fd, char *buf, double deadline, int *err)
+conn_recv_resume(rn_conn *c, int fd, char *buf, size_t size, double deadline, int *err)
 {
     for (;;) {
         if (PyErr_CheckSignals() < 0 || conn_still_mine(c, fd) < 0)
@@ -614,7 +616,7 @@ conn_recv_resume(rn_conn *c, int fd, char *buf, double deadline, int *err)
             ssize_t got;
             int e = 0;
             Py_BEGIN_ALLOW_THREADS
-            got = tls_io(t, fd, NULL, buf, RN_RBUF_SIZE, deadline, 0, &e);
+            got = tls_io(t, fd, NULL, buf, size, deadline, 0, &e);
             Py_END_ALLOW_THREADS
             if (conn_still_mine(c, fd) < 0)
                 return -2;
@@ -636,7 +638,7 @@ conn_recv_resume(rn_conn *c, int fd, char *buf, double deadline, int *err)
             e = errno;
         }
         else if (rc > 0) {
-            got = recv(fd, buf, RN_RBUF_SIZE, MSG_DONTWAIT);
+            got = recv(fd, buf, size, MSG_DONTWAIT);
             if (got < 0)
                 e = errno;
         }
@@ -659,7 +661,7 @@ conn_recv_resume(rn_conn *c, int fd, char *buf, double deadline, int *err)
  * conn_recv_resume.  Results as conn_recv_resume's (-1 with EAGAIN: nothing
  * there on a non-blocking socket). */
 static ssize_t
-conn_recv(rn_conn *c, int fd, char *buf, int *err)
+conn_recv(rn_conn *c, int fd, char *buf, size_t size, int *err)
 {
     const double timeout = c->timeout_c;
     double start = -1;
@@ -671,26 +673,26 @@ conn_recv(rn_conn *c, int fd, char *buf, int *err)
         Py_BEGIN_ALLOW_THREADS
         if (timeout > 0)
             deadline = rn_monotonic() + timeout;
-        got = tls_io(t, fd, NULL, buf, RN_RBUF_SIZE, deadline, timeout == 0, &e);
+        got = tls_io(t, fd, NULL, buf, size, deadline, timeout == 0, &e);
         Py_END_ALLOW_THREADS
         if (conn_still_mine(c, fd) < 0)
             return -2;
         if (got < 0 && e == EINTR)
-            return conn_recv_resume(c, fd, buf, deadline, err);
+            return conn_recv_resume(c, fd, buf, size, deadline, err);
         *err = e;
         return got;
     }
     Py_BEGIN_ALLOW_THREADS
     if (timeout > 0)
         start = rn_monotonic();
-    got = recv(fd, buf, RN_RBUF_SIZE, timeout == 0 ? MSG_DONTWAIT : 0);
+    got = recv(fd, buf, size, timeout == 0 ? MSG_DONTWAIT : 0);
     if (got < 0)
         e = errno;
     Py_END_ALLOW_THREADS
     if (conn_still_mine(c, fd) < 0)
         return -2;
     if (got < 0 && e == EINTR)
-        return conn_recv_resume(c, fd, buf, timeout > 0 ? start + timeout : -1, err);
+        return conn_recv_resume(c, fd, buf, size, timeout > 0 ? start + timeout : -1, err);
     if (got < 0 && timeout > 0 && (e == EAGAIN || e == EWOULDBLOCK))
         e = ETIMEDOUT;              /* SO_RCVTIMEO expired */
     *err = e;
@@ -722,10 +724,49 @@ conn_take_bytes(rn_conn *c, int fd, char *buf, ssize_t got, int err, int disconn
     return -1;
 }
 
-/* Write all of data[0:len] to fd (the caller owns the write side; GIL held
- * on entry and exit, released inside).  With `rbuf` (the caller owns the read
- * side too) the first reply bytes are read in the same GIL release and fed
- * to the reader: a request costs one send() and one recv().
+/* ------------------------------------------------------------------ */
+/* writing: a command is a list of pieces (iovecs): the packed buffer, with
+ * big arguments spliced in from the caller's memory (rn_seg), so that they
+ * are never copied (sendmsg gathers them; TLS writes them in turn). */
+
+/* Skip `n` written bytes of iov[*first..cnt) (adjusted in place). */
+static inline void
+iov_advance(struct iovec *iov, int cnt, int *first, size_t n)
+{
+    if (n == iov[*first].iov_len && *first + 1 == cnt) {
+        *first = cnt;               /* the usual case: all of one piece */
+        return;
+    }
+    while (*first < cnt && n >= iov[*first].iov_len) {
+        n -= iov[*first].iov_len;
+        (*first)++;
+    }
+    if (*first < cnt && n > 0) {
+        iov[*first].iov_base = (char *)iov[*first].iov_base + n;
+        iov[*first].iov_len -= n;
+    }
+    while (*first < cnt && iov[*first].iov_len == 0)
+        (*first)++;
+}
+
+/* One send()/sendmsg() of what is left (GIL released). */
+static ssize_t
+send_pieces(int fd, struct iovec *iov, int cnt, int first, int flags)
+{
+    if (cnt - first == 1)
+        return send(fd, iov[first].iov_base, iov[first].iov_len, flags);
+    struct msghdr m;
+    memset(&m, 0, sizeof m);
+    m.msg_iov = iov + first;
+    m.msg_iovlen = (size_t)(cnt - first < IOV_MAX ? cnt - first : IOV_MAX);
+    return sendmsg(fd, &m, flags);
+}
+
+/* Write all of iov[0:cnt) to fd (the caller owns the write side; GIL held
+ * on entry and exit, released inside; `iov` is consumed).  With `rbuf` (the
+ * caller owns the read side too) the first reply bytes are read in the same
+ * GIL release and fed to the reader: a request costs one send() and one
+ * recv().
  *
  * socket_timeout bounds the whole write, as Python's sendall() does: the
  * first send() runs under SO_SNDTIMEO; after a short send() (a signal can
@@ -748,27 +789,29 @@ conn_write_interrupted(rn_conn *c, int fd)
 }
 
 /* conn_write for a TLS connection: the same contract, with the whole write
- * (then the first read) bounded by socket_timeout through poll(). */
+ * (then the first read) bounded by socket_timeout through poll(); the pieces
+ * go to SSL_write one after the other. */
 static int
-conn_write_tls(rn_conn *c, int fd, const char *data, size_t len, char *rbuf)
+conn_write_tls(rn_conn *c, int fd, struct iovec *iov, int cnt, char *rbuf)
 {
     const double timeout = c->timeout_c;
     const int nonblocking = timeout == 0;
     rn_tls *t = c->tls;
     double deadline = timeout > 0 ? rn_monotonic() + timeout : -1, rdeadline = -1;
-    size_t off = 0;
+    int first = 0;
+    iov_advance(iov, cnt, &first, 0);
     for (;;) {
         int werr = 0, rerr = 0;
         ssize_t got = -2;           /* -2: no read made */
         Py_BEGIN_ALLOW_THREADS
-        while (off < len) {
-            ssize_t n = tls_io(t, fd, data + off, NULL, len - off, deadline, nonblocking,
-                               &werr);
+        while (first < cnt) {
+            ssize_t n = tls_io(t, fd, iov[first].iov_base, NULL, iov[first].iov_len, deadline,
+                               nonblocking, &werr);
             if (n < 0)
                 break;
-            off += (size_t)n;
+            iov_advance(iov, cnt, &first, (size_t)n);
         }
-        if (off == len && rbuf != NULL) {
+        if (first == cnt && rbuf != NULL) {
             if (timeout > 0)
                 rdeadline = rn_monotonic() + timeout;
             got = tls_io(t, fd, NULL, rbuf, RN_RBUF_SIZE, rdeadline, nonblocking, &rerr);
@@ -776,11 +819,11 @@ conn_write_tls(rn_conn *c, int fd, const char *data, size_t len, char *rbuf)
         Py_END_ALLOW_THREADS
         if (conn_still_mine(c, fd) < 0)
             return -1;
-        if (off == len) {
+        if (first == cnt) {
             if (rbuf == NULL)
                 return 0;
             if (got < 0 && rerr == EINTR)
-                got = conn_recv_resume(c, fd, rbuf, rdeadline, &rerr);
+                got = conn_recv_resume(c, fd, rbuf, RN_RBUF_SIZE, rdeadline, &rerr);
             return conn_take_bytes(c, fd, rbuf, got, rerr, 1);
         }
         if (werr == ECONNRESET || werr == EPIPE) {
@@ -809,15 +852,14 @@ conn_write_tls(rn_conn *c, int fd, const char *data, size_t len, char *rbuf)
 }
 
 static int
-conn_write(rn_conn *c, int fd, const char *data, size_t len, char *rbuf)
+conn_write(rn_conn *c, int fd, struct iovec *iov, int cnt, char *rbuf)
 {
     if (c->tls != NULL)
-        return conn_write_tls(c, fd, data, len, rbuf);
+        return conn_write_tls(c, fd, iov, cnt, rbuf);
     const double timeout = c->timeout_c;
     const int nonblocking = timeout == 0;
     double deadline = timeout > 0 ? rn_monotonic() + timeout : -1;
-    int resuming = 0;
-    size_t off = 0;
+    int resuming = 0, first = 0;
     for (;;) {
         int werr = 0, rerr = 0, ready = 1;
         ssize_t got = -2;           /* -2: no recv() made */
@@ -829,15 +871,15 @@ conn_write(rn_conn *c, int fd, const char *data, size_t len, char *rbuf)
             if (ready < 0)
                 werr = errno;
         }
-        if (ready > 0) {
-            ssize_t n = send(fd, data + off, len - off,
-                             MSG_NOSIGNAL | (resuming || nonblocking ? MSG_DONTWAIT : 0));
+        if (ready > 0 && first < cnt) {
+            ssize_t n = send_pieces(fd, iov, cnt, first,
+                                    MSG_NOSIGNAL | (resuming || nonblocking ? MSG_DONTWAIT : 0));
             if (n < 0)
                 werr = errno;
             else
-                off += (size_t)n;
+                iov_advance(iov, cnt, &first, (size_t)n);
         }
-        if (werr == 0 && off == len && rbuf != NULL) {
+        if (werr == 0 && first == cnt && rbuf != NULL) {
             if (timeout > 0)
                 rstart = rn_monotonic();
             got = recv(fd, rbuf, RN_RBUF_SIZE, nonblocking ? MSG_DONTWAIT : 0);
@@ -847,12 +889,12 @@ conn_write(rn_conn *c, int fd, const char *data, size_t len, char *rbuf)
         Py_END_ALLOW_THREADS
         if (conn_still_mine(c, fd) < 0)
             return -1;
-        if (werr == 0 && off == len) {
+        if (werr == 0 && first == cnt) {
             if (rbuf == NULL)
                 return 0;
             if (got < 0 && rerr == EINTR)
-                got = conn_recv_resume(c, fd, rbuf, timeout > 0 ? rstart + timeout : -1,
-                                       &rerr);
+                got = conn_recv_resume(c, fd, rbuf, RN_RBUF_SIZE,
+                                       timeout > 0 ? rstart + timeout : -1, &rerr);
             else if (got < 0 && timeout > 0 && (rerr == EAGAIN || rerr == EWOULDBLOCK))
                 rerr = ETIMEDOUT;
             return conn_take_bytes(c, fd, rbuf, got, rerr, 1);
@@ -882,6 +924,47 @@ conn_write(rn_conn *c, int fd, const char *data, size_t len, char *rbuf)
         }
         resuming = 1;
     }
+}
+
+/* conn_write of a packed buffer: its bytes with the segments (big
+ * arguments, written from the caller's memory) spliced in.  The pieces
+ * point into `b` and the segments' exports, both owned by the caller for
+ * the whole write. */
+static int conn_write_segs(rn_conn *c, int fd, const rn_buf *b, char *rbuf);
+
+static inline int
+conn_write_buf(rn_conn *c, int fd, const rn_buf *b, char *rbuf)
+{
+    if (b->segs == NULL || b->segs->n == 0) {
+        struct iovec one = {.iov_base = b->data, .iov_len = b->len};
+        return conn_write(c, fd, &one, 1, rbuf);
+    }
+    return conn_write_segs(c, fd, b, rbuf);
+}
+
+static int
+conn_write_segs(rn_conn *c, int fd, const rn_buf *b, char *rbuf)
+{
+    const rn_segs *sg = b->segs;
+    struct iovec *iov = PyMem_Malloc((2 * (size_t)sg->n + 1) * sizeof *iov);
+    if (iov == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    int n = 0;
+    size_t prev = 0;
+    for (int i = 0; i < sg->n; i++) {
+        const rn_seg *s = &sg->items[i];
+        if (s->at > prev)
+            iov[n++] = (struct iovec){.iov_base = b->data + prev, .iov_len = s->at - prev};
+        iov[n++] = (struct iovec){.iov_base = s->view.buf, .iov_len = (size_t)s->view.len};
+        prev = s->at;
+    }
+    if (b->len > prev)
+        iov[n++] = (struct iovec){.iov_base = b->data + prev, .iov_len = b->len - prev};
+    int rc = conn_write(c, fd, iov, n, rbuf);
+    PyMem_Free(iov);
+    return rc;
 }
 
 /* Read one complete reply (GIL held; released around recv), with the read
@@ -921,7 +1004,26 @@ conn_read_reply(rn_conn *c, int fd, char *rbuf, int decode, int disconnect_on_er
             return NULL;
         }
         int err = 0;
-        ssize_t got = conn_recv(c, fd, rbuf, &err);
+        char *dst;
+        size_t want;
+        PyObject *hold;
+        int direct = rn_reader_direct(c->reader, &dst, &want, &hold);
+        if (direct < 0) {
+            conn_close_if(c, fd);   /* MemoryError: the reply cannot be read */
+            return NULL;
+        }
+        if (direct > 0) {
+            /* The rest of a big bulk string, straight into its bytes object
+             * (kept alive by `hold` while the GIL is released). */
+            ssize_t got = conn_recv(c, fd, dst, want, &err);
+            if (got > 0)
+                rn_reader_direct_got(c->reader, hold, (size_t)got);
+            Py_DECREF(hold);
+            if (got <= 0 && conn_take_bytes(c, fd, NULL, got, err, disconnect_on_error) < 0)
+                return NULL;
+            continue;
+        }
+        ssize_t got = conn_recv(c, fd, rbuf, RN_RBUF_SIZE, &err);
         if (conn_take_bytes(c, fd, rbuf, got, err, disconnect_on_error) < 0)
             return NULL;
     }
@@ -1058,7 +1160,7 @@ conn_transfer(rn_conn *c, rn_buf *b, Py_ssize_t ncommands, int reply, int decode
         return NULL;
     }
     c->owed += ncommands;
-    int rc = conn_write(c, fd, b->data, b->len, rbuf);
+    int rc = conn_write_buf(c, fd, b, rbuf);
     conn_give(c, 0, 1);
     if (rc == 0)
         result = reply ? conn_read_reply(c, fd, rbuf, decode, 1) : Py_NewRef(Py_None);
@@ -1081,11 +1183,15 @@ conn_request(rn_conn *c, PyObject *const *args, Py_ssize_t nargs, int check_heal
     const char *enc, *errs;
     if (conn_prepare(c, check_health, probe) < 0 || conn_codec(c, &enc, &errs) < 0)
         return NULL;
+    rn_segs segs = {0, 0, NULL};
     rn_buf b = conn_take_wbuf(c);
+    b.segs = &segs;
     PyObject *result = NULL;
     if (rn_pack_command(c->st, &b, args, nargs, enc, errs) == 0)
         result = conn_transfer(c, &b, 1, reply, decode);
     conn_give_wbuf(c, &b);
+    if (segs.cap > 0)
+        rn_segs_clear(&segs);       /* the big arguments' exports */
     if (result != NULL && reply) {
         conn_mark_read(c);
         result = raise_if_error_reply(c, result);
@@ -1128,6 +1234,7 @@ conn_execute_pipeline(rn_conn *c, PyObject *commands)
     char *raw = NULL;    /* per-command "read without decoding" flags */
     char *rbuf = NULL;
     int owner = 0;
+    rn_segs segs = {0, 0, NULL};
     rn_buf b;
     rn_buf_init(&b);
     const char *enc, *errs;
@@ -1140,6 +1247,7 @@ conn_execute_pipeline(rn_conn *c, PyObject *commands)
     if (conn_prepare(c, 1, 1) < 0)
         goto done;
     b = conn_take_wbuf(c);
+    b.segs = &segs;
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *item = PySequence_Fast_GET_ITEM(seq, i);
         PyObject *args, *options = NULL;
@@ -1185,7 +1293,7 @@ conn_execute_pipeline(rn_conn *c, PyObject *commands)
         goto done;
     }
     c->owed += n;
-    int rc = conn_write(c, fd, b.data, b.len, rbuf);
+    int rc = conn_write_buf(c, fd, &b, rbuf);
     conn_give(c, 0, 1);
     if (rc < 0) {
         Py_CLEAR(result);
@@ -1208,6 +1316,7 @@ done:
         conn_give(c, 1, 0);
     PyMem_Free(raw);
     conn_give_wbuf(c, &b);
+    rn_segs_clear(&segs);
     Py_DECREF(seq);
     /* All replies are read (the connection is in step): the first READONLY
      * error may now make the hook fail the whole pipeline. */
@@ -1831,7 +1940,8 @@ conn_send_packed_command(rn_conn *c, PyObject *args, PyObject *kwargs)
         }
         else {
             c->owed += scan_commands(&c->scan, view.buf, (size_t)view.len);
-            if (conn_write(c, fd, view.buf, (size_t)view.len, NULL) == 0)
+            struct iovec one = {.iov_base = view.buf, .iov_len = (size_t)view.len};
+            if (conn_write(c, fd, &one, 1, NULL) == 0)
                 result = Py_NewRef(Py_None);
         }
         conn_give(c, 0, 1);

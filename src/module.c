@@ -353,6 +353,10 @@ static PyMethodDef rn_module_methods[] = {
      "Declare the covered methods a redis_native class defines as built-in."},
     {"_stands_in", mod_stands_in, METH_O,
      "True when C may stand in for the covered methods of obj (the stand-in rule)."},
+    {"_pipeline_results", (PyCFunction)(void (*)(void))rn_pipeline_results, METH_FASTCALL,
+     "_pipeline_results(replies, commands, callbacks, watch_names, update_watch_state, "
+     "keep_errors=False)\n--\n\n"
+     "A pipeline's results from its raw replies, as Pipeline._command_result per reply."},
     {NULL, NULL, 0, NULL}
 };
 

@@ -155,6 +155,13 @@ rn_stands_in(rn_state *st, PyObject *obj, int kind)
 int rn_setattro_tracking(PyObject *self, PyObject *name, PyObject *value, int *overridden,
                          int kind);
 
+/* Arguments of at least this many bytes (bytes, or memoryview: the caller's
+ * own memory) are not copied into a connection's output buffer: they are
+ * written from where they are (scatter-gather, see rn_seg), and bulk strings
+ * of at least this size in replies are received straight into their bytes
+ * object (reader.c).  Below it, copying is cheaper than one more iovec. */
+#define RN_ZEROCOPY_MIN (1024 * 1024)
+
 #define RN_UNUSED(x) (void)(x)
 
 #endif

@@ -18,6 +18,7 @@
  */
 #include "packer.h"
 
+#include <limits.h>
 #include <string.h>
 
 /* Smallest allocation of a buffer, to skip the first few doublings. */
@@ -29,9 +30,23 @@
 void
 rn_buf_init(rn_buf *b)
 {
-    b->data = NULL;
-    b->len = 0;
-    b->cap = 0;
+    memset(b, 0, sizeof *b);
+}
+
+void
+rn_segs_release(rn_segs *s, int keep)
+{
+    while (s->n > keep)
+        PyBuffer_Release(&s->items[--s->n].view);
+}
+
+void
+rn_segs_clear(rn_segs *s)
+{
+    rn_segs_release(s, 0);
+    PyMem_Free(s->items);
+    s->items = NULL;
+    s->cap = 0;
 }
 
 void
@@ -136,6 +151,43 @@ put_bulk(rn_buf *b, const char *data, size_t n)
     return 0;
 }
 
+/* "$<n>\r\n", then the bytes of `view` as a segment (written from the
+ * caller's memory), then "\r\n".  Steals the view (released on failure too). */
+static int
+put_bulk_seg(rn_buf *b, Py_buffer *view)
+{
+    size_t n = (size_t)view->len;
+    rn_segs *sg = b->segs;
+    if (sg->n == sg->cap) {
+        int cap = sg->cap ? 2 * sg->cap : 4;
+        rn_seg *items = sg->cap < INT_MAX / 4
+            ? PyMem_Realloc(sg->items, (size_t)cap * sizeof *items) : NULL;
+        if (items == NULL) {
+            PyBuffer_Release(view);
+            PyErr_NoMemory();
+            return -1;
+        }
+        sg->items = items;
+        sg->cap = cap;
+    }
+    if (rn_buf_reserve(b, RN_BULK_OVERHEAD) < 0) {
+        PyBuffer_Release(view);
+        return -1;
+    }
+    char *p = b->data + b->len;
+    *p++ = '$';
+    p = put_uint(p, n);
+    *p++ = '\r';
+    *p++ = '\n';
+    sg->items[sg->n].at = (size_t)(p - b->data);
+    sg->items[sg->n].view = *view;
+    sg->n++;
+    *p++ = '\r';
+    *p++ = '\n';
+    b->len = (size_t)(p - b->data);
+    return 0;
+}
+
 /* ------------------------------------------------------------------------
  * Encoding of one argument
  */
@@ -220,8 +272,15 @@ put_arg(rn_state *st, rn_buf *b, PyObject *v, int utf8,
 {
     /* Most frequent types first; the order of the isinstance checks below
      * matches redis-py for every type. */
-    if (PyBytes_Check(v))
+    if (PyBytes_Check(v)) {
+        if (b->segs != NULL && PyBytes_GET_SIZE(v) >= RN_ZEROCOPY_MIN) {
+            Py_buffer view;         /* holds a reference to v */
+            if (PyObject_GetBuffer(v, &view, PyBUF_SIMPLE) < 0)
+                return -1;
+            return put_bulk_seg(b, &view);
+        }
         return put_bulk(b, PyBytes_AS_STRING(v), (size_t)PyBytes_GET_SIZE(v));
+    }
     if (PyUnicode_Check(v)) {
         PyObject *tmp = NULL;
         const char *data;
@@ -257,6 +316,8 @@ put_arg(rn_state *st, rn_buf *b, PyObject *v, int utf8,
         Py_buffer view;
         if (PyObject_GetBuffer(v, &view, PyBUF_SIMPLE) < 0)
             return -1;
+        if (b->segs != NULL && view.len >= RN_ZEROCOPY_MIN)
+            return put_bulk_seg(b, &view);  /* the export pins a bytearray's size */
         int rc = put_bulk(b, (const char *)view.buf, (size_t)view.len);
         PyBuffer_Release(&view);
         return rc;
@@ -322,6 +383,7 @@ rn_pack_command(rn_state *st, rn_buf *b, PyObject *const *args,
                 Py_ssize_t nargs, const char *encoding, const char *errors)
 {
     const size_t start = b->len;
+    const int start_segs = b->segs != NULL ? b->segs->n : 0;
     PyObject *first_tmp = NULL;     /* new ref keeping `first` alive, or NULL */
     const char *first = NULL;       /* bytes of a first argument to split */
     size_t first_len = 0;
@@ -382,6 +444,8 @@ rn_pack_command(rn_state *st, rn_buf *b, PyObject *const *args,
 error:
     Py_XDECREF(first_tmp);
     b->len = start;
+    if (b->segs != NULL)
+        rn_segs_release(b->segs, start_segs);
     return -1;
 }
 

@@ -15,15 +15,39 @@
 
 #include "module.h"
 
-/* Growable output buffer, reused across commands by a connection. */
+/* An argument sent from the caller's memory: its bytes go on the wire right
+ * after the first `at` bytes of the buffer (the "$<len>\r\n" before it and
+ * the "\r\n" after it are in the buffer).  `view` holds a buffer export of the
+ * object (GIL needed to release it): the object stays alive and a bytearray
+ * under a memoryview cannot be resized while the write uses its memory. */
+typedef struct {
+    size_t at;
+    Py_buffer view;
+} rn_seg;
+
+/* The segments of a buffer, owned by whoever packs and writes it (usually
+ * on its stack); rn_segs_clear (GIL held) once the write is over. */
+typedef struct {
+    int n, cap;
+    rn_seg *items;
+} rn_segs;
+
+/* Growable output buffer, reused across commands by a connection.  With
+ * `segs` set (a connection's write), arguments of RN_ZEROCOPY_MIN bytes or
+ * more become segments instead of being copied. */
 typedef struct {
     char *data;
     size_t len;
     size_t cap;
+    rn_segs *segs;               /* borrowed, or NULL: copy everything */
 } rn_buf;
 
 void rn_buf_init(rn_buf *b);
 void rn_buf_free(rn_buf *b);
+/* Release the buffer exports of the segments from index `keep` on (GIL held). */
+void rn_segs_release(rn_segs *s, int keep);
+/* Release them all and free the array (GIL held). */
+void rn_segs_clear(rn_segs *s);
 /* Make room for `extra` more bytes; -1 with MemoryError set on failure. */
 int rn_buf_reserve(rn_buf *b, size_t extra);
 /* Shrink a buffer that grew past `keep` bytes (after a huge command) so idle

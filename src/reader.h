@@ -24,6 +24,16 @@ void rn_reader_reset(rn_reader *r);
 /* Append raw bytes from the socket.  0 on success, -1 with an exception set. */
 int rn_reader_feed(rn_reader *r, const char *buf, size_t len);
 
+/* A big bulk string received in place (reader.c, "Big bulk strings"): when
+ * rn_reader_get returned 0 inside a bulk string of at least RN_ZEROCOPY_MIN
+ * bytes, returns 1 with the place for its next bytes, `*dst` for at most
+ * `*want` bytes, inside `*hold` (a new reference: keep it while writing
+ * there without the GIL, a reset may drop the reader's own); then report
+ * what arrived with rn_reader_direct_got and call rn_reader_get again.
+ * 0: read into a buffer and rn_reader_feed as usual.  -1: MemoryError. */
+int rn_reader_direct(rn_reader *r, char **dst, size_t *want, PyObject **hold);
+void rn_reader_direct_got(rn_reader *r, PyObject *hold, size_t n);
+
 /* Number of bytes fed but not yet consumed by a completed reply. */
 size_t rn_reader_pending(rn_reader *r);
 
