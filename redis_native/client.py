@@ -633,6 +633,8 @@ class Pipeline(Redis):
         # no WATCH is active any more: the connection may serve others
         if self.connection:
             conn = self.connection
+            if isinstance(conn, _native.Connection):
+                conn._keep_session = False
             self.connection = None
             self.connection_pool.release(conn)
 
@@ -717,6 +719,13 @@ class Pipeline(Redis):
             self.watching = False
         elif command_name == "WATCH":
             self.watching = True
+        else:
+            return
+        conn = self.connection
+        if conn is not None and isinstance(conn, _native.Connection):
+            # a server that dropped the connection meanwhile must surface as
+            # WatchError, not be replaced by a fresh connection unwatched
+            conn._keep_session = self.watching
 
     def _use_fast_path(self, connection: Any) -> bool:
         # the C primitive stands in for the per-reply parse_response calls,

@@ -353,6 +353,7 @@ rn_conn_close(rn_conn *c)
         }
     }
     c->owed = 0;
+    c->keep_session = 0;
     scan_reset(&c->scan);
     if (c->reader != NULL)
         rn_reader_reset(c->reader);
@@ -1105,8 +1106,14 @@ conn_prepare(rn_conn *c, int check_health, int probe)
                                    c->writer_thread == PyThread_get_thread_ident());
         if (c->owed > 0 || rn_reader_pending(c->reader) > 0)
             rn_conn_close(c);     /* out of step: a reply nobody will read */
-        else if (rn_monotonic() - c->last_io > RN_IDLE_PROBE_SECONDS)
+        else if (rn_monotonic() - c->last_io > RN_IDLE_PROBE_SECONDS) {
+            int keep = c->keep_session;
             conn_probe_idle(c);
+            if (keep && !rn_conn_is_live(c)) {
+                PyErr_SetString(st->ConnectionError, "Connection closed by server.");
+                return -1;
+            }
+        }
     }
     if (!rn_conn_is_live(c)) {
         PyObject *r = PyObject_CallMethodNoArgs((PyObject *)c, st->s_connect);
@@ -2439,6 +2446,26 @@ get_is_connected(rn_conn *c, void *closure)
 }
 
 static PyObject *
+get_keep_session(rn_conn *c, void *closure)
+{
+    (void)closure;
+    return PyBool_FromLong(c->keep_session);
+}
+
+static int
+set_keep_session(rn_conn *c, PyObject *v, void *closure)
+{
+    (void)closure;
+    if (v == NULL)
+        return refuse_delete(c, "_keep_session");
+    int b = PyObject_IsTrue(v);
+    if (b < 0)
+        return -1;
+    c->keep_session = b && rn_conn_is_live(c);
+    return 0;
+}
+
+static PyObject *
 get_uses_tls(rn_conn *c, void *closure)
 {
     (void)closure;
@@ -2513,6 +2540,9 @@ static PyGetSetDef conn_getset[] = {
     {"_sock", (getter)get_sock, NULL, "the socket's file descriptor, or None", NULL},
     {"is_connected", (getter)get_is_connected, NULL, "True while the socket is open", NULL},
     {"_uses_tls", (getter)get_uses_tls, NULL, "True while the open socket runs TLS", NULL},
+    {"_keep_session", (getter)get_keep_session, (setter)set_keep_session,
+     "True while the server holds state for this socket (a WATCH): a socket found closed "
+     "before a request raises ConnectionError instead of being silently replaced", NULL},
     {"_on_readonly", (getter)get_on_readonly, (setter)set_on_readonly,
      "None, or hook(connection, error) called when a reply is a READONLY error, before it "
      "is raised or returned in a pipeline's replies; an exception it raises replaces the "

@@ -79,6 +79,12 @@ typedef struct rn_conn {
      * Closed and deferred together with fd (a GIL-free user keeps using it
      * until it gives the connection back). */
     rn_tls *tls;
+    /* `_keep_session`: the server holds state for this connection that a
+     * reconnect would lose silently (a pipeline's WATCH).  The idle probe
+     * then raises ConnectionError for a socket the server closed instead of
+     * reconnecting, as the command would have failed in redis-py.  Cleared
+     * whenever the socket is closed. */
+    int keep_session;
     int overridden;              /* see rn_setattro_tracking */
     /* Replies the server still owes us: commands sent on this socket whose
      * replies were not read yet.  Any path that leaves one unread (an

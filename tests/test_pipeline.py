@@ -620,7 +620,11 @@ def test_killed_connection_without_retries_raises(impl, redis_py, redis_server, 
     diffutil.compare(results[0], results[1])
 
 
-def test_killed_connection_while_watching(impl, redis_py, redis_server, oracle):
+@pytest.mark.parametrize("idle", [0, 0.02], ids=["busy", "idle"])
+def test_killed_connection_while_watching(impl, redis_py, redis_server, oracle, idle):
+    """With `idle` the client waits before the next command, long enough for
+    redis_native's idle probe to find the closed socket: it must still raise
+    WatchError, never reconnect unwatched."""
     results = []
     for module in (impl, redis_py):
         c = _client(module, redis_server, 3)
@@ -631,6 +635,7 @@ def test_killed_connection_while_watching(impl, redis_py, redis_server, oracle):
             pipe = c.pipeline()
             pipe.watch("w")
             kill_connection(oracle, pipe.connection)
+            time.sleep(idle)
             pipe.multi()
             pipe.set("w", 2)
             try:
@@ -641,6 +646,7 @@ def test_killed_connection_while_watching(impl, redis_py, redis_server, oracle):
             # killed before an immediate command
             pipe.watch("w")
             kill_connection(oracle, pipe.connection)
+            time.sleep(idle)
             try:
                 pipe.get("w")
             except Exception as e:
