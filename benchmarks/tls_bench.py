@@ -9,7 +9,9 @@ client CPU time of each client and the ratios redis-py / redis_native (> 1:
 redis_native is faster).  On a loaded machine the CPU ratio (the client's own
 work, server excluded) is the steadier of the two.
 
-Workloads: GET and SET of 100 bytes, a 1000-GET pipeline (per command), and a
+Workloads: the same GET round trip over a bare Python ssl socket with prepacked
+bytes (the floor: server and TLS cost, no client library), GET and SET of 100
+bytes, a 1000-GET pipeline (per command), and a
 new client + TLS handshake + PING + close; the same connect over plain TCP shows
 what the handshake costs.
 
@@ -68,6 +70,27 @@ def start_server(d):
     raise SystemExit("redis-server did not start")
 
 
+def bare_floor(kw, n):
+    """The round trip of a GET with nothing but a Python ssl socket and
+    prepacked bytes: what the server and the TLS layers cost.  The same for
+    both columns (it uses no client library)."""
+    import ssl
+    ctx = ssl.create_default_context(cafile=kw["ssl_ca_certs"])
+    sock = socket.create_connection((kw["host"], kw["port"]))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    tls = ctx.wrap_socket(sock, server_hostname=kw["host"])
+    req = b"*2\r\n$3\r\nGET\r\n$9\r\nbench:get\r\n"
+    expected = len(b"$100\r\n") + 100 + 2         # the reply to that GET
+
+    def run():
+        for _ in range(n):
+            tls.sendall(req)
+            got = 0
+            while got < expected:
+                got += len(tls.recv(65536))
+    return run
+
+
 def workloads(lib, kw, plain_kw, n):
     r = lib.Redis(**kw)
     r.set("bench:get", b"v" * 100)
@@ -96,6 +119,7 @@ def workloads(lib, kw, plain_kw, n):
         return run
 
     return r, {
+        "GET (bare ssl socket floor)": (bare_floor(kw, n), n),
         "GET": (get, n),
         "SET": (set_, n),
         "PIPELINE_1000_GET (per command)": (pipe, 1000),
