@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <string.h>
 #include <openssl/err.h>
@@ -749,9 +750,14 @@ load_cadata(SSL_CTX *ctx, PyObject *cadata)
         data = view.buf;
         len = view.len;
     }
-    ERR_clear_error();
-    BIO *bio = BIO_new_mem_buf(data, (int)len);
     int rc = -1;
+    BIO *bio = NULL;
+    if (len > INT_MAX) {            /* a BIO length is an int */
+        PyErr_SetString(PyExc_ValueError, "cadata is too large");
+        goto done;
+    }
+    ERR_clear_error();
+    bio = BIO_new_mem_buf(data, (int)len);
     if (bio == NULL) {
         raise_from_queue("cannot read cadata", NULL);
         goto done;
@@ -924,7 +930,7 @@ tlsctx_require_ocsp_staple(rn_tls_ctx *self, PyObject *args, PyObject *kwargs)
             return NULL;
         }
         ERR_clear_error();
-        BIO *bio = BIO_new_mem_buf(data, (int)len);
+        BIO *bio = len <= INT_MAX ? BIO_new_mem_buf(data, (int)len) : NULL;
         if (bio != NULL) {
             cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
             BIO_free(bio);
