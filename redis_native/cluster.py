@@ -485,7 +485,25 @@ class RedisCluster(_native.ClusterBase, AbstractRedisCluster, MaintNotifications
             self.__class__.CLUSTER_COMMANDS_RESPONSE_CALLBACKS)
         self.result_callbacks = CaseInsensitiveDict(self.__class__.RESULT_CALLBACKS)
 
-        # the routing flags above, as request policies
+        self._init_policy_tables(policy_resolver)
+        self.commands_parser = CommandsParser(self)
+        self._aggregate_nodes = None
+        self._lock = threading.RLock()
+
+        # hand the C router its tables: the slot table NodesManager keeps
+        # current, and the fixed key positions of the COMMAND table
+        self._slot_table = self.nodes_manager.slots_cache
+        self._read_commands = set(READ_COMMANDS)
+        # reads from replicas take their round-robin turn in C, in the very
+        # LoadBalancer of the nodes manager, while neither method is replaced
+        self._replica_router = (self.nodes_manager, NodesManager.get_node_from_slot,
+                                LoadBalancer.get_server_index)
+        self._key_specs = self._router_key_specs()
+        MaintNotificationsAbstractRedisCluster.__init__(self, maint_notifications_config, **kwargs)
+
+    def _init_policy_tables(self, policy_resolver: Any) -> None:
+        """The routing flags as request policies, each policy's node chooser,
+        and the resolver (shared by RedisCluster and ClusterPipeline)."""
         self._command_flags_mapping: Dict[str, Union[RequestPolicy, ResponsePolicy]] = {
             self.__class__.RANDOM: RequestPolicy.DEFAULT_KEYLESS,
             self.__class__.PRIMARIES: RequestPolicy.ALL_SHARDS,
@@ -510,20 +528,6 @@ class RedisCluster(_native.ClusterBase, AbstractRedisCluster, MaintNotifications
             ResponsePolicy.DEFAULT_KEYED: lambda res: res,
         }
         self._policy_resolver = policy_resolver
-        self.commands_parser = CommandsParser(self)
-        self._aggregate_nodes = None
-        self._lock = threading.RLock()
-
-        # hand the C router its tables: the slot table NodesManager keeps
-        # current, and the fixed key positions of the COMMAND table
-        self._slot_table = self.nodes_manager.slots_cache
-        self._read_commands = set(READ_COMMANDS)
-        # reads from replicas take their round-robin turn in C, in the very
-        # LoadBalancer of the nodes manager, while neither method is replaced
-        self._replica_router = (self.nodes_manager, NodesManager.get_node_from_slot,
-                                LoadBalancer.get_server_index)
-        self._key_specs = self._router_key_specs()
-        MaintNotificationsAbstractRedisCluster.__init__(self, maint_notifications_config, **kwargs)
 
     def _router_key_specs(self) -> Dict[str, Tuple[int, int, int]]:
         """{command name: (first, last, step)} for the commands C may route
@@ -1654,30 +1658,7 @@ class ClusterPipeline(RedisCluster):
         self._lock = lock
         self._aggregate_nodes = None
         self.parent_execute_command = super().execute_command
-        self._command_flags_mapping: Dict[str, Union[RequestPolicy, ResponsePolicy]] = {
-            self.__class__.RANDOM: RequestPolicy.DEFAULT_KEYLESS,
-            self.__class__.PRIMARIES: RequestPolicy.ALL_SHARDS,
-            self.__class__.ALL_NODES: RequestPolicy.ALL_NODES,
-            self.__class__.REPLICAS: RequestPolicy.ALL_REPLICAS,
-            self.__class__.DEFAULT_NODE: RequestPolicy.DEFAULT_NODE,
-            SLOT_ID: RequestPolicy.DEFAULT_KEYED,
-        }
-        self._policies_callback_mapping: Dict[Union[RequestPolicy, ResponsePolicy], Callable] = {
-            RequestPolicy.DEFAULT_KEYLESS:
-                lambda command_name: [self.get_random_primary_or_all_nodes(command_name)],
-            RequestPolicy.DEFAULT_KEYED:
-                lambda command, *args: self.get_nodes_from_slot(command, *args),
-            RequestPolicy.DEFAULT_NODE: lambda: [self.get_default_node()],
-            RequestPolicy.ALL_SHARDS: self.get_primaries,
-            RequestPolicy.ALL_NODES: self.get_nodes,
-            RequestPolicy.ALL_REPLICAS: self.get_replicas,
-            RequestPolicy.MULTI_SHARD:
-                lambda *args, **kwargs: self._split_multi_shard_command(*args, **kwargs),
-            RequestPolicy.SPECIAL: self.get_special_nodes,
-            ResponsePolicy.DEFAULT_KEYLESS: lambda res: res,
-            ResponsePolicy.DEFAULT_KEYED: lambda res: res,
-        }
-        self._policy_resolver = policy_resolver
+        self._init_policy_tables(policy_resolver)
         self._event_dispatcher = event_dispatcher if event_dispatcher is not None \
             else EventDispatcher()
         # the C router's tables: set by RedisCluster.pipeline(), else built
