@@ -31,6 +31,7 @@ from ._parsers.helpers import (  # noqa: F401  (bool_ok re-exported, as in redis
 from .backoff import ExponentialWithJitterBackoff
 from .cache import CacheConfig, CacheInterface  # noqa: F401  (re-exported, as in redis-py)
 from .commands import CoreCommands, SentinelCommands
+from .commands._stack import StackModuleAccessors
 from .commands.core import Script  # noqa: F401  (re-exported, as in redis-py)
 from .commands.helpers import EMPTY_RESPONSE, NEVER_DECODE, list_or_args
 from .connection import (  # noqa: F401  (several re-exported, as in redis-py)
@@ -151,7 +152,8 @@ class CaseInsensitiveDict(dict):
             self[k] = v
 
 
-class Redis(_native.ClientBase, CoreCommands, SentinelCommands, AbstractRedis):
+class Redis(_native.ClientBase, CoreCommands, SentinelCommands, StackModuleAccessors,
+            AbstractRedis):
     """A client for one Redis server, compatible with redis-py's ``redis.Redis``.
 
     Connections come from ``connection_pool`` (one is built from the keyword
@@ -443,48 +445,6 @@ class Redis(_native.ClientBase, CoreCommands, SentinelCommands, AbstractRedis):
     def load_external_module(self, funcname: str, func: Any) -> None:
         """Attach ``func`` to this client as the method-like attribute ``funcname``."""
         setattr(self, funcname, func)
-
-    # Redis Stack module accessors: not part of redis_native yet.
-    def _module_unsupported(self, name: str) -> Any:
-        raise RedisError(
-            f"redis_native does not support the Redis Stack module API '{name}()' yet"
-        )
-
-    def json(self, encoder: Any = None, decoder: Any = None) -> Any:
-        """RedisJSON commands: not supported by redis_native yet (raises RedisError)."""
-        return self._module_unsupported("json")
-
-    def ft(self, index_name: str = "idx") -> Any:
-        """RediSearch commands: not supported by redis_native yet (raises RedisError)."""
-        return self._module_unsupported("ft")
-
-    def ts(self) -> Any:
-        """RedisTimeSeries commands: not supported by redis_native yet (raises RedisError)."""
-        return self._module_unsupported("ts")
-
-    def bf(self) -> Any:
-        """Bloom filter commands: not supported by redis_native yet (raises RedisError)."""
-        return self._module_unsupported("bf")
-
-    def cf(self) -> Any:
-        """Cuckoo filter commands: not supported by redis_native yet (raises RedisError)."""
-        return self._module_unsupported("cf")
-
-    def cms(self) -> Any:
-        """Count-min sketch commands: not supported by redis_native yet (raises RedisError)."""
-        return self._module_unsupported("cms")
-
-    def topk(self) -> Any:
-        """Top-K commands: not supported by redis_native yet (raises RedisError)."""
-        return self._module_unsupported("topk")
-
-    def tdigest(self) -> Any:
-        """T-digest commands: not supported by redis_native yet (raises RedisError)."""
-        return self._module_unsupported("tdigest")
-
-    def vset(self) -> Any:
-        """Vector set commands: not supported by redis_native yet (raises RedisError)."""
-        return self._module_unsupported("vset")
 
     def __enter__(self) -> "Redis":
         return self

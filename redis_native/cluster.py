@@ -52,6 +52,7 @@ from .cache import (  # noqa: F401  (importable from here, as in redis-py)
 )
 from .client import EMPTY_RESPONSE, CaseInsensitiveDict, PubSub, Redis  # noqa: F401
 from .commands import READ_COMMANDS, RedisClusterCommands
+from .commands._stack import StackModuleAccessors
 from .commands.helpers import list_or_args  # noqa: F401  (importable from here, as in redis-py)
 from .commands.policies import PolicyResolver, StaticPolicyResolver
 from .connection import Connection, ConnectionPool, parse_url
@@ -350,7 +351,7 @@ _NUMKEYS_ROUTING = {"EVAL": (3, 0, 0), "EVALSHA": (3, 0, 0)}
 
 
 class RedisCluster(_native.ClusterBase, AbstractRedisCluster, MaintNotificationsAbstractRedisCluster,
-                   RedisClusterCommands):
+                   RedisClusterCommands, StackModuleAccessors):
     """A client for a Redis Cluster, compatible with redis-py's ``RedisCluster``.
 
     Give it one reachable node (``host``/``port``, ``url``) or several
@@ -1082,48 +1083,6 @@ class RedisCluster(_native.ClusterBase, AbstractRedisCluster, MaintNotifications
                     if watch_delay is not None and watch_delay > 0:
                         time.sleep(watch_delay)
                     continue
-
-    # Redis Stack module accessors, as on Redis: not part of redis_native yet
-    def _module_unsupported(self, name: str) -> Any:
-        raise RedisError(
-            f"redis_native does not support the Redis Stack module API '{name}()' yet")
-
-    def json(self, encoder: Any = None, decoder: Any = None) -> Any:
-        """RedisJSON commands: not supported by redis_native yet (raises RedisError)."""
-        return self._module_unsupported("json")
-
-    def ft(self, index_name: str = "idx") -> Any:
-        """RediSearch commands: not supported by redis_native yet (raises RedisError)."""
-        return self._module_unsupported("ft")
-
-    def ts(self) -> Any:
-        """RedisTimeSeries commands: not supported by redis_native yet (raises RedisError)."""
-        return self._module_unsupported("ts")
-
-    def bf(self) -> Any:
-        """Bloom filter commands: not supported by redis_native yet (raises RedisError)."""
-        return self._module_unsupported("bf")
-
-    def cf(self) -> Any:
-        """Cuckoo filter commands: not supported by redis_native yet (raises RedisError)."""
-        return self._module_unsupported("cf")
-
-    def cms(self) -> Any:
-        """Count-min sketch commands: not supported by redis_native yet (raises RedisError)."""
-        return self._module_unsupported("cms")
-
-    def topk(self) -> Any:
-        """Top-K commands: not supported by redis_native yet (raises RedisError)."""
-        return self._module_unsupported("topk")
-
-    def tdigest(self) -> Any:
-        """T-digest commands: not supported by redis_native yet (raises RedisError)."""
-        return self._module_unsupported("tdigest")
-
-    def vset(self) -> Any:
-        """Vector set commands: not supported by redis_native yet (raises RedisError)."""
-        return self._module_unsupported("vset")
-
 
 # the routing methods above are the ones the C router may stand in for
 _native._declare_builtin(RedisCluster)

@@ -925,6 +925,23 @@ def test_module_accessors_raise(impl, impl_name, accessor):
     r = impl.Redis(host="127.0.0.1", port=1)
     with pytest.raises(impl.RedisError, match=accessor):
         getattr(r, accessor)()
+    with pytest.raises(impl.RedisError, match=accessor):
+        getattr(r.pipeline(), accessor)()
+
+
+@pytest.mark.parametrize("accessor", ["json", "ft", "ts", "bf", "cf", "cms", "topk", "tdigest", "vset"])
+def test_module_accessors_raise_on_other_clients(impl, impl_name, accessor):
+    """The asyncio client and the cluster client have the same accessors,
+    failing the same way (no AttributeError)."""
+    if impl_name == ORACLE:
+        pytest.skip("redis-py implements the module APIs")
+    import importlib
+    aio = importlib.import_module(impl.__name__ + ".asyncio")
+    cluster = importlib.import_module(impl.__name__ + ".cluster")
+    for cls in (aio.Redis, cluster.RedisCluster):
+        method = getattr(cls, accessor)
+        with pytest.raises(impl.RedisError, match=accessor):
+            method(cls.__new__(cls))
 
 
 def _instance_has(path: str) -> bool:

@@ -37,6 +37,7 @@ from ..client import (  # noqa: F401  (re-exported, as in redis-py)
     _monitor_client,
 )
 from ..commands import AsyncCoreCommands, AsyncSentinelCommands, list_or_args
+from ..commands._stack import StackModuleAccessors
 from ..credentials import CredentialProvider
 from ..driver_info import DriverInfo, resolve_driver_info
 from ..event import (
@@ -192,7 +193,7 @@ def _ready_connection(pool: Any) -> Optional[AbstractConnection]:
     return conn
 
 
-class Redis(AbstractRedis, AsyncCoreCommands, AsyncSentinelCommands):
+class Redis(AbstractRedis, AsyncCoreCommands, AsyncSentinelCommands, StackModuleAccessors):
     """An asyncio client for one Redis server, compatible with redis-py's
     ``redis.asyncio.Redis``: every command method returns an awaitable.
 
