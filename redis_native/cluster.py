@@ -1068,21 +1068,7 @@ class RedisCluster(_native.ClusterBase, AbstractRedisCluster, MaintNotifications
         (keys of one slot), calling it again whenever a watched key changed;
         returns EXEC's results, or with ``value_from_callable=True`` what
         ``func`` returned.  ``watch_delay`` seconds are slept between tries."""
-        shard_hint = kwargs.pop("shard_hint", None)
-        value_from_callable = kwargs.pop("value_from_callable", False)
-        watch_delay = kwargs.pop("watch_delay", None)
-        with self.pipeline(True, shard_hint) as pipe:
-            while True:
-                try:
-                    if watches:
-                        pipe.watch(*watches)
-                    func_value = func(pipe)
-                    exec_value = pipe.execute()
-                    return func_value if value_from_callable else exec_value
-                except WatchError:
-                    if watch_delay is not None and watch_delay > 0:
-                        time.sleep(watch_delay)
-                    continue
+        return Redis.transaction(self, func, *watches, **kwargs)  # the same loop
 
 # the routing methods above are the ones the C router may stand in for
 _native._declare_builtin(RedisCluster)
