@@ -2213,28 +2213,11 @@ class PipelineStrategy(AbstractStrategy):
 
     def _determine_nodes(self, *args: Any, request_policy: RequestPolicy,
                          **kwargs: Any) -> List["ClusterNode"]:
-        pipe = self._pipe
-        command = args[0].upper()
-        if len(args) >= 2 and f"{args[0]} {args[1]}".upper() in pipe.command_flags:
-            command = f"{args[0]} {args[1]}".upper()
-        # redis-py passes the flag as node_flag and reads nodes_flag: a
-        # flag given as target_nodes falls back to the command's own routing
-        nodes_flag = kwargs.pop("nodes_flag", None)
-        command_flag = nodes_flag if nodes_flag is not None else pipe.command_flags.get(command)
-        if command_flag in pipe._command_flags_mapping:
-            request_policy = pipe._command_flags_mapping[command_flag]
-        policy_callback = pipe._policies_callback_mapping[request_policy]
-        if request_policy == RequestPolicy.DEFAULT_KEYED:
-            nodes = policy_callback(command, *args)
-        elif request_policy == RequestPolicy.MULTI_SHARD:
-            nodes = policy_callback(*args, **kwargs)
-        elif request_policy == RequestPolicy.DEFAULT_KEYLESS:
-            nodes = policy_callback(args[0])
-        else:
-            nodes = policy_callback()
-        if args[0].lower() == "ft.aggregate":
-            self._aggregate_nodes = nodes
-        return nodes
+        # the client's routing, on the pipeline's tables (redis-py passes a
+        # flag as node_flag and reads nodes_flag: a flag given as
+        # target_nodes falls back to the command's own routing)
+        return RedisCluster._determine_nodes(self._pipe, *args, request_policy=request_policy,
+                                             **kwargs)
 
     def multi(self) -> None:
         raise RedisClusterException(
