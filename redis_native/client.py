@@ -14,6 +14,8 @@ the raw replies, which the pipeline turns into results with the same method
 ``PubSub``, ``PubSubWorkerThread`` and ``Monitor`` are plain Python: they run
 once per message, not once per command.
 """
+
+from __future__ import annotations
 import copy
 import re
 import threading

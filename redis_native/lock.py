@@ -8,10 +8,11 @@ never touch a lock that expired and was taken by somebody else meanwhile.
 The key layout and token format are the same as redis-py's, so a
 ``redis_native`` lock and a redis-py lock on the same name exclude each other.
 """
+
+from __future__ import annotations
 import logging
 import threading
 import time as mod_time
-import uuid
 from types import SimpleNamespace, TracebackType
 from typing import Any, Optional, Type, Union
 
@@ -205,6 +206,8 @@ class Lock:
         if sleep is None:
             sleep = self.sleep
         if token is None:
+            import uuid  # loaded by the first acquire, not by import redis_native
+
             token = uuid.uuid1().hex.encode()
         else:
             token = self.redis.get_encoder().encode(token)

@@ -36,6 +36,10 @@ DEFERRED_IMPORTS = {
     ("redis_native.utils", "redis_native.client"),
     # the same for redis.asyncio.utils.from_url and the asyncio client
     ("redis_native.asyncio.utils", "redis_native.asyncio.client"),
+    # the cluster mixins (RedisClusterCommands, READ_COMMANDS) load on first use
+    # (PEP 562 __getattr__), so that ``import redis_native`` does not load them;
+    # commands.cluster itself never imports the commands package's __init__ names
+    ("redis_native.commands", "redis_native.commands.cluster"),
 }
 
 
