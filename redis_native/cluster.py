@@ -51,7 +51,7 @@ from .cache import (  # noqa: F401  (importable from here, as in redis-py)
     CacheInterface,
 )
 from .client import EMPTY_RESPONSE, CaseInsensitiveDict, PubSub, Redis  # noqa: F401
-from .commands import READ_COMMANDS, RedisClusterCommands
+from .commands.cluster import READ_COMMANDS, RedisClusterCommands
 from .commands.helpers import list_or_args  # noqa: F401  (importable from here, as in redis-py)
 from .commands.policies import PolicyResolver, StaticPolicyResolver
 from .connection import Connection, ConnectionPool, parse_url
