@@ -28,15 +28,6 @@ from . import _native
 from ._parsers import DefaultParser
 from ._parsers.encoders import Encoder  # noqa: F401  (redis.connection.Encoder too)
 from .backoff import NoBackoff
-from .cache import (  # noqa: F401  (re-exported, as in redis-py)
-    CacheEntry,
-    CacheEntryStatus,
-    CacheFactory,
-    CacheFactoryInterface,
-    CacheInterface,
-    CacheKey,
-    CacheProxy,
-)
 from .credentials import CredentialProvider, UsernamePasswordCredentialProvider
 from .driver_info import DriverInfo, resolve_driver_info
 from .event import AfterConnectionReleasedEvent, EventDispatcher
@@ -998,10 +989,18 @@ _native._declare_builtin(AbstractConnection)
 
 
 # Names redis-py's redis.connection has that come from modules a plain
-# ``import redis_native`` does not load (ssl, cryptography): resolved on first
-# access (PEP 562), then kept in the module.
+# ``import redis_native`` does not load (ssl, cryptography, redis_native.cache):
+# resolved on first access (PEP 562), then kept in the module.
+_FROM_CACHE = ("CacheEntry", "CacheEntryStatus", "CacheFactory", "CacheFactoryInterface",
+               "CacheInterface", "CacheKey", "CacheProxy")
+
+
 def __getattr__(name: str) -> Any:
-    if name == "VerifyFlags":
+    if name in _FROM_CACHE:
+        from . import cache
+
+        value = getattr(cache, name)
+    elif name == "VerifyFlags":
         from ssl import VerifyFlags as value
     elif name in ("SSL_AVAILABLE", "CRYPTOGRAPHY_AVAILABLE"):
         value = getattr(_utils, name)

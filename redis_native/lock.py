@@ -10,7 +10,6 @@ The key layout and token format are the same as redis-py's, so a
 """
 
 from __future__ import annotations
-import logging
 import threading
 import time as mod_time
 from types import SimpleNamespace, TracebackType
@@ -21,7 +20,23 @@ from .typing import Number
 
 __all__ = ["Lock"]
 
-logger = logging.getLogger(__name__)
+
+# The module's logger; ``logging`` is loaded by the first message rather than by
+# ``import redis_native``.  ``logger`` stays a module attribute (PEP 562), and a
+# logger assigned to it (a test's mock) is the one used.
+def _logger():
+    log = globals().get("logger")
+    if log is None:
+        import logging
+
+        log = globals()["logger"] = logging.getLogger(__name__)
+    return log
+
+
+def __getattr__(name):
+    if name == "logger":
+        return _logger()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class _ThreadToken(threading.local):
@@ -180,7 +195,7 @@ class Lock:
         except LockError:
             if self.raise_on_release_error:
                 raise
-            logger.warning(
+            _logger().warning(
                 "Lock was unlocked or no longer owned when exiting context manager."
             )
 

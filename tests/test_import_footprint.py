@@ -40,6 +40,10 @@ HEAVY = [
     "hashlib",
     "uuid",
     "secrets",
+    "dataclasses",
+    "inspect",
+    "logging",
+    "redis_native.cache",
 ]
 
 
@@ -65,6 +69,17 @@ def bare_import_modules() -> set:
 @pytest.mark.parametrize("module", HEAVY)
 def test_bare_import_does_not_load(bare_import_modules, module):
     assert module not in bare_import_modules
+
+
+def test_first_command_does_not_load_them_either(redis_server):
+    """The cost is not just moved to the first command: a client's first
+    round trip (connect, handshake, PING) loads none of the heavy modules."""
+    mods = _modules_after(
+        "import redis_native\n"
+        f"assert redis_native.Redis(port={redis_server.port}).ping() is True\n"
+    )
+    loaded = [m for m in HEAVY if m in mods]
+    assert not loaded
 
 
 def test_bare_import_loads_the_single_node_client(bare_import_modules):
