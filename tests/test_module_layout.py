@@ -44,6 +44,7 @@ DEFERRED_IMPORTS = {
     # access (client-side caching needs RESP3; a bare import does not load them)
     ("redis_native.client", "redis_native.cache"),
     ("redis_native.connection", "redis_native.cache"),
+    ("redis_native.cluster", "redis_native.cache"),
 }
 
 
