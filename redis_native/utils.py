@@ -70,6 +70,7 @@ def _iscoroutinefunction(func: Any) -> bool:
 
     return inspect.iscoroutinefunction(func)
 
+
 #: Default value of keyword arguments whose absence must be told apart from
 #: an explicit ``None``.  Compare with ``is``.
 SENTINEL: Any = object()
