@@ -16,7 +16,6 @@ available yet; see README.md.
 from . import exceptions  # first: the C module reads its exception classes
 from .backoff import default_backoff
 from .client import Redis, StrictRedis
-from .cluster import RedisCluster
 from .connection import (
     BlockingConnectionPool,
     Connection,
@@ -46,12 +45,6 @@ from .exceptions import (
     TimeoutError,
     WatchError,
 )
-from .sentinel import (
-    Sentinel,
-    SentinelConnectionPool,
-    SentinelManagedConnection,
-    SentinelManagedSSLConnection,
-)
 from .utils import from_url
 from . import _missing
 
@@ -63,6 +56,43 @@ _missing.install()
 __version__ = "0.1.0"
 REDIS_PY_API_VERSION = "7.4.1"
 VERSION = tuple(int(p) for p in REDIS_PY_API_VERSION.split("."))
+
+
+# Loaded on first use (PEP 562), not by ``import redis_native``: the Cluster and
+# Sentinel clients, and the submodules redis-py's ``import redis`` happens to
+# load (so ``redis_native.cluster`` or ``redis_native.asyncio`` works after a
+# bare ``import redis_native``, as it does with redis-py).  See "What
+# ``import redis_native`` loads" in docs/architecture.md.
+_LAZY_NAMES = {
+    "RedisCluster": "cluster",
+    "Sentinel": "sentinel",
+    "SentinelConnectionPool": "sentinel",
+    "SentinelManagedConnection": "sentinel",
+    "SentinelManagedSSLConnection": "sentinel",
+}
+_LAZY_SUBMODULES = frozenset({
+    "_parsers", "asyncio", "backoff", "cache", "client", "cluster", "commands",
+    "connection", "crc", "credentials", "driver_info", "event", "exceptions", "lock",
+    "retry", "sentinel", "typing", "utils",
+})
+
+
+def __getattr__(name):
+    import importlib
+
+    modname = _LAZY_NAMES.get(name)
+    if modname is not None:
+        value = getattr(importlib.import_module("." + modname, __name__), name)
+    elif name in _LAZY_SUBMODULES:
+        value = importlib.import_module("." + name, __name__)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY_NAMES) | _LAZY_SUBMODULES)
 
 
 def int_or_str(value):

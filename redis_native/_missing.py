@@ -10,7 +10,6 @@ A finder placed last on ``sys.meta_path`` answers only for the names below,
 and only after the normal finders found nothing: a module that exists is never
 affected.
 """
-import importlib.abc
 import sys
 from typing import Dict, Optional
 
@@ -61,7 +60,10 @@ def reason_for(fullname: str) -> Optional[str]:
     return None
 
 
-class _MissingModuleFinder(importlib.abc.MetaPathFinder):
+# A meta path finder needs only find_spec; not deriving from
+# importlib.abc.MetaPathFinder keeps importlib.abc (and importlib.resources,
+# which it loads) out of ``import redis_native``.
+class _MissingModuleFinder:
     def find_spec(self, fullname, path=None, target=None):  # type: ignore[override]
         reason = reason_for(fullname)
         if reason is None:

@@ -11,6 +11,8 @@ invalidation messages, which are RESP3 push messages, and redis_native speaks
 RESP2 only.  ``Redis(cache_config=...)`` therefore raises ``RedisError``, as
 redis-py does when the protocol is 2.
 """
+
+from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections import OrderedDict
 from dataclasses import dataclass

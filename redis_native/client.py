@@ -14,6 +14,8 @@ the raw replies, which the pipeline turns into results with the same method
 ``PubSub``, ``PubSubWorkerThread`` and ``Monitor`` are plain Python: they run
 once per message, not once per command.
 """
+
+from __future__ import annotations
 import copy
 import re
 import threading
@@ -29,7 +31,6 @@ from ._parsers.helpers import (  # noqa: F401  (bool_ok re-exported, as in redis
     bool_ok,
 )
 from .backoff import ExponentialWithJitterBackoff
-from .cache import CacheConfig, CacheInterface  # noqa: F401  (re-exported, as in redis-py)
 from .commands import CoreCommands, SentinelCommands
 from .commands._stack import StackModuleAccessors
 from .commands.core import Script  # noqa: F401  (re-exported, as in redis-py)
@@ -1517,3 +1518,14 @@ class Monitor:
 _native._declare_builtin(Redis)
 # Pipeline.parse_response too: the pipeline's C path stands in for it
 _native._declare_builtin(Pipeline)
+
+
+# CacheConfig and CacheInterface are importable from here as in redis-py; the
+# cache module (client-side caching needs RESP3) loads on first access (PEP 562).
+def __getattr__(name: str) -> Any:
+    if name in ("CacheConfig", "CacheInterface"):
+        from . import cache
+
+        value = globals()[name] = getattr(cache, name)
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -29,6 +29,8 @@ table at once on a refresh, under its lock.  Anything that needs a node for a
 slot -- this client, a cluster pipeline, sharded pub/sub -- asks it
 (``get_node_from_slot``) or reads the same table.
 """
+from __future__ import annotations
+
 import logging
 import random
 import socket
@@ -44,15 +46,9 @@ from ._parsers import CommandsParser, Encoder
 from ._parsers.commands import CommandPolicies, RequestPolicy, ResponsePolicy
 from ._parsers.helpers import parse_scan
 from .backoff import ExponentialWithJitterBackoff, NoBackoff
-from .cache import (  # noqa: F401  (importable from here, as in redis-py)
-    CacheConfig,
-    CacheFactory,
-    CacheFactoryInterface,
-    CacheInterface,
-)
 from .client import EMPTY_RESPONSE, CaseInsensitiveDict, PubSub, Redis  # noqa: F401
-from .commands import READ_COMMANDS, RedisClusterCommands
 from .commands._stack import StackModuleAccessors
+from .commands.cluster import READ_COMMANDS, RedisClusterCommands
 from .commands.helpers import list_or_args  # noqa: F401  (importable from here, as in redis-py)
 from .commands.policies import PolicyResolver, StaticPolicyResolver
 from .connection import Connection, ConnectionPool, parse_url
@@ -2852,3 +2848,18 @@ class ClusterPubSub(PubSub):
             self._shard_resubscribe.clear()
         self._rehome_pending = False
         super().reset()
+
+
+# The redis.cache names redis-py's redis.cluster has load on first access
+# (PEP 562): client-side caching needs RESP3, and the cache module is not
+# needed to use a cluster.
+_FROM_CACHE = ("CacheConfig", "CacheFactory", "CacheFactoryInterface", "CacheInterface")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_CACHE:
+        from . import cache
+
+        value = globals()[name] = getattr(cache, name)
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,32 +13,21 @@ a subclass override or a ``mock.patch`` of ``send_command``, ``read_response``,
 ``get_connection``... is honoured, and a subclass that overrides nothing keeps
 the fast path.
 """
+
+from __future__ import annotations
 import copy
 import os
-import secrets
 import socket
-import ssl
 import time
 import weakref
 from abc import ABC
 from queue import Empty, Full, LifoQueue  # noqa: F401  (Empty, Full: importable from redis.connection too)
-from ssl import VerifyFlags  # noqa: F401  (importable from redis.connection too)
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Type, Union
-from urllib.parse import parse_qs, unquote, urlparse
 
 from . import _native
 from ._parsers import DefaultParser
 from ._parsers.encoders import Encoder  # noqa: F401  (redis.connection.Encoder too)
 from .backoff import NoBackoff
-from .cache import (  # noqa: F401  (re-exported, as in redis-py)
-    CacheEntry,
-    CacheEntryStatus,
-    CacheFactory,
-    CacheFactoryInterface,
-    CacheInterface,
-    CacheKey,
-    CacheProxy,
-)
 from .credentials import CredentialProvider, UsernamePasswordCredentialProvider
 from .driver_info import DriverInfo, resolve_driver_info
 from .event import AfterConnectionReleasedEvent, EventDispatcher
@@ -54,11 +43,10 @@ from .exceptions import (  # noqa: F401  (several re-exported, as in redis-py)
     TimeoutError,
 )
 from .retry import Retry
+from . import utils as _utils
 from .utils import (  # noqa: F401  (several re-exported, as in redis-py)
-    CRYPTOGRAPHY_AVAILABLE,
     HIREDIS_AVAILABLE,
     SENTINEL,
-    SSL_AVAILABLE,
     check_protocol_version,
     compare_versions,
     deprecated_args,
@@ -488,7 +476,7 @@ class UnixDomainSocketConnection(AbstractConnection):
         return self.path
 
 
-_CERT_REQS = {"none": ssl.CERT_NONE, "optional": ssl.CERT_OPTIONAL, "required": ssl.CERT_REQUIRED}
+_CERT_REQS = {"none": "CERT_NONE", "optional": "CERT_OPTIONAL", "required": "CERT_REQUIRED"}
 
 # TLS contexts (OpenSSL SSL_CTX objects) by their settings: loading the system
 # CA store and the certificate files costs milliseconds, so connections with
@@ -516,6 +504,8 @@ def _python_default_verify_flags() -> int:
     """The verify flags of this Python's ``ssl.create_default_context()``
     (3.13 added VERIFY_X509_STRICT and VERIFY_X509_PARTIAL_CHAIN), read once."""
     if not _PY_DEFAULT_VERIFY_FLAGS:
+        import ssl
+
         _PY_DEFAULT_VERIFY_FLAGS.append(int(ssl.create_default_context().verify_flags))
     return _PY_DEFAULT_VERIFY_FLAGS[0]
 
@@ -582,16 +572,18 @@ class SSLConnection(Connection):
         ssl_validate_ocsp_stapled: bool = False,
         ssl_ocsp_context: Optional[Any] = None,
         ssl_ocsp_expected_cert: Optional[str] = None,
-        ssl_min_version: Optional[ssl.TLSVersion] = None,
+        ssl_min_version: "Optional[ssl.TLSVersion]" = None,  # noqa: F821
         ssl_ciphers: Optional[str] = None,
         **kwargs: Any,
     ):
+        import ssl  # loaded by the first SSLConnection, not by import redis_native
+
         if ssl_cert_reqs is None:
             ssl_cert_reqs = ssl.CERT_NONE
         elif isinstance(ssl_cert_reqs, str):
             if ssl_cert_reqs not in _CERT_REQS:
                 raise RedisError(f"Invalid SSL Certificate Requirements Flag: {ssl_cert_reqs}")
-            ssl_cert_reqs = _CERT_REQS[ssl_cert_reqs]
+            ssl_cert_reqs = getattr(ssl, _CERT_REQS[ssl_cert_reqs])
         _check_ocsp_options(ssl_validate_ocsp, ssl_validate_ocsp_stapled, ssl_ocsp_context,
                             ssl_ocsp_expected_cert)
         self.keyfile = ssl_keyfile
@@ -712,12 +704,14 @@ def to_bool(value: Any) -> Optional[bool]:
     return bool(value)
 
 
-def parse_ssl_verify_flags(value: str) -> List[VerifyFlags]:
+def parse_ssl_verify_flags(value: str) -> "List[VerifyFlags]":
     """Read a list of :class:`ssl.VerifyFlags` names, e.g. ``[VERIFY_X509_STRICT]``.
 
     Brackets are optional and names are separated by commas.  An unknown name
     raises ``ValueError``.
     """
+    from ssl import VerifyFlags
+
     flags: List[VerifyFlags] = []
     for raw in value.replace("[", "").replace("]", "").split(","):
         name = raw.strip()
@@ -769,6 +763,8 @@ def parse_url(url: str) -> Dict[str, Any]:
             "Redis URL must specify one of the following "
             "schemes (redis://, rediss://, unix://)"
         )
+    from urllib.parse import parse_qs, unquote, urlparse
+
     parts = urlparse(url)
     kwargs: Dict[str, Any] = {}
 
@@ -863,7 +859,7 @@ class ConnectionPool(_native.ConnectionPool, ConnectionPoolInterface):
         self.max_connections = max_connections
         self._maint_notifications_config = maint_notifications_config
         # identifies the pool in get_connection_count()'s attributes
-        self._pool_id = secrets.token_hex(4)
+        self._pool_id = os.urandom(4).hex()
         dispatcher = connection_kwargs.get("event_dispatcher")
         self._event_dispatcher = dispatcher if dispatcher is not None else EventDispatcher()
         if dispatcher is not None and self._ANNOUNCES_RELEASES:
@@ -990,3 +986,25 @@ def _rebuild_pool(cls: type, settings: Dict[str, Any]) -> ConnectionPool:
 # connect() here is redis_native's own: the pool may skip calling it for a
 # live connection (the stand-in rule, docs/architecture.md).
 _native._declare_builtin(AbstractConnection)
+
+
+# Names redis-py's redis.connection has that come from modules a plain
+# ``import redis_native`` does not load (ssl, cryptography, redis_native.cache):
+# resolved on first access (PEP 562), then kept in the module.
+_FROM_CACHE = ("CacheEntry", "CacheEntryStatus", "CacheFactory", "CacheFactoryInterface",
+               "CacheInterface", "CacheKey", "CacheProxy")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_CACHE:
+        from . import cache
+
+        value = getattr(cache, name)
+    elif name == "VerifyFlags":
+        from ssl import VerifyFlags as value
+    elif name in ("SSL_AVAILABLE", "CRYPTOGRAPHY_AVAILABLE"):
+        value = getattr(_utils, name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value

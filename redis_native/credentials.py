@@ -6,7 +6,6 @@ redis-py 7.4 (``redis.credentials``).
 """
 from __future__ import annotations
 
-import logging
 from abc import ABC, abstractmethod
 from typing import Any, Callable, Optional, Tuple, Union
 
@@ -16,7 +15,24 @@ __all__ = [
     "UsernamePasswordCredentialProvider",
 ]
 
-logger = logging.getLogger(__name__)
+
+# The module's logger; ``logging`` is loaded by the first message rather than by
+# ``import redis_native``.  ``logger`` stays a module attribute (PEP 562), and a
+# logger assigned to it (a test's mock) is the one used.
+def _logger():
+    log = globals().get("logger")
+    if log is None:
+        import logging
+
+        log = globals()["logger"] = logging.getLogger(__name__)
+    return log
+
+
+def __getattr__(name):
+    if name == "logger":
+        return _logger()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 CredentialsT = Union[Tuple[str], Tuple[str, str]]
 
@@ -35,7 +51,7 @@ class CredentialProvider:
 
     async def get_credentials_async(self) -> CredentialsT:
         """Asynchronous variant of :meth:`get_credentials`."""
-        logger.warning(
+        _logger().warning(
             "This method is added for backward compatability. "
             "Please override it in your implementation."
         )

@@ -13,8 +13,7 @@ then reads ``redis_native(django-redis_v5.4.0;celery_v5.3.0)``, newest first.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import Any, List, Optional
 
 from redis_native.utils import SENTINEL, get_lib_version
 
@@ -62,7 +61,55 @@ def _format_driver_entry(driver_name: str, driver_version: str) -> str:
     return f"{driver_name}_v{driver_version}"
 
 
-@dataclass
+class _NewList:
+    """Default of ``DriverInfo(_upstream=...)``: a new empty list per instance
+    (the dataclass ``default_factory=list`` of redis-py's)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<factory>"
+
+
+_NEW_LIST: Any = _NewList()
+
+
+class _DataclassMetadata:
+    """``__dataclass_fields__`` / ``__dataclass_params__`` of :class:`DriverInfo`,
+    built by the :mod:`dataclasses` module on first access.
+
+    redis-py's ``DriverInfo`` is a ``@dataclass``.  Ours is written out by hand
+    (same ``__init__``, ``__repr__``, ``__eq__``, ``__match_args__``, unhashable)
+    because importing ``dataclasses`` loads ``inspect``, ``ast`` and
+    ``tokenize``: a sixth of the cost of ``import redis_native``, for a class
+    every connection uses.  ``dataclasses.is_dataclass``/``fields``/``asdict``/
+    ``replace`` still work: the first of them to look up the metadata gets it
+    from a real dataclass declared with the same fields, and it is then stored
+    on the class.
+    """
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._attr = name
+        self._owner = owner     # DriverInfo (a subclass's lookup also ends here)
+
+    def __get__(self, instance: Any, cls: type) -> Any:
+        import dataclasses
+
+        owner = self._owner
+        twin = dataclasses.dataclass(type(owner.__name__, (), {
+            "__module__": owner.__module__,
+            "__qualname__": owner.__qualname__,
+            "__annotations__": dict(owner.__annotations__),
+            "name": SENTINEL,
+            "lib_version": SENTINEL,
+            "_upstream": dataclasses.field(default_factory=list),
+        }))
+        for attr in ("__dataclass_fields__", "__dataclass_params__"):
+            if owner.__dict__.get(attr) is not twin.__dict__[attr]:
+                type.__setattr__(owner, attr, twin.__dict__[attr])
+        return owner.__dict__[self._attr]
+
+
 class DriverInfo:
     """Library name, library version and upstream drivers of a connection.
 
@@ -70,11 +117,41 @@ class DriverInfo:
     ``None`` means LIB-NAME is not sent.
     ``lib_version``: left out, it is redis_native's installed version; ``None``
     means LIB-VER is not sent.
+
+    A dataclass as in redis-py (``dataclasses.fields``, ``asdict``, ``replace``
+    work), written without the ``dataclasses`` module; see
+    :class:`_DataclassMetadata`.
     """
 
     name: Optional[str] | object = SENTINEL
     lib_version: Optional[str] | object = SENTINEL
-    _upstream: List[str] = field(default_factory=list)
+    _upstream: List[str]
+
+    __dataclass_fields__ = _DataclassMetadata()
+    __dataclass_params__ = _DataclassMetadata()
+    __match_args__ = ("name", "lib_version", "_upstream")
+    __hash__ = None  # type: ignore[assignment]  (eq=True, not frozen: unhashable)
+
+    def __init__(
+        self,
+        name: Optional[str] | object = SENTINEL,
+        lib_version: Optional[str] | object = SENTINEL,
+        _upstream: List[str] = _NEW_LIST,
+    ) -> None:
+        self.name = name
+        self.lib_version = lib_version
+        self._upstream = [] if _upstream is _NEW_LIST else _upstream
+        self.__post_init__()
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__qualname__}(name={self.name!r}, "
+                f"lib_version={self.lib_version!r}, _upstream={self._upstream!r})")
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return ((self.name, self.lib_version, self._upstream)
+                    == (other.name, other.lib_version, other._upstream))  # type: ignore[attr-defined]
+        return NotImplemented
 
     def __post_init__(self) -> None:
         if self.name is SENTINEL:

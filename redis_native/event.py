@@ -19,7 +19,8 @@ connections when a streaming credential provider issues a new token; token
 re-authentication is not built yet, so the default dispatcher here starts
 with no listeners.
 """
-import asyncio
+
+from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from enum import Enum
@@ -106,7 +107,7 @@ class EventDispatcher(EventDispatcherInterface):
     ):
         self._event_listeners_mapping: Dict[Type[object], List[Any]] = {}
         self._lock = threading.Lock()
-        self._async_lock: Optional[asyncio.Lock] = None
+        self._async_lock: "Optional[asyncio.Lock]" = None  # noqa: F821
         if event_listeners:
             self.register_listeners(event_listeners)
 
@@ -122,6 +123,10 @@ class EventDispatcher(EventDispatcherInterface):
     async def dispatch_async(self, event: object):
         """Await ``listener.listen(event)`` for each listener of ``type(event)``."""
         if self._async_lock is None:
+            # asyncio is loaded here, by the first asyncio dispatch, rather
+            # than by every ``import redis_native``
+            import asyncio
+
             self._async_lock = asyncio.Lock()
         async with self._async_lock:
             for listener in self._listeners_of(event):

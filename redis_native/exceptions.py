@@ -6,6 +6,8 @@ keeps catching the same failures.  :func:`parse_error_reply` turns a server erro
 reply (``-PREFIX message``) into an instance of the class redis-py would raise;
 the C reader calls it for every error reply it meets.
 """
+
+from __future__ import annotations
 from enum import Enum
 from typing import Optional
 

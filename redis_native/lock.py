@@ -8,10 +8,10 @@ never touch a lock that expired and was taken by somebody else meanwhile.
 The key layout and token format are the same as redis-py's, so a
 ``redis_native`` lock and a redis-py lock on the same name exclude each other.
 """
-import logging
+
+from __future__ import annotations
 import threading
 import time as mod_time
-import uuid
 from types import SimpleNamespace, TracebackType
 from typing import Any, Optional, Type, Union
 
@@ -20,7 +20,23 @@ from .typing import Number
 
 __all__ = ["Lock"]
 
-logger = logging.getLogger(__name__)
+
+# The module's logger; ``logging`` is loaded by the first message rather than by
+# ``import redis_native``.  ``logger`` stays a module attribute (PEP 562), and a
+# logger assigned to it (a test's mock) is the one used.
+def _logger():
+    log = globals().get("logger")
+    if log is None:
+        import logging
+
+        log = globals()["logger"] = logging.getLogger(__name__)
+    return log
+
+
+def __getattr__(name):
+    if name == "logger":
+        return _logger()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class _ThreadToken(threading.local):
@@ -179,7 +195,7 @@ class Lock:
         except LockError:
             if self.raise_on_release_error:
                 raise
-            logger.warning(
+            _logger().warning(
                 "Lock was unlocked or no longer owned when exiting context manager."
             )
 
@@ -205,6 +221,8 @@ class Lock:
         if sleep is None:
             sleep = self.sleep
         if token is None:
+            import uuid  # loaded by the first acquire, not by import redis_native
+
             token = uuid.uuid1().hex.encode()
         else:
             token = self.redis.get_encoder().encode(token)

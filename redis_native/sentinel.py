@@ -27,6 +27,8 @@ path as on a plain :class:`~redis_native.connection.Connection`:
   master; C's ``release()`` asks it, as redis-py's does (one Python call per
   release for these pools).
 """
+from __future__ import annotations
+
 import random
 import weakref
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple, Type

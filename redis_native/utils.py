@@ -11,14 +11,11 @@ and messages) are those of redis-py 7.4's ``redis.utils``.  Differences:
 from __future__ import annotations
 
 import datetime
-import inspect
-import logging
 import sys
-import textwrap
 import warnings
 from contextlib import contextmanager
 from functools import wraps
-from importlib import metadata
+from types import FunctionType
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -42,19 +39,37 @@ if TYPE_CHECKING:
 #: The reply parser is hiredis, built into redis_native's C extension.
 HIREDIS_AVAILABLE: bool = True
 
-try:
-    import ssl  # noqa: F401
+# SSL_AVAILABLE and CRYPTOGRAPHY_AVAILABLE (whether ``ssl`` / ``cryptography``
+# import) are answered on first access by the module ``__getattr__`` below, so
+# that ``import redis_native`` loads neither.
+_AVAILABILITY = {"SSL_AVAILABLE": "ssl", "CRYPTOGRAPHY_AVAILABLE": "cryptography"}
 
-    SSL_AVAILABLE: bool = True
-except ImportError:
-    SSL_AVAILABLE = False
 
-try:
-    import cryptography  # noqa: F401
+def __getattr__(name: str) -> Any:
+    module = _AVAILABILITY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    try:
+        __import__(module)
+        available = True
+    except ImportError:
+        available = False
+    globals()[name] = available
+    return available
 
-    CRYPTOGRAPHY_AVAILABLE: bool = True
-except ImportError:
-    CRYPTOGRAPHY_AVAILABLE = False
+
+_CO_COROUTINE = 0x80    # inspect.CO_COROUTINE
+
+
+def _iscoroutinefunction(func: Any) -> bool:
+    """``inspect.iscoroutinefunction(func)``, without importing ``inspect`` for
+    the plain functions the decorators below are applied to at class creation."""
+    if type(func) is FunctionType and not hasattr(func, "_is_coroutine_marker"):
+        return bool(func.__code__.co_flags & _CO_COROUTINE)
+    import inspect
+
+    return inspect.iscoroutinefunction(func)
+
 
 #: Default value of keyword arguments whose absence must be told apart from
 #: an explicit ``None``.  Compare with ``is``.
@@ -144,7 +159,7 @@ def deprecated_function(
 
     def decorator(func: C) -> C:
         label = name or func.__name__
-        if inspect.iscoroutinefunction(func):
+        if _iscoroutinefunction(func):
 
             @wraps(func)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -232,7 +247,7 @@ def deprecated_args(
                 )
 
     def decorator(func: C) -> C:
-        if inspect.iscoroutinefunction(func):
+        if _iscoroutinefunction(func):
 
             @wraps(func)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -255,6 +270,8 @@ def deprecated_args(
 
 def _set_info_logger() -> None:
     """Make the ``push_response`` logger print INFO records to stderr, once."""
+    import logging
+
     if "push_response" in logging.root.manager.loggerDict:
         return
     push_logger = logging.getLogger("push_response")
@@ -289,6 +306,8 @@ def get_lib_version() -> str:
     version = getattr(package, "__version__", None)
     if isinstance(version, str) and version:
         return version
+    from importlib import metadata
+
     try:
         return metadata.version(_DISTRIBUTION)
     except metadata.PackageNotFoundError:
@@ -372,6 +391,8 @@ def extract_expire_flags(
 
 def truncate_text(txt: str, max_length: int = 100) -> str:
     """Collapse whitespace and shorten ``txt`` to ``max_length`` characters, ending in ``...``."""
+    import textwrap
+
     return textwrap.shorten(
         text=txt, width=max_length, placeholder="...", break_long_words=True
     )
@@ -418,7 +439,7 @@ def experimental_method() -> Callable[[C], C]:
     """Decorator factory: calling the function (sync or async) warns that it is experimental."""
 
     def decorator(func: C) -> C:
-        if inspect.iscoroutinefunction(func):
+        if _iscoroutinefunction(func):
 
             @wraps(func)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -466,7 +487,7 @@ def experimental_args(args_to_warn: Optional[List[str]] = None) -> Callable[[C],
                 warn_experimental_arg_usage(arg, func.__name__, stacklevel=4)
 
     def decorator(func: C) -> C:
-        if inspect.iscoroutinefunction(func):
+        if _iscoroutinefunction(func):
 
             @wraps(func)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:

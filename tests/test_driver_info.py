@@ -105,3 +105,62 @@ def test_resolve_driver_info_passes_instance_through() -> None:
     info = driver_info.DriverInfo(name="a", lib_version="1")
     assert driver_info.resolve_driver_info(info, "ignored", "ignored") is info
     assert driver_info.resolve_driver_info(None) is None
+
+
+# ----------------------------------------------- DriverInfo is a dataclass, as redis-py's
+# (written without the dataclasses module, whose metadata is built on first access)
+
+
+def _dataclass_view(cls: Any) -> Any:
+    import dataclasses
+
+    info = cls(name="lib", lib_version="1.0")
+    info.add_upstream_driver("celery", "5.3")
+    replaced = dataclasses.replace(info, name="other")
+    return (
+        dataclasses.is_dataclass(cls), dataclasses.is_dataclass(info),
+        [(f.name, f.type, f.init, f.repr, f.compare, f.default_factory is list)
+         for f in dataclasses.fields(cls)],
+        repr(cls.__dataclass_params__),
+        dataclasses.asdict(info),
+        repr(info).replace(cls.__module__ + ".", ""),
+        repr(replaced), replaced._upstream == info._upstream, replaced._upstream is info._upstream,
+        info == cls(name="lib", lib_version="1.0", _upstream=["celery_v5.3"]), info == object(),
+        cls.__hash__, cls.__match_args__,
+        cls().upstream_drivers, cls()._upstream is not cls()._upstream,
+    )
+
+
+def test_driver_info_dataclass_behaviour_matches_redis_py() -> None:
+    ours = _dataclass_view(driver_info.DriverInfo)
+    theirs = _dataclass_view(oracle_driver_info.DriverInfo)
+    assert ours == theirs
+
+
+def test_driver_info_dataclass_subclass() -> None:
+    import dataclasses
+
+    def make(base: Any) -> Any:
+        @dataclasses.dataclass
+        class Extended(base):
+            extra: int = 0
+
+        value = Extended(name="x", lib_version="2", extra=3)
+        return ([f.name for f in dataclasses.fields(Extended)], value.extra, value.formatted_name,
+                repr(value).split("(", 1)[1])
+
+    assert make(driver_info.DriverInfo) == make(oracle_driver_info.DriverInfo)
+
+    class Plain(driver_info.DriverInfo):
+        pass
+
+    assert [f.name for f in dataclasses.fields(Plain())] == ["name", "lib_version", "_upstream"]
+
+
+def test_driver_info_match_statement() -> None:
+    match driver_info.DriverInfo(name="a", lib_version="1"):
+        case driver_info.DriverInfo("a", "1", []):
+            matched = True
+        case _:
+            matched = False
+    assert matched

@@ -36,6 +36,15 @@ DEFERRED_IMPORTS = {
     ("redis_native.utils", "redis_native.client"),
     # the same for redis.asyncio.utils.from_url and the asyncio client
     ("redis_native.asyncio.utils", "redis_native.asyncio.client"),
+    # the cluster mixins (RedisClusterCommands, READ_COMMANDS) load on first use
+    # (PEP 562 __getattr__), so that ``import redis_native`` does not load them;
+    # commands.cluster itself never imports the commands package's __init__ names
+    ("redis_native.commands", "redis_native.commands.cluster"),
+    # the redis.cache names that client and connection re-export load on first
+    # access (client-side caching needs RESP3; a bare import does not load them)
+    ("redis_native.client", "redis_native.cache"),
+    ("redis_native.connection", "redis_native.cache"),
+    ("redis_native.cluster", "redis_native.cache"),
 }
 
 

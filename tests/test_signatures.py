@@ -61,6 +61,15 @@ EXCEPTIONS = {
     "redis.connection.*ConnectionPool.re_auth_callback": "token re-authentication not built yet",
     "redis.event.*ReAuth*": ("listeners that re-authenticate connections with a streaming "
                              "provider's tokens: token re-authentication not built yet"),
+    # ------------------------------------------------------------ import cost
+    **{path + "(_upstream)": (
+        "the default is a fresh list per instance, as with redis-py's dataclass "
+        "default_factory=list; the marker standing for it in the signature (repr "
+        "'<factory>') is redis_native's own: DriverInfo is written without importing "
+        "dataclasses (docs/architecture.md, 'What import redis_native loads'); "
+        "test_driver_info.py compares the dataclass behaviour with redis-py's)")
+       for path in ("redis.DriverInfo", "redis.driver_info.DriverInfo",
+                    "redis.driver_info.DriverInfo.__init__")},
     # ----------------------------------------------- internals that live in C here
     "redis.client.Redis.single_connection_lock": ("single_connection_client is serialised by a lock "
                                                   "inside the C dispatcher (src/client.c)"),

@@ -420,3 +420,33 @@ def test_typing_defines_every_redis_py_name() -> None:
     assert rn_typing.KeyT == oracle_typing.KeyT
     assert rn_typing.EncodableT == oracle_typing.EncodableT
     assert rn_typing.AnyKeyT.__constraints__ == oracle_typing.AnyKeyT.__constraints__
+
+
+def test_iscoroutinefunction_helper_agrees_with_inspect() -> None:
+    """The decorators tell coroutine functions apart without importing inspect
+    for plain functions; anything else goes to inspect, so both always agree."""
+    import functools
+    import inspect as std_inspect
+
+    async def coro(a: int) -> int:
+        return a
+
+    def plain(a: int) -> int:
+        return a
+
+    async def agen():
+        yield 1
+
+    class Holder:
+        async def method(self) -> None:
+            pass
+
+    objects = [coro, plain, agen, lambda: None, functools.partial(coro, 1),
+               functools.partial(plain, 1), Holder().method, Holder.method, len, Holder, 42]
+    if hasattr(std_inspect, "markcoroutinefunction"):
+        def marked() -> None:
+            pass
+
+        objects.append(std_inspect.markcoroutinefunction(marked))
+    for obj in objects:
+        assert utils._iscoroutinefunction(obj) == std_inspect.iscoroutinefunction(obj), obj

@@ -11,6 +11,8 @@ RedisCluster's C router (src/cluster.c) does not call this parser for the
 common commands: it is given the fixed key positions of the same ``COMMAND``
 table once (``RedisCluster._key_specs``) and finds the keys itself.
 """
+
+from __future__ import annotations
 from enum import Enum
 from typing import Any, Dict, List, Optional
 

@@ -14,6 +14,8 @@ Callbacks that accept no options on purpose (``PING``, ``SMEMBERS``...) mirror
 redis-py, where passing an unexpected option to them raises ``TypeError``.
 """
 
+from __future__ import annotations
+
 import datetime
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 

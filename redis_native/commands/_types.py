@@ -1,6 +1,8 @@
 """Type aliases used in the command signatures (re-exported from
 :mod:`redis_native.typing`, which mirrors ``redis.typing``)."""
 
+from __future__ import annotations
+
 from ..typing import (  # noqa: F401
     AbsExpiryT,
     AnyChannelT,

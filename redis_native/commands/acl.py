@@ -1,5 +1,7 @@
 """Access control list commands (redis-py's ``ACLCommands``)."""
 
+from __future__ import annotations
+
 from typing import Any, Iterable, List, Optional, Tuple, Union
 
 from ..exceptions import DataError

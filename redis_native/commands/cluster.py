@@ -14,6 +14,8 @@ order; a slot whose command is redirected (MOVED/ASK during a resharding) or
 whose node fails is then run on its own through ``execute_command``, which
 follows the redirection or the new topology.
 """
+
+from __future__ import annotations
 from typing import (
     TYPE_CHECKING,
     Any,

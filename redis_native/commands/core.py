@@ -7,7 +7,8 @@ redis-py's base order, so that methods defined by two mixins (``command``,
 ``command_info``, ``command_count``) resolve to the same implementation.
 """
 
-import importlib.util
+from __future__ import annotations
+
 
 from ..exceptions import ConnectionError, DataError, NoScriptError, RedisError  # noqa: F401
 from ..typing import (  # noqa: F401  (importable from redis.commands.core too)
@@ -58,8 +59,16 @@ from .sorted_sets import SortedSetCommands
 from .streams import StreamCommands
 from .helpers import at_most_one_value_set, list_or_args  # noqa: F401
 
-#: Whether the optional ``xxhash`` package (for ``digest_local``) is installed.
-HAS_XXHASH = importlib.util.find_spec("xxhash") is not None
+
+def __getattr__(name):
+    # HAS_XXHASH: whether the optional ``xxhash`` package (for ``digest_local``)
+    # is installed; looked up on first access rather than at import.
+    if name != "HAS_XXHASH":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib.util
+
+    value = globals()["HAS_XXHASH"] = importlib.util.find_spec("xxhash") is not None
+    return value
 
 __all__ = [
     "ACLCommands",

@@ -1,5 +1,7 @@
 """Geospatial commands (redis-py's ``GeoCommands``)."""
 
+from __future__ import annotations
+
 from typing import Any, List, Optional, Sequence, Union
 
 from ..exceptions import DataError

@@ -1,5 +1,7 @@
 """Hash commands, including per-field expiry (redis-py's ``HashCommands``)."""
 
+from __future__ import annotations
+
 import datetime
 from enum import Enum
 from typing import Any, List, Optional

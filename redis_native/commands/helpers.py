@@ -13,6 +13,8 @@ The option ``keys`` is also removed by the dispatcher before the response
 callback runs.
 """
 
+from __future__ import annotations
+
 import random
 import string
 import warnings

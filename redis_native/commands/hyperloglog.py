@@ -1,5 +1,7 @@
 """HyperLogLog commands (redis-py's ``HyperlogCommands``)."""
 
+from __future__ import annotations
+
 from ._types import FieldT, KeyT, ResponseT
 
 __all__ = ["HyperlogCommands"]

@@ -1,6 +1,8 @@
 """Generic key commands and the string / bit commands (redis-py's
 ``BasicKeyCommands``)."""
 
+from __future__ import annotations
+
 import datetime
 import warnings
 from enum import Enum

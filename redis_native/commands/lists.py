@@ -1,5 +1,7 @@
 """List commands, plus SORT (redis-py's ``ListCommands``)."""
 
+from __future__ import annotations
+
 from typing import List, Optional, Union
 
 from ..exceptions import DataError

@@ -8,6 +8,8 @@ table as redis-py 7.4.1 (``STATIC_POLICIES``: the RediSearch commands and
 ``COMMAND``); :class:`DynamicPolicyResolver` builds its table from the
 server's COMMAND tips.  A resolver can chain to a fallback.
 """
+
+from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Optional
 

@@ -1,6 +1,8 @@
 """Publish and Pub/Sub introspection commands (redis-py's
 ``PubSubCommands``).  Subscribing is done through ``Redis.pubsub()``."""
 
+from __future__ import annotations
+
 from typing import Any
 
 from ._types import ChannelT, EncodableT, PatternT, ResponseT

@@ -1,6 +1,8 @@
 """Cursor-based iteration: SCAN, SSCAN, HSCAN, ZSCAN and their ``*_iter``
 generators (redis-py's ``ScanCommands``)."""
 
+from __future__ import annotations
+
 from typing import Any, AsyncIterator, Callable, Iterator, List, Optional, Union
 
 from ._types import EncodableT, KeyT, PatternT, ResponseT

@@ -1,12 +1,21 @@
 """Lua scripts (redis-py's ``ScriptCommands`` and ``Script``) and Redis
 functions (``FunctionCommands``)."""
 
-import hashlib
+from __future__ import annotations
+
 from typing import Any, Iterable, List, Literal, Optional, Sequence, Union
 
 from ..exceptions import DataError, NoScriptError
 from ._types import EncodableT, KeyT, ResponseT, ScriptTextT
 from .helpers import NEVER_DECODE
+
+
+def _sha1_hex(script: bytes) -> str:
+    # hashlib is loaded by the first Script, not by ``import redis_native``
+    import hashlib
+
+    return hashlib.sha1(script).hexdigest()
+
 
 __all__ = ["Script", "ScriptCommands", "FunctionCommands", "AsyncScript", "AsyncScriptCommands"]
 
@@ -26,7 +35,7 @@ class Script:
             # hash the bytes the server will see, i.e. encoded the way the
             # client encodes arguments
             script = self.get_encoder().encode(script)
-        self.sha = hashlib.sha1(script).hexdigest()
+        self.sha = _sha1_hex(script)
 
     def __call__(
         self,
@@ -262,7 +271,7 @@ class AsyncScript:
             except AttributeError:
                 encoder = registered_client.get_encoder()
             script = encoder.encode(script)
-        self.sha = hashlib.sha1(script).hexdigest()
+        self.sha = _sha1_hex(script)
 
     async def __call__(
         self,

@@ -2,6 +2,8 @@
 ``SentinelCommands``, mixed into ``Redis`` so that a client connected to a
 sentinel can query it)."""
 
+from __future__ import annotations
+
 import warnings
 from typing import Any
 

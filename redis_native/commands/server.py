@@ -2,6 +2,8 @@
 ``ManagementCommands``), plus the small ``ModuleCommands`` and
 ``ClusterCommands`` mixins."""
 
+from __future__ import annotations
+
 from enum import Enum
 from typing import Any, List, Literal, Optional, Sequence, Union
 

@@ -1,5 +1,7 @@
 """Set commands (redis-py's ``SetCommands``)."""
 
+from __future__ import annotations
+
 from typing import List, Optional
 
 from ._types import FieldT, KeyT, ResponseT

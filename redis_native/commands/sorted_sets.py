@@ -1,5 +1,7 @@
 """Sorted set commands (redis-py's ``SortedSetCommands``)."""
 
+from __future__ import annotations
+
 from typing import Any, Callable, List, Mapping, Optional, Sequence, Union
 
 from ..exceptions import DataError

@@ -1,5 +1,7 @@
 """Stream commands (redis-py's ``StreamCommands``)."""
 
+from __future__ import annotations
+
 from typing import Any, Dict, List, Literal, Optional, Tuple, Union
 
 from ..exceptions import DataError
