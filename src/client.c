@@ -42,21 +42,14 @@ no_attr(PyObject *self, const char *name)
 }
 
 /* ---------------- the single-connection lock (client.h) ----------------
- * The lock's state is guarded by the GIL.  `wake` is a wake-up token, not a
- * mutual-exclusion lock: the releasing thread posts it when threads wait, a
- * waiter takes it with the GIL released and then re-checks the state with
- * the GIL held.  Nothing ever waits for `wake` while holding the GIL, so a
- * waiter that holds the token while it waits for the GIL blocks no one. */
+ * The lock's state is guarded by the GIL; a thread that finds it taken waits
+ * on the rn_wake token (module.h) with the GIL released. */
 
 static int
 rlock_init(rn_rlock *l)
 {
-    l->wake = PyThread_allocate_lock();
-    if (l->wake == NULL) {
-        PyErr_NoMemory();
+    if (rn_wake_init(&l->wake) < 0)
         return -1;
-    }
-    PyThread_acquire_lock(l->wake, WAIT_LOCK);    /* held: no token */
     l->fork_gen = rn_fork_generation();
     return 0;
 }
@@ -64,12 +57,7 @@ rlock_init(rn_rlock *l)
 static void
 rlock_free(rn_rlock *l)
 {
-    if (l->wake != NULL) {
-        if (!l->wake_pending)
-            PyThread_release_lock(l->wake);
-        PyThread_free_lock(l->wake);
-        l->wake = NULL;
-    }
+    rn_wake_free(&l->wake);
 }
 
 /* In a forked child only the forking thread exists: a lock held or waited
@@ -77,17 +65,8 @@ rlock_free(rn_rlock *l)
 static int
 rlock_after_fork(rn_rlock *l, unsigned long me)
 {
-    PyThread_type_lock fresh = PyThread_allocate_lock();
-    if (fresh == NULL) {
-        PyErr_NoMemory();
+    if (rn_wake_init(&l->wake) < 0)
         return -1;
-    }
-    PyThread_acquire_lock(fresh, WAIT_LOCK);
-    if (l->wake != NULL)
-        PyThread_free_lock(l->wake);
-    l->wake = fresh;
-    l->waiters = 0;
-    l->wake_pending = 0;
     if (l->owner != me) {           /* held by a thread that is gone */
         l->owner = 0;
         l->count = 0;
@@ -113,16 +92,8 @@ rlock_acquire(rn_rlock *l)
         return 0;
     }
     while (l->count > 0) {
-        PyThread_type_lock wake = l->wake;
-        PyLockStatus r;
-        l->waiters++;
-        Py_BEGIN_ALLOW_THREADS
-        r = PyThread_acquire_lock_timed(wake, -1, 1);
-        Py_END_ALLOW_THREADS
-        l->waiters--;
-        if (r == PY_LOCK_ACQUIRED)
-            l->wake_pending = 0;
-        else if (PyErr_CheckSignals() < 0)       /* interrupted: run the handlers */
+        if (rn_wake_wait(&l->wake, -1) != PY_LOCK_ACQUIRED
+                && PyErr_CheckSignals() < 0)     /* interrupted: run the handlers */
             return -1;
     }
     l->owner = me;
@@ -136,10 +107,7 @@ rlock_release(rn_rlock *l)
     if (l->count <= 0 || --l->count > 0)
         return;
     l->owner = 0;
-    if (l->waiters > 0 && !l->wake_pending && l->wake != NULL) {
-        l->wake_pending = 1;
-        PyThread_release_lock(l->wake);
-    }
+    rn_wake_post(&l->wake);
 }
 
 /* ---------------- one command's arguments ---------------- */

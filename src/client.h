@@ -15,10 +15,8 @@
 typedef struct rn_rlock {
     unsigned long owner;           /* thread ident of the holder, if count > 0 */
     long count;                    /* recursion depth; 0: free */
-    int waiters;                   /* threads blocked on `wake` */
-    int wake_pending;              /* `wake` released and not yet taken */
     unsigned long fork_gen;        /* rn_fork_generation() the state belongs to */
-    PyThread_type_lock wake;       /* held unless wake_pending */
+    rn_wake wake;                  /* where threads wait for a release */
 } rn_rlock;
 
 typedef struct rn_client {

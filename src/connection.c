@@ -298,12 +298,7 @@ conn_forget_parent(rn_conn *c)
     conn_close_deferred(c);
     c->io_active = 0;
     c->reader_thread = c->writer_thread = 0;
-    c->write_waiters = 0;
-    c->write_wake_pending = 0;
-    if (c->write_wake != NULL) {
-        PyThread_free_lock(c->write_wake);
-        c->write_wake = NULL;
-    }
+    rn_wake_free(&c->write_wake);
     c->owed = 0;
     scan_reset(&c->scan);
     rn_reader_reset(c->reader);
@@ -391,25 +386,10 @@ raise_in_use(rn_conn *c, int same_thread)
 static int
 conn_wait_writer(rn_conn *c)
 {
-    if (c->write_wake == NULL) {
-        c->write_wake = PyThread_allocate_lock();
-        if (c->write_wake == NULL) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        PyThread_acquire_lock(c->write_wake, NOWAIT_LOCK);   /* held: no wake-up yet */
-    }
-    PyThread_type_lock lock = c->write_wake;
-    PyLockStatus got;
-    c->write_waiters++;
-    Py_BEGIN_ALLOW_THREADS
-    got = PyThread_acquire_lock_timed(lock, -1, 1);
-    Py_END_ALLOW_THREADS
-    c->write_waiters--;
-    if (got == PY_LOCK_ACQUIRED) {
-        c->write_wake_pending = 0;
+    if (c->write_wake.lock == NULL && rn_wake_init(&c->write_wake) < 0)
+        return -1;
+    if (rn_wake_wait(&c->write_wake, -1) == PY_LOCK_ACQUIRED)
         return 0;
-    }
     return PyErr_CheckSignals();    /* PY_LOCK_INTR */
 }
 
@@ -458,10 +438,7 @@ conn_give(rn_conn *c, int read, int write)
         c->reader_thread = 0;
     if (write) {
         c->writer_thread = 0;
-        if (c->write_waiters > 0 && !c->write_wake_pending && c->write_wake != NULL) {
-            c->write_wake_pending = 1;
-            PyThread_release_lock(c->write_wake);
-        }
+        rn_wake_post(&c->write_wake);
     }
     c->io_active -= read + write;
     if (c->io_active <= 0) {
@@ -1424,8 +1401,7 @@ conn_dealloc(rn_conn *c)
     c->tls = NULL;
     conn_close_deferred(c);
     PyMem_Free(c->deferred);
-    if (c->write_wake != NULL)
-        PyThread_free_lock(c->write_wake);
+    rn_wake_free(&c->write_wake);
     rn_reader_free(c->reader);
     c->reader = NULL;
     rn_buf_free(&c->wbuf);

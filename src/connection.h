@@ -65,9 +65,7 @@ typedef struct rn_conn {
      * gets the error.  Thread idents, 0 for nobody. */
     unsigned long reader_thread;
     unsigned long writer_thread;
-    int write_waiters;
-    int write_wake_pending;      /* write_wake released, not yet taken */
-    PyThread_type_lock write_wake;   /* lazily; held while nobody is woken */
+    rn_wake write_wake;          /* its lock made lazily, by the first waiter */
     /* Readers + writers at work.  Closing an fd somebody is using would let
      * the number be reused under it: rn_conn_close shuts such a socket down
      * (which wakes a blocked call) and defers close() until the last user

@@ -260,6 +260,60 @@ rn_fork_generation(void)
     return rn_fork_generation_value;
 }
 
+int
+rn_wake_init(rn_wake *w)
+{
+    PyThread_type_lock fresh = PyThread_allocate_lock();
+    if (fresh == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    PyThread_acquire_lock(fresh, WAIT_LOCK);     /* held: no token yet */
+    if (w->lock != NULL)
+        PyThread_free_lock(w->lock);
+    w->lock = fresh;
+    w->waiters = 0;
+    w->pending = 0;
+    return 0;
+}
+
+void
+rn_wake_free(rn_wake *w)
+{
+    if (w->lock == NULL)
+        return;
+    if (!w->pending)
+        PyThread_release_lock(w->lock);
+    PyThread_free_lock(w->lock);
+    w->lock = NULL;
+    w->waiters = 0;
+    w->pending = 0;
+}
+
+void
+rn_wake_post(rn_wake *w)
+{
+    if (w->waiters > 0 && !w->pending && w->lock != NULL) {
+        w->pending = 1;
+        PyThread_release_lock(w->lock);
+    }
+}
+
+PyLockStatus
+rn_wake_wait(rn_wake *w, PY_TIMEOUT_T us)
+{
+    PyThread_type_lock lock = w->lock;
+    PyLockStatus st;
+    w->waiters++;
+    Py_BEGIN_ALLOW_THREADS
+    st = PyThread_acquire_lock_timed(lock, us, 1);
+    Py_END_ALLOW_THREADS
+    w->waiters--;
+    if (st == PY_LOCK_ACQUIRED)
+        w->pending = 0;
+    return st;
+}
+
 /* --------------------------------------------------------------------- */
 
 static PyObject *

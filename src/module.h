@@ -111,6 +111,29 @@ PyObject *rn_module_from_type(PyTypeObject *tp);
  * or connection created under another generation belongs to the parent. */
 unsigned long rn_fork_generation(void);
 
+/* A wake-up token for threads that wait, with the GIL released, for state the
+ * GIL guards (a blocking pool's free slots, the single-connection lock, a
+ * connection's write side).  `lock` stays held while nobody is being woken;
+ * rn_wake_post releases it for one waiter, which takes it back.  Nobody waits
+ * on it while holding the GIL, so a waiter holding the token while it waits
+ * for the GIL blocks no one.  Every field is touched with the GIL held. */
+typedef struct rn_wake {
+    PyThread_type_lock lock;     /* NULL until rn_wake_init */
+    int waiters;                 /* threads inside rn_wake_wait */
+    int pending;                 /* released by a post, not yet taken */
+} rn_wake;
+
+/* A fresh held lock and no waiters; an old lock is dropped (a forked child
+ * replaces what a parent thread may have held).  0, or -1 MemoryError. */
+int rn_wake_init(rn_wake *w);
+void rn_wake_free(rn_wake *w);
+/* Wake one waiter, if there is one and none is being woken already. */
+void rn_wake_post(rn_wake *w);
+/* Wait up to `us` microseconds (-1: forever) for a post, interruptibly
+ * (PY_LOCK_INTR: the caller runs the signal handlers).  GIL held on entry and
+ * return, released while waiting.  The lock must exist. */
+PyLockStatus rn_wake_wait(rn_wake *w, PY_TIMEOUT_T us);
+
 /* The stand-in rule.  C may run a covered method natively (send_command,
  * read_response, get_connection, release, parse_response, ...) only while
  * the attribute Python would find for every covered name is a built-in

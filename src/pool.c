@@ -93,16 +93,8 @@ pool_check_fork(rn_pool *p)
     if (p->fork_gen != rn_fork_generation()) {
         /* A child process: the waiter lock may have been held by a parent
          * thread at fork time, so it is recreated too. */
-        if (p->wake != NULL)
-            PyThread_free_lock(p->wake);
-        p->wake = PyThread_allocate_lock();
-        if (p->wake == NULL) {
-            PyErr_NoMemory();
+        if (rn_wake_init(&p->wake) < 0)
             return -1;
-        }
-        PyThread_acquire_lock(p->wake, WAIT_LOCK);
-        p->waiters = 0;
-        p->wake_pending = 0;
         return pool_reset_state(p);
     }
     return 0;
@@ -177,10 +169,8 @@ pool_connect(rn_pool *p, PyObject *conn)
 static void
 pool_wake_one(rn_pool *p)
 {
-    if (p->blocking && p->waiters > 0 && !p->wake_pending && p->wake != NULL) {
-        p->wake_pending = 1;
-        PyThread_release_lock(p->wake);
-    }
+    if (p->blocking)
+        rn_wake_post(&p->wake);
 }
 
 /* Wait (GIL released) until woken or the deadline passes.  1 woken, 0 timed
@@ -198,17 +188,9 @@ pool_wait(rn_pool *p, double deadline)
              * overflow the conversion */
             us = left >= (double)PY_TIMEOUT_MAX ? PY_TIMEOUT_MAX : (PY_TIMEOUT_T)left;
         }
-        PyLockStatus st;
-        PyThread_type_lock lock = p->wake;
-        p->waiters++;
-        Py_BEGIN_ALLOW_THREADS
-        st = PyThread_acquire_lock_timed(lock, us, 1);
-        Py_END_ALLOW_THREADS
-        p->waiters--;
-        if (st == PY_LOCK_ACQUIRED) {
-            p->wake_pending = 0;
+        PyLockStatus st = rn_wake_wait(&p->wake, us);
+        if (st == PY_LOCK_ACQUIRED)
             return 1;
-        }
         if (st == PY_LOCK_INTR) {
             if (PyErr_CheckSignals() < 0)
                 return -1;
@@ -400,14 +382,8 @@ pool_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     p->st = st;
     p->max_connections = PY_SSIZE_T_MAX;
     p->timeout = -1;
-    /* `wake` is held from the start (dealloc relies on it): releasing it is
-     * the wake-up signal. */
-    p->wake = PyThread_allocate_lock();
-    if (p->wake == NULL) {
-        PyErr_NoMemory();
+    if (rn_wake_init(&p->wake) < 0)
         goto error;
-    }
-    PyThread_acquire_lock(p->wake, WAIT_LOCK);
     p->connection_class = Py_NewRef(Py_None);
     if ((p->connection_kwargs = PyDict_New()) == NULL || pool_reset_state(p) < 0)
         goto error;
@@ -448,11 +424,7 @@ pool_dealloc(rn_pool *p)
     if (p->weakreflist != NULL)
         PyObject_ClearWeakRefs((PyObject *)p);
     pool_clear(p);
-    if (p->wake != NULL) {
-        if (!p->wake_pending)
-            PyThread_release_lock(p->wake);
-        PyThread_free_lock(p->wake);
-    }
+    rn_wake_free(&p->wake);
     Py_CLEAR(p->module);
     tp->tp_free((PyObject *)p);
     Py_DECREF(tp);

@@ -32,9 +32,7 @@ typedef struct rn_pool {
     long pid;
     int blocking;                 /* BlockingConnectionPool semantics */
     double timeout;               /* blocking wait; < 0: forever */
-    PyThread_type_lock wake;      /* held unless wake_pending: released to wake one waiter */
-    int waiters;
-    int wake_pending;             /* `wake` is currently released */
+    rn_wake wake;                 /* where get_connection waits for a release */
     int overridden;               /* see rn_setattro_tracking */
     PyObject *weakreflist;
 } rn_pool;
