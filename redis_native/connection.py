@@ -53,7 +53,7 @@ from .exceptions import (  # noqa: F401  (several re-exported, as in redis-py)
     ResponseError,
     TimeoutError,
 )
-from .retry import Retry
+from .retry import Retry, copy_retry
 from .utils import (  # noqa: F401  (several re-exported, as in redis-py)
     CRYPTOGRAPHY_AVAILABLE,
     HIREDIS_AVAILABLE,
@@ -178,7 +178,7 @@ class AbstractConnection(_native.Connection, ConnectionInterface):
             errors.append(TimeoutError)
         self.retry_on_error = errors
         if retry or errors:
-            self.retry = Retry(NoBackoff(), 1) if retry is None else copy.deepcopy(retry)
+            self.retry = Retry(NoBackoff(), 1) if retry is None else copy_retry(retry)
             if errors:
                 self.retry.update_supported_errors(errors)
         else:

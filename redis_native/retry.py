@@ -155,3 +155,52 @@ class Retry(AbstractRetry[Exception]):
                 delay = self._backoff.compute(failures)
                 if delay > 0:
                     sleep(delay)
+
+
+# -- copying ------------------------------------------------------------------
+_RETRY_FIELDS = frozenset(("_backoff", "_retries", "_supported_errors"))
+_ATOMIC_TYPES = frozenset((int, float, bool, str, bytes, type(None)))
+
+
+def _backoff_types() -> frozenset:
+    from redis_native import backoff as b
+
+    return frozenset((b.ConstantBackoff, b.NoBackoff, b.ExponentialBackoff, b.FullJitterBackoff,
+                      b.EqualJitterBackoff, b.DecorrelatedJitterBackoff,
+                      b.ExponentialWithJitterBackoff))
+
+
+_BACKOFF_TYPES: frozenset = frozenset()
+
+
+def copy_retry(retry: Any) -> Any:
+    """``copy.deepcopy(retry)``, without the generic machinery for the usual case.
+
+    Clients and connections take their own copy of the Retry they are given
+    (as redis-py does).  A plain :class:`Retry` holding one of this package's
+    backoff classes, whose state is numbers and a tuple of exception classes,
+    is copied field by field: the same result as ``deepcopy`` (a new Retry and
+    a new backoff, the tuple and the numbers shared since they are immutable)
+    at a fraction of the cost.  Anything else (subclasses, other backoffs,
+    extra attributes) goes through ``copy.deepcopy``.
+    """
+    global _BACKOFF_TYPES
+    if type(retry) is Retry:
+        state = retry.__dict__
+        backoff = state.get("_backoff")
+        if not _BACKOFF_TYPES:
+            _BACKOFF_TYPES = _backoff_types()
+        errors = state.get("_supported_errors")
+        if (type(backoff) in _BACKOFF_TYPES and state.keys() == _RETRY_FIELDS
+                and type(state["_retries"]) is int and type(errors) is tuple
+                and all(type(e) is type for e in errors)
+                and all(type(v) in _ATOMIC_TYPES for v in backoff.__dict__.values())):
+            new_backoff = object.__new__(type(backoff))
+            new_backoff.__dict__.update(backoff.__dict__)
+            new = object.__new__(Retry)
+            new.__dict__.update(state)
+            new._backoff = new_backoff
+            return new
+    import copy
+
+    return copy.deepcopy(retry)
