@@ -15,7 +15,6 @@ the fast path.
 """
 import copy
 import os
-import secrets
 import socket
 import ssl
 import time
@@ -863,7 +862,7 @@ class ConnectionPool(_native.ConnectionPool, ConnectionPoolInterface):
         self.max_connections = max_connections
         self._maint_notifications_config = maint_notifications_config
         # identifies the pool in get_connection_count()'s attributes
-        self._pool_id = secrets.token_hex(4)
+        self._pool_id = os.urandom(4).hex()     # as secrets.token_hex(4)
         dispatcher = connection_kwargs.get("event_dispatcher")
         self._event_dispatcher = dispatcher if dispatcher is not None else EventDispatcher()
         if dispatcher is not None and self._ANNOUNCES_RELEASES:

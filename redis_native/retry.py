@@ -16,6 +16,7 @@ These names and types must not change.
 from __future__ import annotations
 
 import abc
+import copy
 import socket
 from time import sleep
 from typing import (
@@ -31,6 +32,7 @@ from typing import (
     Union,
 )
 
+from redis_native import backoff as _b
 from redis_native.exceptions import ConnectionError, TimeoutError
 
 if TYPE_CHECKING:
@@ -158,19 +160,12 @@ class Retry(AbstractRetry[Exception]):
 
 
 # -- copying ------------------------------------------------------------------
-_RETRY_FIELDS = frozenset(("_backoff", "_retries", "_supported_errors"))
 _ATOMIC_TYPES = frozenset((int, float, bool, str, bytes, type(None)))
 
 
-def _backoff_types() -> frozenset:
-    from redis_native import backoff as b
-
-    return frozenset((b.ConstantBackoff, b.NoBackoff, b.ExponentialBackoff, b.FullJitterBackoff,
-                      b.EqualJitterBackoff, b.DecorrelatedJitterBackoff,
-                      b.ExponentialWithJitterBackoff))
-
-
-_BACKOFF_TYPES: frozenset = frozenset()
+_BACKOFF_TYPES = frozenset((_b.ConstantBackoff, _b.NoBackoff, _b.ExponentialBackoff,
+                            _b.FullJitterBackoff, _b.EqualJitterBackoff,
+                            _b.DecorrelatedJitterBackoff, _b.ExponentialWithJitterBackoff))
 
 
 def copy_retry(retry: Any) -> Any:
@@ -184,23 +179,27 @@ def copy_retry(retry: Any) -> Any:
     at a fraction of the cost.  Anything else (subclasses, other backoffs,
     extra attributes) goes through ``copy.deepcopy``.
     """
-    global _BACKOFF_TYPES
     if type(retry) is Retry:
         state = retry.__dict__
         backoff = state.get("_backoff")
-        if not _BACKOFF_TYPES:
-            _BACKOFF_TYPES = _backoff_types()
         errors = state.get("_supported_errors")
-        if (type(backoff) in _BACKOFF_TYPES and state.keys() == _RETRY_FIELDS
-                and type(state["_retries"]) is int and type(errors) is tuple
-                and all(type(e) is type for e in errors)
-                and all(type(v) in _ATOMIC_TYPES for v in backoff.__dict__.values())):
-            new_backoff = object.__new__(type(backoff))
-            new_backoff.__dict__.update(backoff.__dict__)
-            new = object.__new__(Retry)
-            new.__dict__.update(state)
-            new._backoff = new_backoff
-            return new
-    import copy
-
+        if (type(backoff) in _BACKOFF_TYPES and len(state) == 3
+                and type(state.get("_retries")) is int and type(errors) is tuple):
+            plain = True
+            for e in errors:
+                if type(e) is not type:
+                    plain = False
+                    break
+            backoff_state = backoff.__dict__
+            for v in backoff_state.values():
+                if type(v) not in _ATOMIC_TYPES:
+                    plain = False
+                    break
+            if plain:
+                new_backoff = object.__new__(type(backoff))
+                new_backoff.__dict__.update(backoff_state)
+                new = object.__new__(Retry)
+                new.__dict__.update(state)
+                new._backoff = new_backoff
+                return new
     return copy.deepcopy(retry)
