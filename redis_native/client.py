@@ -62,7 +62,7 @@ from .exceptions import (  # noqa: F401  (several re-exported, as in redis-py)
     WatchError,
 )
 from .lock import Lock
-from .retry import Retry
+from .retry import Retry, copy_retry
 from .utils import (  # noqa: F401  (several re-exported, as in redis-py)
     SENTINEL,
     check_protocol_version,
@@ -151,6 +151,27 @@ class CaseInsensitiveDict(dict):
     def update(self, data: Mapping) -> None:  # type: ignore[override]
         for k, v in dict(data).items():
             self[k] = v
+
+    @classmethod
+    def _copy_of(cls, table: Dict[Any, Any]) -> "CaseInsensitiveDict":
+        """A new mapping holding ``table``, whose str keys must already be
+        upper-case: one C-level dict copy instead of a ``__setitem__`` call
+        per entry."""
+        new = cls.__new__(cls)
+        dict.update(new, table)
+        return new
+
+
+def _normalised_callbacks() -> Dict[Any, Callable]:
+    """The RESP2 response-callback table every new client starts from, keyed
+    as CaseInsensitiveDict stores keys (built once; each client copies it)."""
+    table = CaseInsensitiveDict(_RedisCallbacks)
+    table.update(_RedisCallbacksRESP2)
+    table.update(_C_CALLBACKS)
+    return dict(table)
+
+
+_CLIENT_CALLBACKS = _normalised_callbacks()
 
 
 class Redis(_native.ClientBase, CoreCommands, SentinelCommands, StackModuleAccessors,
@@ -259,7 +280,7 @@ class Redis(_native.ClientBase, CoreCommands, SentinelCommands, StackModuleAcces
                 "encoding_errors": encoding_errors,
                 "decode_responses": decode_responses,
                 "retry_on_error": list(retry_on_error or []),
-                "retry": copy.deepcopy(retry),
+                "retry": copy_retry(retry),
                 "max_connections": max_connections,
                 "health_check_interval": health_check_interval,
                 "client_name": client_name,
@@ -315,10 +336,9 @@ class Redis(_native.ClientBase, CoreCommands, SentinelCommands, StackModuleAcces
             # the lock that serialises this connection lives in C (src/client.c)
             event_dispatcher.dispatch(AfterSingleConnectionInstantiationEvent(
                 self.connection, ClientType.SYNC, getattr(self, "single_connection_lock", None)))
-        callbacks = CaseInsensitiveDict(_RedisCallbacks)
-        callbacks.update(_RedisCallbacksRESP2)
-        callbacks.update(_C_CALLBACKS)
-        self.response_callbacks = callbacks
+        # a per-client copy of the table built at import (redis-py builds
+        # the same table entry by entry for every client)
+        self.response_callbacks = CaseInsensitiveDict._copy_of(_CLIENT_CALLBACKS)
 
     def __repr__(self) -> str:
         return f"<{type(self).__module__}.{type(self).__name__}({self.connection_pool!r})>"

@@ -42,7 +42,7 @@ from .exceptions import (  # noqa: F401  (several re-exported, as in redis-py)
     ResponseError,
     TimeoutError,
 )
-from .retry import Retry
+from .retry import Retry, copy_retry
 from . import utils as _utils
 from .utils import (  # noqa: F401  (several re-exported, as in redis-py)
     HIREDIS_AVAILABLE,
@@ -166,7 +166,7 @@ class AbstractConnection(_native.Connection, ConnectionInterface):
             errors.append(TimeoutError)
         self.retry_on_error = errors
         if retry or errors:
-            self.retry = Retry(NoBackoff(), 1) if retry is None else copy.deepcopy(retry)
+            self.retry = Retry(NoBackoff(), 1) if retry is None else copy_retry(retry)
             if errors:
                 self.retry.update_supported_errors(errors)
         else:
@@ -859,7 +859,7 @@ class ConnectionPool(_native.ConnectionPool, ConnectionPoolInterface):
         self.max_connections = max_connections
         self._maint_notifications_config = maint_notifications_config
         # identifies the pool in get_connection_count()'s attributes
-        self._pool_id = os.urandom(4).hex()
+        self._pool_id = os.urandom(4).hex()     # as secrets.token_hex(4)
         dispatcher = connection_kwargs.get("event_dispatcher")
         self._event_dispatcher = dispatcher if dispatcher is not None else EventDispatcher()
         if dispatcher is not None and self._ANNOUNCES_RELEASES:

@@ -16,6 +16,7 @@ These names and types must not change.
 from __future__ import annotations
 
 import abc
+import copy
 import socket
 from time import sleep
 from typing import (
@@ -31,6 +32,7 @@ from typing import (
     Union,
 )
 
+from redis_native import backoff as _b
 from redis_native.exceptions import ConnectionError, TimeoutError
 
 if TYPE_CHECKING:
@@ -155,3 +157,49 @@ class Retry(AbstractRetry[Exception]):
                 delay = self._backoff.compute(failures)
                 if delay > 0:
                     sleep(delay)
+
+
+# -- copying ------------------------------------------------------------------
+_ATOMIC_TYPES = frozenset((int, float, bool, str, bytes, type(None)))
+
+
+_BACKOFF_TYPES = frozenset((_b.ConstantBackoff, _b.NoBackoff, _b.ExponentialBackoff,
+                            _b.FullJitterBackoff, _b.EqualJitterBackoff,
+                            _b.DecorrelatedJitterBackoff, _b.ExponentialWithJitterBackoff))
+
+
+def copy_retry(retry: Any) -> Any:
+    """``copy.deepcopy(retry)``, without the generic machinery for the usual case.
+
+    Clients and connections take their own copy of the Retry they are given
+    (as redis-py does).  A plain :class:`Retry` holding one of this package's
+    backoff classes, whose state is numbers and a tuple of exception classes,
+    is copied field by field: the same result as ``deepcopy`` (a new Retry and
+    a new backoff, the tuple and the numbers shared since they are immutable)
+    at a fraction of the cost.  Anything else (subclasses, other backoffs,
+    extra attributes) goes through ``copy.deepcopy``.
+    """
+    if type(retry) is Retry:
+        state = retry.__dict__
+        backoff = state.get("_backoff")
+        errors = state.get("_supported_errors")
+        if (type(backoff) in _BACKOFF_TYPES and len(state) == 3
+                and type(state.get("_retries")) is int and type(errors) is tuple):
+            plain = True
+            for e in errors:
+                if type(e) is not type:
+                    plain = False
+                    break
+            backoff_state = backoff.__dict__
+            for v in backoff_state.values():
+                if type(v) not in _ATOMIC_TYPES:
+                    plain = False
+                    break
+            if plain:
+                new_backoff = object.__new__(type(backoff))
+                new_backoff.__dict__.update(backoff_state)
+                new = object.__new__(Retry)
+                new.__dict__.update(state)
+                new._backoff = new_backoff
+                return new
+    return copy.deepcopy(retry)

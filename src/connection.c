@@ -215,17 +215,23 @@ conn_timeout_for_connect(rn_conn *c, int which, double *out)
     return 0;
 }
 
-/* Connect fd to addr within `timeout` seconds (< 0: no limit; 0: do not wait,
- * as a non-blocking socket would not), the GIL released while waiting.  A
- * signal runs the handlers and the wait goes on for the time left (an EINTR
- * used to abandon the address).  Returns 0, an errno value (ETIMEDOUT when
- * the time is up), or -1 with an exception set (a handler raised). */
+/* Connect fd (a new, blocking socket) to addr within `timeout` seconds (< 0:
+ * no limit; 0: do not wait, as a non-blocking socket would not), the GIL
+ * released while waiting.  Without a limit the connect() itself blocks (one
+ * system call instead of fcntl, connect, poll and getsockopt) and the socket
+ * stays blocking; with one the socket is made non-blocking first and
+ * *nonblocking says so.  A signal runs the handlers and the wait goes on for
+ * the time left (an EINTR used to abandon the address).  Returns 0, an errno
+ * value (ETIMEDOUT when the time is up), or -1 with an exception set (a
+ * handler raised). */
 static int
-conn_connect_fd(int fd, const struct sockaddr *addr, socklen_t len, double timeout)
+conn_connect_fd(int fd, const struct sockaddr *addr, socklen_t len, double timeout,
+                int *nonblocking)
 {
     int err = 0;
+    *nonblocking = timeout >= 0;
     Py_BEGIN_ALLOW_THREADS
-    if (set_nonblocking(fd, 1) < 0 || connect(fd, addr, len) < 0)
+    if ((timeout >= 0 && set_nonblocking(fd, 1) < 0) || connect(fd, addr, len) < 0)
         err = errno;
     Py_END_ALLOW_THREADS
     if (err == 0)
@@ -1418,16 +1424,20 @@ conn_dealloc(rn_conn *c)
 
 /* Adopt a connected socket (GIL held; takes ownership of fd): blocking mode
  * with the kernel timeouts of socket_timeout, which is checked here as
- * redis-py's settimeout(socket_timeout) after connect would check it. */
+ * redis-py's settimeout(socket_timeout) after connect would check it.
+ * `fresh`: a socket this file created, blocking unless `nonblocking`, with
+ * the kernel's default (no) timeouts -- nothing to undo or set when
+ * socket_timeout is None.  A socket from elsewhere (_attach_fd) gets both. */
 static int
-conn_install_fd(rn_conn *c, int fd)
+conn_install_fd(rn_conn *c, int fd, int fresh, int nonblocking)
 {
     double timeout;
     if (conn_timeout_for_connect(c, RN_BAD_SOCKET_TIMEOUT, &timeout) < 0) {
         close(fd);
         return -1;
     }
-    if (set_nonblocking(fd, 0) < 0 || apply_io_timeouts(fd, timeout) < 0) {
+    if (((!fresh || nonblocking) && set_nonblocking(fd, 0) < 0) ||
+        ((!fresh || timeout >= 0) && apply_io_timeouts(fd, timeout) < 0)) {
         int e = errno;
         close(fd);
         errno = e;
@@ -1546,14 +1556,14 @@ conn_connect_tcp(rn_conn *c, PyObject *args, PyObject *kwargs)
         freeaddrinfo(res);
         return NULL;
     }
-    int last_err = ECONNREFUSED, fd = -1;
+    int last_err = ECONNREFUSED, fd = -1, nonblocking = 0;
     for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
         int err;
         fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
         if (fd < 0)
             err = errno;
         else
-            err = conn_connect_fd(fd, ai->ai_addr, ai->ai_addrlen, timeout);
+            err = conn_connect_fd(fd, ai->ai_addr, ai->ai_addrlen, timeout, &nonblocking);
         if (err == 0)
             break;
         if (fd >= 0) {
@@ -1578,7 +1588,7 @@ conn_connect_tcp(rn_conn *c, PyObject *args, PyObject *kwargs)
         close(fd);
         return NULL;
     }
-    if (conn_install_fd(c, fd) < 0)
+    if (conn_install_fd(c, fd, 1, nonblocking) < 0)
         return NULL;
     Py_RETURN_NONE;
 }
@@ -1607,12 +1617,13 @@ conn_connect_unix(rn_conn *c, PyObject *arg)
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return PyErr_SetFromErrno(PyExc_OSError);
-    int err = conn_connect_fd(fd, (struct sockaddr *)&sa, sizeof sa, timeout);
+    int nonblocking;
+    int err = conn_connect_fd(fd, (struct sockaddr *)&sa, sizeof sa, timeout, &nonblocking);
     if (err != 0) {
         close(fd);
         return err < 0 ? NULL : raise_connect_error(err);
     }
-    if (conn_install_fd(c, fd) < 0)
+    if (conn_install_fd(c, fd, 1, nonblocking) < 0)
         return NULL;
     Py_RETURN_NONE;
 }
@@ -1624,7 +1635,7 @@ conn_attach_fd(rn_conn *c, PyObject *arg)
     int fd = PyObject_AsFileDescriptor(arg);
     if (fd < 0)
         return NULL;
-    if (conn_install_fd(c, fd) < 0)
+    if (conn_install_fd(c, fd, 0, 0) < 0)
         return NULL;
     Py_RETURN_NONE;
 }

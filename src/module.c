@@ -150,6 +150,12 @@ is_covered(rn_state *st, PyObject *name, int kind)
         if (n == name)
             return 1;
     }
+    /* The covered names are interned: an interned `name` (every attribute
+     * name written in source code) equal to one of them is the same object,
+     * so the identity scan above was the whole answer.  Only a str built at
+     * run time (setattr(obj, "send_" + "command", f)) needs comparing. */
+    if (PyUnicode_CHECK_INTERNED(name))
+        return 0;
     for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(names); j++) {
         int eq = PyUnicode_Compare(PyTuple_GET_ITEM(names, j), name);
         if (eq == 0)

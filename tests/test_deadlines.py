@@ -343,6 +343,56 @@ def test_connect_without_timeout_survives_signals(mod, peer, closing):
 
 
 @pytest.mark.slow
+def test_blocked_connect_without_timeout_survives_signals(mod, closing):
+    """No connect timeout: connect() blocks in the kernel (redis_native makes
+    one blocking connect() call then).  Signals cut it short with EINTR many
+    times; the connection must go on and succeed once the server accepts."""
+    ls, fillers = blackhole()
+    served = threading.Event()
+
+    def drain_then_serve():
+        time.sleep(0.3)
+        conns = []
+        ls.settimeout(10)
+        try:
+            # the fillers' queued connections, then ours (its SYN retried)
+            while True:
+                c, _ = ls.accept()
+                conns.append(c)
+                c.settimeout(0.05)
+                try:
+                    cmd = read_command(c)
+                except socket.timeout:
+                    continue
+                if cmd is not None and b"PING" in cmd:
+                    served.set()
+                    c.sendall(b"+PONG\r\n")
+                    c.settimeout(5)
+                    read_command(c)
+                    return
+        except OSError:
+            pass
+        finally:
+            for c in conns:
+                c.close()
+
+    t = threading.Thread(target=drain_then_serve, daemon=True)
+    t.start()
+    try:
+        r = closing(mod.Redis(host="127.0.0.1", port=ls.getsockname()[1],
+                              retry=no_retry(mod), driver_info=None))
+        with Ticker(interval=0.005) as tick:
+            assert r.ping() is True
+        assert served.is_set() and tick.ticks >= 2 and tick.elapsed < BOUND
+        r.close()
+        t.join(5)
+    finally:
+        ls.close()
+        for s in fillers:
+            s.close()
+
+
+@pytest.mark.slow
 def test_write_times_out_despite_signals(mod, peer, closing):
     """A peer that never reads: a 64 MiB SET ends with TimeoutError after
     about socket_timeout, however many signals cut the send() short."""

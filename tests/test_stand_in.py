@@ -307,3 +307,40 @@ def test_declare_builtin_rejects_other_classes():
         _native._declare_builtin(object)
     with pytest.raises(TypeError):
         _native._declare_builtin(42)
+
+
+def test_instance_patch_under_a_name_built_at_run_time(redis_server):
+    """The covered-name check compares by identity first (attribute names in
+    source code are interned); a name built at run time, a str subclass or a
+    key written straight into ``__dict__`` must still count."""
+
+    class Name(str):
+        pass
+
+    built = "".join(["get_", "connection"])
+    for name in (built, Name("get_connection")):
+        r = _client(redis_native, redis_server)
+        pool = r.connection_pool
+        calls = []
+
+        def patched(*args, _orig=pool.get_connection, **kwargs):
+            calls.append(args)
+            return _orig(*args, **kwargs)
+
+        setattr(pool, name, patched)
+        assert not _native._stands_in(pool)
+        r.ping()
+        assert calls
+        delattr(pool, name)
+        assert _native._stands_in(pool)
+        r.close()
+    r = _client(redis_native, redis_server)
+    pool = r.connection_pool
+    pool.get_connection = pool.get_connection
+    pool.__dict__[Name("release")] = pool.release
+    # deleting one replacement re-scans __dict__ for others: the key left is
+    # not interned
+    del pool.get_connection
+    assert not _native._stands_in(pool)
+    del pool.__dict__["release"]
+    r.close()

@@ -32,6 +32,7 @@ from ..client import (  # noqa: F401  (re-exported, as in redis-py)
     AbstractRedis,
     CaseInsensitiveDict,
     _C_CALLBACKS,
+    _CLIENT_CALLBACKS,
     _CallbackMemo,
     _callback_options,
     _monitor_client,
@@ -131,10 +132,8 @@ _AWAITABLE_RESULTS = (types.CoroutineType, asyncio.Future)
 
 
 def _client_callbacks() -> CaseInsensitiveDict:
-    callbacks = CaseInsensitiveDict(_RedisCallbacks)
-    callbacks.update(_RedisCallbacksRESP2)
-    callbacks.update(_C_CALLBACKS)
-    return callbacks
+    # a copy of the table the sync client builds once at import
+    return CaseInsensitiveDict._copy_of(_CLIENT_CALLBACKS)
 
 
 # -- the stand-in rule, for the Python classes of this module ----------------------

@@ -1,0 +1,241 @@
+"""What a new client is made of, now that building one is cheap (issue #12).
+
+Every client copies a response-callback table built once at import, and takes
+copies of its Retry without ``copy.deepcopy`` in the usual case.  These tests
+pin the behaviour those shortcuts must keep, against redis-py where it applies:
+each client's ``response_callbacks`` is its own case-insensitive mapping, a
+Retry copy equals and is independent of the original, and connecting still
+sends redis-py's handshake, in one round trip, before the first command.
+"""
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+
+def _client(lib, redis_server, **kw):
+    return lib.Redis(host=redis_server.host, port=redis_server.port, **kw)
+
+
+# --------------------------------------------------------------------------- callbacks
+def test_callback_table_matches_redis_py(impl, redis_py):
+    mine = impl.Redis().response_callbacks
+    theirs = redis_py.Redis().response_callbacks
+    assert type(mine).__name__ == "CaseInsensitiveDict"
+    assert isinstance(mine, dict)
+    assert sorted(mine) == sorted(theirs)
+    assert all(k == k.upper() for k in mine)
+
+
+def test_each_client_has_its_own_callbacks(lib, redis_server, closing):
+    a = closing(_client(lib, redis_server))
+    b = closing(_client(lib, redis_server))
+    assert a.response_callbacks is not b.response_callbacks
+    a.set_response_callback("ping", lambda reply, **kw: "pong from a")
+    a.response_callbacks["Get"] = lambda reply, **kw: ("a", reply)
+    del a.response_callbacks["SET"]
+    assert a.ping() == "pong from a"
+    assert b.ping() is True
+    a.set("k", "v")
+    b.set("k", "v")
+    assert a.get("k") == ("a", b"v")
+    assert b.get("k") == b"v"
+    assert "SET" not in a.response_callbacks and "set" in b.response_callbacks
+    # a client made afterwards starts from the pristine table
+    c = closing(_client(lib, redis_server))
+    assert c.ping() is True and c.get("k") == b"v" and "set" in c.response_callbacks
+
+
+def test_callbacks_are_case_insensitive(lib, redis_server, closing):
+    r = closing(_client(lib, redis_server))
+    cbs = r.response_callbacks
+    assert "ping" in cbs and "PING" in cbs and "PiNg" in cbs
+    assert cbs.get("ping") is cbs["PING"]
+    cbs["echo"] = lambda reply, **kw: reply.decode() + "!"
+    assert "ECHO" in cbs and cbs.get("Echo") is cbs["ECHO"]
+    assert r.echo("hi") == "hi!"
+    cbs.update({"eChO": lambda reply, **kw: reply.decode() + "?"})
+    assert r.echo("hi") == "hi?"
+    assert len([k for k in cbs if k.upper() == "ECHO"]) == 1
+
+
+def test_subclass_callbacks_override_the_table(lib, redis_server, closing):
+    class Sub(lib.Redis):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.set_response_callback("PING", lambda reply, **kw: "sub pong")
+
+    s = closing(Sub(host=redis_server.host, port=redis_server.port))
+    plain = closing(_client(lib, redis_server))
+    assert s.ping() == "sub pong"
+    assert plain.ping() is True
+
+
+def test_replaced_callbacks_mapping(lib, redis_server, closing):
+    r = closing(_client(lib, redis_server))
+    r.response_callbacks = {"PING": lambda reply, **kw: ("plain dict", reply)}
+    assert r.ping() == ("plain dict", b"PONG")
+    other = closing(_client(lib, redis_server))
+    assert other.ping() is True
+
+
+def test_from_url_and_pool_clients_get_copies(lib, redis_server, closing):
+    url = f"redis://{redis_server.host}:{redis_server.port}/0"
+    a = closing(lib.Redis.from_url(url))
+    pool = lib.ConnectionPool(host=redis_server.host, port=redis_server.port)
+    b = closing(lib.Redis(connection_pool=pool))
+    closing(pool)
+    a.set_response_callback("PING", lambda reply, **kw: 1)
+    assert a.ping() == 1 and b.ping() is True
+
+
+async def _async_callbacks(lib, redis_server):
+    a = lib.asyncio.Redis(host=redis_server.host, port=redis_server.port)
+    b = lib.asyncio.Redis(host=redis_server.host, port=redis_server.port)
+    try:
+        assert a.response_callbacks is not b.response_callbacks
+        a.set_response_callback("ping", lambda reply, **kw: "async a")
+        return await a.ping(), await b.ping(), sorted(a.response_callbacks) == sorted(
+            b.response_callbacks)
+    finally:
+        await a.aclose()
+        await b.aclose()
+
+
+def test_asyncio_clients_have_their_own_callbacks(lib, redis_server):
+    import asyncio
+    import importlib
+
+    importlib.import_module(lib.__name__ + ".asyncio")
+    assert asyncio.run(_async_callbacks(lib, redis_server)) == ("async a", True, True)
+
+
+# --------------------------------------------------------------------------- Retry copies
+BACKOFFS = [
+    ("NoBackoff", ()),
+    ("ConstantBackoff", (0.5,)),
+    ("ExponentialBackoff", (4, 0.01)),
+    ("FullJitterBackoff", (4, 0.01)),
+    ("EqualJitterBackoff", (4, 0.01)),
+    ("DecorrelatedJitterBackoff", (4, 0.01)),
+    ("ExponentialWithJitterBackoff", (4, 0.01)),
+]
+
+
+@pytest.mark.parametrize("name,args", BACKOFFS, ids=[b[0] for b in BACKOFFS])
+def test_client_retry_is_an_equal_independent_copy(lib, redis_server, closing, name, args):
+    backoff_mod = __import__(lib.__name__ + ".backoff", fromlist=["x"])
+    retry_mod = __import__(lib.__name__ + ".retry", fromlist=["x"])
+    original = retry_mod.Retry(getattr(backoff_mod, name)(*args), 2)
+    r = closing(_client(lib, redis_server, retry=original))
+    kept = r.get_retry()
+    assert kept is not original and kept == original
+    assert type(kept) is type(original) and type(kept._backoff) is type(original._backoff)
+    assert kept._backoff is not original._backoff
+    assert vars(kept._backoff) == vars(original._backoff)
+    assert set(kept._supported_errors) == set(original._supported_errors)
+    r.ping()
+    conn = r.connection_pool.get_connection()
+    try:
+        assert conn.retry is not kept and conn.retry == kept
+        assert conn.retry._backoff is not kept._backoff
+        # the copies are independent: changing one leaves the others alone
+        conn.retry.update_supported_errors([KeyError])
+        conn.retry.update_retries(7)
+        assert KeyError not in kept._supported_errors and kept.get_retries() == 2
+        assert KeyError not in original._supported_errors and original.get_retries() == 2
+    finally:
+        r.connection_pool.release(conn)
+
+
+def test_retry_copy_falls_back_to_deepcopy(api, redis_server, closing):
+    """Subclasses, foreign backoffs and extra state are deep-copied as before."""
+
+    class MyBackoff(api.backoff.AbstractBackoff):
+        def __init__(self):
+            self.history = [1, 2]
+
+        def compute(self, failures):
+            return 0
+
+    class MyRetry(api.Retry):
+        pass
+
+    for retry in (api.Retry(MyBackoff(), 1), MyRetry(api.backoff.NoBackoff(), 1)):
+        r = closing(_client(api.impl, redis_server, retry=retry))
+        kept = r.get_retry()
+        assert type(kept) is type(retry) and kept is not retry
+        assert kept._backoff is not retry._backoff
+        if isinstance(retry._backoff, MyBackoff):
+            assert kept._backoff.history == [1, 2]
+            assert kept._backoff.history is not retry._backoff.history
+    tagged = api.Retry(api.backoff.ConstantBackoff(0), 1)
+    tagged.note = ["mutable"]
+    r = closing(_client(api.impl, redis_server, retry=tagged))
+    kept = r.get_retry()
+    assert kept.note == ["mutable"] and kept.note is not tagged.note
+    weird = api.backoff.ConstantBackoff([0])
+    kept = copy.deepcopy(api.Retry(weird, 1))
+    r = closing(_client(api.impl, redis_server, retry=api.Retry(weird, 1)))
+    assert r.get_retry()._backoff._backoff == [0]
+    assert r.get_retry()._backoff._backoff is not weird._backoff
+
+
+# --------------------------------------------------------------------------- the wire
+def test_connect_then_first_command_on_the_wire(wire):
+    """The handshake (CLIENT SETINFO twice) and the first command are what
+    redis-py sends, in the same order."""
+    wire(lambda c: c.ping())
+    wire(lambda c: c.ping(), client_name="conn-test", db=2, username="u", password="p")
+
+
+def test_handshake_is_one_round_trip(impl):
+    """Connecting sends the whole handshake in one write and reads its replies
+    together (redis-py 7.4 waits for each CLIENT SETINFO reply before sending
+    the next; the commands are the same, see the test above), then the first
+    command follows: two round trips in all, as the floor of issue #12."""
+    import socket
+    import threading
+
+    if impl.__name__ == "redis":
+        pytest.skip("redis-py sends CLIENT SETINFO in two round trips")
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(1)
+    chunks = []
+
+    def serve():
+        conn, _ = lsock.accept()
+        with conn:
+            conn.settimeout(5)
+            data = conn.recv(65536)
+            chunks.append(data)
+            conn.sendall(b"-ERR unknown subcommand\r\n" * data.count(b"SETINFO"))
+            chunks.append(conn.recv(65536))
+            conn.sendall(b"+PONG\r\n")
+            chunks.append(conn.recv(65536))
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    c = impl.Redis(host="127.0.0.1", port=lsock.getsockname()[1], socket_timeout=5)
+    try:
+        assert c.ping() is True
+    finally:
+        c.close()
+        t.join(5)
+        lsock.close()
+    name, version = impl.Redis().connection_pool.connection_kwargs["driver_info"].formatted_name, \
+        impl.Redis().connection_pool.connection_kwargs["driver_info"].lib_version
+
+    def packed(*args):
+        out = b"*%d\r\n" % len(args)
+        for a in args:
+            a = a.encode()
+            out += b"$%d\r\n%s\r\n" % (len(a), a)
+        return out
+
+    assert chunks[0] == (packed("CLIENT", "SETINFO", "LIB-NAME", name)
+                         + packed("CLIENT", "SETINFO", "LIB-VER", version))
+    assert chunks[1] == packed("PING")
+    assert chunks[2] == b""     # close() sends nothing more
