@@ -23,6 +23,15 @@
  * waiting future with ConnectionError (InvalidResponse for a protocol
  * error); later commands raise ConnectionError at once.
  *
+ * Writing.  Bytes go to the transport's socket with a non-blocking send()
+ * when the connection layer allowed it (use_socket(fd): plain TCP and unix
+ * sockets, never TLS) and the transport holds nothing unsent; whatever
+ * send() does not take (EAGAIN, a partial write, an error) is handed to
+ * transport.write(), which buffers it, applies pause_writing() and reports
+ * errors through connection_lost() as before.  From then on writes go
+ * through the transport until its get_write_buffer_size() is 0 again, so
+ * the bytes on the wire keep their order.
+ *
  * Re-entrancy: futures never run their callbacks synchronously, but a
  * response callback is user code and may use this protocol again; an entry
  * is taken off the queue before its callback runs, and data_received refuses
@@ -36,9 +45,17 @@
 
 #include "structmember.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#ifndef MSG_NOSIGNAL
+#define MSG_NOSIGNAL 0
+#endif
 
 enum { W_ONE = 0, W_MANY = 1, W_MSG = 2 };
 
@@ -77,6 +94,10 @@ typedef struct {
     char *errors;
     int decode;             /* decode_responses */
     int paused;             /* the transport asked us to stop writing */
+    int fd;                 /* the transport's socket for direct send(), or -1 */
+    int tbuffered;          /* bytes were handed to the transport: it may
+                             * still hold some, so writes go through it until
+                             * its buffer is seen empty */
     PyObject *drain_waiters;/* list of futures of drained(), resolved on resume */
     int dispatching;
     PyObject *weakreflist;
@@ -291,6 +312,8 @@ mark_lost(rn_aproto *self, PyObject *exc_type, PyObject *why, PyObject *how)
     PyObject *transport = self->transport;
     self->transport = NULL;
     Py_CLEAR(self->write);
+    self->fd = -1;
+    self->tbuffered = 0;
     rn_reader_reset(self->reader);
     self->paused = 0;
     wake_drain_waiters(self);
@@ -484,6 +507,8 @@ aproto_connection_made(rn_aproto *self, PyObject *transport)
         return NULL;
     Py_XSETREF(self->write, write);
     Py_XSETREF(self->transport, Py_NewRef(transport));
+    self->fd = -1;
+    self->tbuffered = 0;
     Py_CLEAR(self->lost);
     rn_reader_reset(self->reader);
     Py_RETURN_NONE;
@@ -591,21 +616,75 @@ aproto_drained(rn_aproto *self, PyObject *Py_UNUSED(ignored))
     return fut;
 }
 
+/* use_socket(fd): write with send() on fd, the transport's socket, when
+ * the transport holds nothing (the connection layer passes it for plain TCP
+ * and unix sockets; -1 stops it).  Forgotten when the connection is lost. */
+static PyObject *
+aproto_use_socket(rn_aproto *self, PyObject *arg)
+{
+    long v = PyLong_AsLong(arg);
+    if (v == -1 && PyErr_Occurred())
+        return NULL;
+    if (v < -1 || v > INT_MAX) {
+        PyErr_SetString(PyExc_ValueError, "use_socket() takes a file descriptor or -1");
+        return NULL;
+    }
+    if (v >= 0 && raise_if_lost(self) < 0)
+        return NULL;
+    self->fd = (int)v;
+    self->tbuffered = 1;   /* the transport may hold bytes already: ask it first */
+    Py_RETURN_NONE;
+}
+
 /* ------------------------------------------------------------------ writing */
 
-/* Write self->out to the transport and empty it.  0 or -1. */
+/* Write len bytes at data: a direct send() when allowed (see "Writing"
+ * above), the rest through transport.write().  0 or -1. */
 static int
-flush_out(rn_aproto *self)
+write_out(rn_aproto *self, const char *data, size_t len)
 {
     if (self->write == NULL) {
         /* user code run while packing (a callbacks mapping, an argument's
          * __repr__) closed the connection */
-        self->out.len = 0;
         return not_writable(self);
     }
-    PyObject *bytes = PyBytes_FromStringAndSize(self->out.data, (Py_ssize_t)self->out.len);
-    self->out.len = 0;
-    rn_buf_trim(&self->out, 64 * 1024);
+    if (len == 0)
+        return 0;
+    if (self->fd >= 0 && self->tbuffered) {
+        PyObject *size = PyObject_CallMethodNoArgs(self->transport, self->st->s_get_write_buffer_size);
+        if (size == NULL)
+            return -1;
+        int empty = PyLong_Check(size) && PyLong_AsSsize_t(size) == 0;
+        Py_DECREF(size);
+        if (PyErr_Occurred())
+            return -1;
+        if (empty)
+            self->tbuffered = 0;
+        if (self->write == NULL)
+            return not_writable(self);
+    }
+    if (self->fd >= 0 && !self->tbuffered && !self->paused) {
+        for (;;) {
+            ssize_t n = send(self->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (n > 0) {
+                data += n;
+                len -= (size_t)n;
+                if (len == 0)
+                    return 0;
+                continue;
+            }
+            if (n < 0 && errno == EINTR)
+                continue;
+            /* EAGAIN or an error: the transport buffers the rest, or meets
+             * the same error and reports it */
+            break;
+        }
+        self->tbuffered = 1;
+    }
+    else if (self->fd >= 0) {
+        self->tbuffered = 1;
+    }
+    PyObject *bytes = PyBytes_FromStringAndSize(data, (Py_ssize_t)len);
     if (bytes == NULL)
         return -1;
     PyObject *r = PyObject_CallOneArg(self->write, bytes);
@@ -614,6 +693,21 @@ flush_out(rn_aproto *self)
         return -1;
     Py_DECREF(r);
     return 0;
+}
+
+/* Write self->out and empty it.  0 or -1. */
+static int
+flush_out(rn_aproto *self)
+{
+    /* emptied first: a transport's write() that re-enters this protocol
+     * packs its own command from the start of the buffer (only a real
+     * socket's transport, which runs no user code, is asked anything
+     * before our bytes are copied or sent) */
+    size_t len = self->out.len;
+    self->out.len = 0;
+    int rc = write_out(self, self->out.data, len);
+    rn_buf_trim(&self->out, 64 * 1024);
+    return rc;
 }
 
 static int
@@ -931,21 +1025,17 @@ aproto_send_packed(rn_aproto *self, PyObject *data)
         return NULL;
     }
     Py_ssize_t n = count_commands(view.buf, (size_t)view.len);
+    /* write from a private copy: the buffer is the caller's (a bytearray
+     * could be resized by code the write runs) */
     PyObject *bytes = PyBytes_FromStringAndSize(view.buf, view.len);
     PyBuffer_Release(&view);
     Py_DECREF(items);
     if (bytes == NULL)
         return NULL;
-    if (self->write == NULL) {
-        Py_DECREF(bytes);
-        not_writable(self);
-        return NULL;
-    }
-    PyObject *r = PyObject_CallOneArg(self->write, bytes);
+    int wrc = write_out(self, PyBytes_AS_STRING(bytes), (size_t)PyBytes_GET_SIZE(bytes));
     Py_DECREF(bytes);
-    if (r == NULL)
+    if (wrc < 0)
         return NULL;
-    Py_DECREF(r);
     for (Py_ssize_t i = 0; i < n; i++) {
         rn_waiter w = {W_MSG, 0, 1, NULL, NULL, NULL, NULL, NULL, NULL, 0};
         if (queue_push(self, &w) < 0) {
@@ -1084,6 +1174,7 @@ aproto_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     self->create_future = create_future;
     self->decode = decode;
     self->lost_type = st->ConnectionError;
+    self->fd = -1;
     rn_buf_init(&self->out);
     self->encoding = strdup(encoding);
     self->errors = strdup(errors);
@@ -1206,7 +1297,14 @@ aproto_get_decode(rn_aproto *self, void *Py_UNUSED(c))
     return PyBool_FromLong(self->decode);
 }
 
+static PyObject *
+aproto_get_direct(rn_aproto *self, void *Py_UNUSED(c))
+{
+    return PyBool_FromLong(self->fd >= 0);
+}
+
 static PyGetSetDef aproto_getset[] = {
+    {"direct", (getter)aproto_get_direct, NULL, "writes may go straight to the socket", NULL},
     {"owed", (getter)aproto_get_owed, NULL, "replies the written commands still owe", NULL},
     {"closed", (getter)aproto_get_closed, NULL, "True when not (or no longer) connected", NULL},
     {"messages", (getter)aproto_get_messages, NULL, "messages waiting for read_reply()", NULL},
@@ -1224,6 +1322,8 @@ static PyMethodDef aproto_methods[] = {
     {"connection_lost", (PyCFunction)aproto_connection_lost, METH_O, NULL},
     {"pause_writing", (PyCFunction)aproto_pause_writing, METH_NOARGS, NULL},
     {"resume_writing", (PyCFunction)aproto_resume_writing, METH_NOARGS, NULL},
+    {"use_socket", (PyCFunction)aproto_use_socket, METH_O,
+     "use_socket(fd): send() on the transport's socket while the transport holds nothing"},
     {"drained", (PyCFunction)aproto_drained, METH_NOARGS,
      "drained() -> future resolved when the transport takes writes again"},
     {"execute", (PyCFunction)(void (*)(void))aproto_execute, METH_FASTCALL,

@@ -428,6 +428,7 @@ rn_exec(PyObject *module)
     INTERN(s_done, "done");
     INTERN(s_abort, "abort");
     INTERN(s_close, "close");
+    INTERN(s_get_write_buffer_size, "get_write_buffer_size");
     INTERN(s_execute_command, "execute_command");
     INTERN(s_internal_execute, "_internal_execute_command");
     INTERN(s_resume_command, "_resume_command");
@@ -589,6 +590,7 @@ rn_clear(PyObject *module)
     Py_CLEAR(st->s_done);
     Py_CLEAR(st->s_abort);
     Py_CLEAR(st->s_close);
+    Py_CLEAR(st->s_get_write_buffer_size);
     Py_CLEAR(st->s_execute_command);
     Py_CLEAR(st->s_internal_execute);
     Py_CLEAR(st->s_resume_command);

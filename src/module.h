@@ -86,6 +86,7 @@ typedef struct rn_state {
     PyObject *s_done;
     PyObject *s_abort;              /* transport methods (aio.c) */
     PyObject *s_close;
+    PyObject *s_get_write_buffer_size;
     PyObject *s_execute_command;    /* "execute_command" */
     PyObject *s_internal_execute;   /* "_internal_execute_command" */
     PyObject *s_resume_command;     /* "_resume_command" */
