@@ -357,6 +357,7 @@ static PyMethodDef rn_module_methods[] = {
      "_pipeline_results(replies, commands, callbacks, watch_names, update_watch_state, "
      "keep_errors=False)\n--\n\n"
      "A pipeline's results from its raw replies, as Pipeline._command_result per reply."},
+    RN_AIO_METHODS
     {NULL, NULL, 0, NULL}
 };
 
@@ -512,6 +513,8 @@ rn_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->ReaderType);
     Py_VISIT(st->TLSContextType);
     Py_VISIT(st->AsyncProtocolType);
+    Py_VISIT(st->aio_refs);
+    Py_VISIT(st->aio_names);
     Py_VISIT(st->SlotTableType);
     Py_VISIT(st->ClusterType);
     Py_VISIT(st->RedisError);
@@ -544,6 +547,8 @@ rn_clear(PyObject *module)
     Py_CLEAR(st->ReaderType);
     Py_CLEAR(st->TLSContextType);
     Py_CLEAR(st->AsyncProtocolType);
+    Py_CLEAR(st->aio_refs);
+    Py_CLEAR(st->aio_names);
     Py_CLEAR(st->SlotTableType);
     Py_CLEAR(st->ClusterType);
     Py_CLEAR(st->RedisError);
