@@ -14,15 +14,19 @@ Workloads:
   pipeline 1000  a 1000-GET pipeline (time per command)
   pub->recv      PUBLISH on one client, awaited get_message() on a subscriber
 
-and, as a reference, the floor of a sequential GET on that loop: a bare
+and, as references, the floor of a sequential GET on that loop: a bare
 asyncio.Protocol writing prepacked bytes and resolving a future with the raw
 reply -- no client can await one round trip faster on that loop, which bounds
-the ratio a sequential GET can reach.
+the ratio a sequential GET can reach; and, measured in the same rounds, what a
+sequential GET costs at all on this machine: build/floor (benchmarks/floor.c,
+a blocking C client on libhiredis, no event loop; ``make build/floor``),
+skipped when it is not built.
 
     .venv/bin/python benchmarks/asyncio_bench.py [--rounds 9] [-n 2000] [--loops asyncio,uvloop] [--pin]
 """
 import argparse
 import asyncio
+import json
 import os
 import shutil
 import socket
@@ -58,6 +62,35 @@ def start_server(d, pin):
             time.sleep(0.05)
     proc.kill()
     raise SystemExit("redis-server did not start")
+
+
+FLOOR = os.path.join(ROOT, "build", "floor")
+
+
+class CFloor:
+    """build/floor as a child process (as benchmarks/bench.py runs it): one
+    request line in, one JSON line out."""
+
+    def __init__(self, port):
+        self.proc = subprocess.Popen([FLOOR, "--host", "127.0.0.1", "--port", str(port),
+                                      "--channel", "bench:chan:floor"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                     bufsize=1)
+        if json.loads(self.proc.stdout.readline() or "{}").get("ready") is not True:
+            raise SystemExit("build/floor did not start")
+
+    def get_seq(self, n):
+        """Seconds per sequential GET of bench:v16 (16 bytes)."""
+        self.proc.stdin.write(f"GET_16 {n}\n")
+        self.proc.stdin.flush()
+        out = json.loads(self.proc.stdout.readline() or "{}")
+        if "wall_us" not in out:
+            raise SystemExit(f"build/floor: GET_16: {out.get('error', 'died')}")
+        return out["wall_us"] / 1e6          # floor.c reports it per command
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=10)
 
 
 def workloads(lib, port, n):
@@ -139,7 +172,7 @@ async def floor_seq(port, n):
     return elapsed / n
 
 
-def run_loop(loop_name, libs, port, rounds, n):
+def run_loop(loop_name, libs, port, rounds, n, cfloor=None, cfloor_times=None):
     if loop_name == "uvloop":
         import uvloop
         loop = uvloop.new_event_loop()
@@ -166,6 +199,8 @@ def run_loop(loop_name, libs, port, rounds, n):
                     times[label][w].append(loop.run_until_complete(loads[w](client)))
                 if w == "GET seq":      # next to the sequential GETs it bounds
                     floor.append(loop.run_until_complete(floor_seq(port, n)))
+                    if cfloor is not None:
+                        cfloor_times.append(cfloor.get_seq(n))
         for client, _ in sides.values():
             loop.run_until_complete(client.aclose())
         return names, times, statistics.median(floor)
@@ -197,7 +232,17 @@ def main():
     d = tempfile.mkdtemp(prefix="rn-aio-bench-")
     proc, port = start_server(d, args.pin)
     lines = []
+    cfloor, cfloor_times = None, []
     try:
+        if os.path.exists(FLOOR):
+            import redis as sync_redis
+            c = sync_redis.Redis(port=port)
+            c.set("bench:v16", b"v" * 16)
+            c.close()
+            cfloor = CFloor(port)
+        else:
+            print("(build/floor is not built: `make build/floor` adds the C floor row)",
+                  file=sys.stderr)
         lines.append(f"redis-py {redis.__version__} (hiredis) vs redis_native, "
                      f"{args.rounds} interleaved rounds, n={args.n}, Python "
                      f"{sys.version.split()[0]}")
@@ -206,7 +251,8 @@ def main():
                      "round ratios min-max |")
         lines.append("|---|---|---|---|---|---|")
         for loop_name in args.loops.split(","):
-            names, times, floor = run_loop(loop_name, libs, port, args.rounds, args.n)
+            names, times, floor = run_loop(loop_name, libs, port, args.rounds, args.n,
+                                           cfloor, cfloor_times)
             for w in names:
                 a, b = times["redis-py"][w], times["redis_native"][w]
                 ratios = [x / y for x, y in zip(a, b)]
@@ -217,7 +263,14 @@ def main():
             lines.append(f"| {loop_name} | (floor: bare asyncio.Protocol, prepacked GET, no "
                          f"parsing, sequential) | | {floor * 1e6:.1f} | | |")
             print(lines[-1], flush=True)
+        if cfloor_times:
+            lines.append(f"| (none) | (floor: build/floor, blocking C hiredis client, sequential "
+                         f"GET of 16 bytes, same rounds) | | "
+                         f"{statistics.median(cfloor_times) * 1e6:.1f} | | |")
+            print(lines[-1], flush=True)
     finally:
+        if cfloor is not None:
+            cfloor.close()
         proc.kill()
         proc.wait()
         shutil.rmtree(d, ignore_errors=True)

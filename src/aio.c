@@ -23,6 +23,15 @@
  * waiting future with ConnectionError (InvalidResponse for a protocol
  * error); later commands raise ConnectionError at once.
  *
+ * Writing.  Bytes go to the transport's socket with a non-blocking send()
+ * when the connection layer allowed it (use_socket(fd): plain TCP and unix
+ * sockets, never TLS) and the transport holds nothing unsent; whatever
+ * send() does not take (EAGAIN, a partial write, an error) is handed to
+ * transport.write(), which buffers it, applies pause_writing() and reports
+ * errors through connection_lost() as before.  From then on writes go
+ * through the transport until its get_write_buffer_size() is 0 again, so
+ * the bytes on the wire keep their order.
+ *
  * Re-entrancy: futures never run their callbacks synchronously, but a
  * response callback is user code and may use this protocol again; an entry
  * is taken off the queue before its callback runs, and data_received refuses
@@ -36,9 +45,17 @@
 
 #include "structmember.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#ifndef MSG_NOSIGNAL
+#define MSG_NOSIGNAL 0
+#endif
 
 enum { W_ONE = 0, W_MANY = 1, W_MSG = 2 };
 
@@ -77,6 +94,10 @@ typedef struct {
     char *errors;
     int decode;             /* decode_responses */
     int paused;             /* the transport asked us to stop writing */
+    int fd;                 /* the transport's socket for direct send(), or -1 */
+    int tbuffered;          /* bytes were handed to the transport: it may
+                             * still hold some, so writes go through it until
+                             * its buffer is seen empty */
     PyObject *drain_waiters;/* list of futures of drained(), resolved on resume */
     int dispatching;
     PyObject *weakreflist;
@@ -291,6 +312,8 @@ mark_lost(rn_aproto *self, PyObject *exc_type, PyObject *why, PyObject *how)
     PyObject *transport = self->transport;
     self->transport = NULL;
     Py_CLEAR(self->write);
+    self->fd = -1;
+    self->tbuffered = 0;
     rn_reader_reset(self->reader);
     self->paused = 0;
     wake_drain_waiters(self);
@@ -484,6 +507,8 @@ aproto_connection_made(rn_aproto *self, PyObject *transport)
         return NULL;
     Py_XSETREF(self->write, write);
     Py_XSETREF(self->transport, Py_NewRef(transport));
+    self->fd = -1;
+    self->tbuffered = 0;
     Py_CLEAR(self->lost);
     rn_reader_reset(self->reader);
     Py_RETURN_NONE;
@@ -591,21 +616,75 @@ aproto_drained(rn_aproto *self, PyObject *Py_UNUSED(ignored))
     return fut;
 }
 
+/* use_socket(fd): write with send() on fd, the transport's socket, when
+ * the transport holds nothing (the connection layer passes it for plain TCP
+ * and unix sockets; -1 stops it).  Forgotten when the connection is lost. */
+static PyObject *
+aproto_use_socket(rn_aproto *self, PyObject *arg)
+{
+    long v = PyLong_AsLong(arg);
+    if (v == -1 && PyErr_Occurred())
+        return NULL;
+    if (v < -1 || v > INT_MAX) {
+        PyErr_SetString(PyExc_ValueError, "use_socket() takes a file descriptor or -1");
+        return NULL;
+    }
+    if (v >= 0 && raise_if_lost(self) < 0)
+        return NULL;
+    self->fd = (int)v;
+    self->tbuffered = 1;   /* the transport may hold bytes already: ask it first */
+    Py_RETURN_NONE;
+}
+
 /* ------------------------------------------------------------------ writing */
 
-/* Write self->out to the transport and empty it.  0 or -1. */
+/* Write len bytes at data: a direct send() when allowed (see "Writing"
+ * above), the rest through transport.write().  0 or -1. */
 static int
-flush_out(rn_aproto *self)
+write_out(rn_aproto *self, const char *data, size_t len)
 {
     if (self->write == NULL) {
         /* user code run while packing (a callbacks mapping, an argument's
          * __repr__) closed the connection */
-        self->out.len = 0;
         return not_writable(self);
     }
-    PyObject *bytes = PyBytes_FromStringAndSize(self->out.data, (Py_ssize_t)self->out.len);
-    self->out.len = 0;
-    rn_buf_trim(&self->out, 64 * 1024);
+    if (len == 0)
+        return 0;
+    if (self->fd >= 0 && self->tbuffered) {
+        PyObject *size = PyObject_CallMethodNoArgs(self->transport, self->st->s_get_write_buffer_size);
+        if (size == NULL)
+            return -1;
+        int empty = PyLong_Check(size) && PyLong_AsSsize_t(size) == 0;
+        Py_DECREF(size);
+        if (PyErr_Occurred())
+            return -1;
+        if (empty)
+            self->tbuffered = 0;
+        if (self->write == NULL)
+            return not_writable(self);
+    }
+    if (self->fd >= 0 && !self->tbuffered && !self->paused) {
+        for (;;) {
+            ssize_t n = send(self->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (n > 0) {
+                data += n;
+                len -= (size_t)n;
+                if (len == 0)
+                    return 0;
+                continue;
+            }
+            if (n < 0 && errno == EINTR)
+                continue;
+            /* EAGAIN or an error: the transport buffers the rest, or meets
+             * the same error and reports it */
+            break;
+        }
+        self->tbuffered = 1;
+    }
+    else if (self->fd >= 0) {
+        self->tbuffered = 1;
+    }
+    PyObject *bytes = PyBytes_FromStringAndSize(data, (Py_ssize_t)len);
     if (bytes == NULL)
         return -1;
     PyObject *r = PyObject_CallOneArg(self->write, bytes);
@@ -614,6 +693,21 @@ flush_out(rn_aproto *self)
         return -1;
     Py_DECREF(r);
     return 0;
+}
+
+/* Write self->out and empty it.  0 or -1. */
+static int
+flush_out(rn_aproto *self)
+{
+    /* emptied first: a transport's write() that re-enters this protocol
+     * packs its own command from the start of the buffer (only a real
+     * socket's transport, which runs no user code, is asked anything
+     * before our bytes are copied or sent) */
+    size_t len = self->out.len;
+    self->out.len = 0;
+    int rc = write_out(self, self->out.data, len);
+    rn_buf_trim(&self->out, 64 * 1024);
+    return rc;
 }
 
 static int
@@ -931,21 +1025,17 @@ aproto_send_packed(rn_aproto *self, PyObject *data)
         return NULL;
     }
     Py_ssize_t n = count_commands(view.buf, (size_t)view.len);
+    /* write from a private copy: the buffer is the caller's (a bytearray
+     * could be resized by code the write runs) */
     PyObject *bytes = PyBytes_FromStringAndSize(view.buf, view.len);
     PyBuffer_Release(&view);
     Py_DECREF(items);
     if (bytes == NULL)
         return NULL;
-    if (self->write == NULL) {
-        Py_DECREF(bytes);
-        not_writable(self);
-        return NULL;
-    }
-    PyObject *r = PyObject_CallOneArg(self->write, bytes);
+    int wrc = write_out(self, PyBytes_AS_STRING(bytes), (size_t)PyBytes_GET_SIZE(bytes));
     Py_DECREF(bytes);
-    if (r == NULL)
+    if (wrc < 0)
         return NULL;
-    Py_DECREF(r);
     for (Py_ssize_t i = 0; i < n; i++) {
         rn_waiter w = {W_MSG, 0, 1, NULL, NULL, NULL, NULL, NULL, NULL, 0};
         if (queue_push(self, &w) < 0) {
@@ -1051,6 +1141,479 @@ aproto_close(rn_aproto *self, PyObject *Py_UNUSED(ignored))
     Py_RETURN_NONE;
 }
 
+/* ------------------------------------------------------------------ fast path
+ *
+ * redis_native.asyncio.Redis.execute_command's common case in one C call:
+ * _aio_take(client, args, options) checks what the Python code checked
+ * (docs/architecture.md, "asyncio"): no dedicated connection, the pool's
+ * get_connection/release are the built-in ones and no listener waits for
+ * the release event, the pool's newest idle connection is connected on this
+ * loop and process with nothing to read, no socket_timeout or health check,
+ * and nothing replaced on the client, the connection or its retry policy
+ * (looked up as Python would: the type's attribute, then the instance
+ * dict).  When all hold it takes that connection off the free list, writes
+ * the command and returns (pool, conn, protocol, future); otherwise None and
+ * nothing changed, and the caller takes the general path.
+ * _aio_release(pool, conn) gives it back as ConnectionPool._release does
+ * (calling that method when it or should_reconnect was replaced). */
+
+enum {
+    R_POOL_GET_CONNECTION,  /* tuple of the built-in get_connection functions */
+    R_POOL_RELEASE,         /* tuple of the built-in release functions */
+    R_EVENT_DISPATCHER,     /* the EventDispatcher class */
+    R_SEND_COMMAND,         /* AbstractConnection's methods */
+    R_READ_RESPONSE,
+    R_SEND_PACKED,
+    R_CONNECT,
+    R_PARSE_RESPONSE,       /* Redis.parse_response */
+    R_SEND_PARSE,           /* Redis._send_command_parse_response */
+    R_CALL_WITH_RETRY,      /* Retry.call_with_retry */
+    R_POOL__RELEASE,        /* ConnectionPool._release */
+    R_SHOULD_RECONNECT,     /* AbstractConnection.should_reconnect */
+    R_GET_RUNNING_LOOP,     /* asyncio._get_running_loop */
+    R_COUNT
+};
+
+enum {
+    N_connection, N_single_connection_client, N_connection_pool, N_get_connection, N_release,
+    N_event_dispatcher, N_event_listeners_mapping, N_available_connections, N_waiters,
+    N_proto, N_pid, N_loop, N_socket_timeout, N_health_check_interval, N_parse_response,
+    N_send_parse, N_send_command, N_read_response, N_send_packed_command, N_connect,
+    N_retry, N_call_with_retry, N_in_use_connections, N_response_callbacks, N__release,
+    N_should_reconnect, N__should_reconnect, N__close, N_reset_should_reconnect, N_COUNT
+};
+
+static const char *const aio_name_text[N_COUNT] = {
+    "connection", "single_connection_client", "connection_pool", "get_connection", "release",
+    "_event_dispatcher", "_event_listeners_mapping", "_available_connections", "_waiters",
+    "_proto", "_pid", "_loop", "socket_timeout", "health_check_interval", "parse_response",
+    "_send_command_parse_response", "send_command", "read_response", "send_packed_command",
+    "connect", "retry", "call_with_retry", "_in_use_connections", "response_callbacks",
+    "_release", "should_reconnect", "_should_reconnect", "_close", "reset_should_reconnect",
+};
+
+#define AIO_NAME(st, i) PyTuple_GET_ITEM((st)->aio_names, (i))
+#define AIO_REF(st, i) PyTuple_GET_ITEM((st)->aio_refs, (i))
+
+/* _aio_setup(*builtins), in the order of R_*: run once by
+ * redis_native.asyncio.client at import. */
+PyObject *
+rn_aio_setup(PyObject *module, PyObject *const *argv, Py_ssize_t nargs)
+{
+    rn_state *st = (rn_state *)PyModule_GetState(module);
+    if (nargs != R_COUNT) {
+        PyErr_Format(PyExc_TypeError, "_aio_setup() takes %d arguments", (int)R_COUNT);
+        return NULL;
+    }
+    if (!PyTuple_Check(argv[R_POOL_GET_CONNECTION]) || !PyTuple_Check(argv[R_POOL_RELEASE]) ||
+        !PyType_Check(argv[R_EVENT_DISPATCHER]) || !PyCallable_Check(argv[R_GET_RUNNING_LOOP])) {
+        PyErr_SetString(PyExc_TypeError, "_aio_setup(): unexpected built-ins");
+        return NULL;
+    }
+    PyObject *names = PyTuple_New(N_COUNT);
+    if (names == NULL)
+        return NULL;
+    for (int i = 0; i < N_COUNT; i++) {
+        PyObject *n = PyUnicode_InternFromString(aio_name_text[i]);
+        if (n == NULL) {
+            Py_DECREF(names);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(names, i, n);
+    }
+    PyObject *refs = PyTuple_New(nargs);
+    if (refs == NULL) {
+        Py_DECREF(names);
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < nargs; i++)
+        PyTuple_SET_ITEM(refs, i, Py_NewRef(argv[i]));
+    Py_XSETREF(st->aio_names, names);
+    Py_XSETREF(st->aio_refs, refs);
+    Py_RETURN_NONE;
+}
+
+/* type(obj)'s attribute `name` (found through the MRO, as Python finds it)
+ * is `builtin`, or one of them when `builtin` is a tuple. */
+static int
+type_attr_is(PyTypeObject *tp, PyObject *name, PyObject *builtin)
+{
+    PyObject *v = _PyType_Lookup(tp, name);   /* borrowed, no exception */
+    if (v == NULL)
+        return 0;
+    if (PyTuple_CheckExact(builtin)) {
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(builtin); i++)
+            if (PyTuple_GET_ITEM(builtin, i) == v)
+                return 1;
+        return 0;
+    }
+    return v == builtin;
+}
+
+/* 1 when obj's instance dict holds none of the n names (or obj has none),
+ * 0 when it holds one, -1 with an exception set. */
+static int
+dict_lacks(PyObject *obj, PyObject *const *names, int n)
+{
+    PyObject **dp = _PyObject_GetDictPtr(obj);
+    if (dp == NULL) {
+        if (PyErr_Occurred())
+            return -1;
+        return Py_TYPE(obj)->tp_dictoffset == 0 ? 1 : 0;
+    }
+    PyObject *d = *dp;
+    if (d == NULL)
+        return 1;
+    if (!PyDict_Check(d))
+        return 0;
+    for (int i = 0; i < n; i++) {
+        int has = PyDict_Contains(d, names[i]);
+        if (has != 0)
+            return has < 0 ? -1 : 0;
+    }
+    return 1;
+}
+
+/* getattr(obj, name, <missing>) without building an AttributeError when
+ * the attribute is missing: 1 (*out: new reference), 0 (missing), -1. */
+static int
+lookup_attr(PyObject *obj, PyObject *name, PyObject **out)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+    return PyObject_GetOptionalAttr(obj, name, out);
+#else
+    return _PyObject_LookupAttr(obj, name, out);
+#endif
+}
+
+/* Borrowed-name attribute, new reference or NULL with an exception. */
+#define GETA(obj, i) PyObject_GetAttr((obj), AIO_NAME(st, (i)))
+
+/* Give conn back to pool, as ConnectionPool._release.  0 or -1. */
+static int
+aio_release(rn_state *st, PyObject *pool, PyObject *conn)
+{
+    PyObject *names[2];
+    PyObject *in_use = NULL, *proto = NULL, *flag = NULL, *free_list = NULL;
+    int rc = -1, ok;
+
+    names[0] = AIO_NAME(st, N__release);
+    ok = type_attr_is(Py_TYPE(pool), names[0], AIO_REF(st, R_POOL__RELEASE));
+    if (ok)
+        ok = dict_lacks(pool, names, 1);
+    if (ok > 0) {
+        names[0] = AIO_NAME(st, N_should_reconnect);
+        ok = type_attr_is(Py_TYPE(conn), names[0], AIO_REF(st, R_SHOULD_RECONNECT));
+        if (ok)
+            ok = dict_lacks(conn, names, 1);
+    }
+    if (ok < 0)
+        return -1;
+    if (ok) {
+        if ((in_use = GETA(pool, N_in_use_connections)) == NULL)
+            return -1;
+        if (!PySet_CheckExact(in_use))
+            ok = 0;
+    }
+    if (ok) {
+        int found = lookup_attr(conn, AIO_NAME(st, N_proto), &proto);
+        if (found < 0)
+            goto done;
+        if (found == 0)
+            proto = Py_NewRef(Py_None);
+        if (proto != Py_None && Py_TYPE(proto) != st->AsyncProtocolType)
+            ok = 0;
+    }
+    if (ok) {
+        int found = PySet_Discard(in_use, conn);
+        if (found < 0)
+            goto done;
+        if (found == 0)
+            ok = 0;   /* not in use: the method says what that means */
+    }
+    if (!ok) {
+        PyObject *r = PyObject_CallMethodOneArg(pool, AIO_NAME(st, N__release), conn);
+        rc = r == NULL ? -1 : 0;
+        Py_XDECREF(r);
+        goto done;
+    }
+    if (proto != Py_None) {
+        rn_aproto *p = (rn_aproto *)proto;
+        if (p->owed || PyList_GET_SIZE(p->messages) > p->msg_pos) {
+            /* a reply is owed or unread: never hand the connection on */
+            PyObject *r = PyObject_CallMethodNoArgs(conn, AIO_NAME(st, N__close));
+            if (r == NULL)
+                goto done;
+            Py_DECREF(r);
+        }
+    }
+    if ((flag = GETA(conn, N__should_reconnect)) == NULL)
+        goto done;
+    int again = PyObject_IsTrue(flag);
+    if (again < 0)
+        goto done;
+    if (again) {
+        PyObject *r = PyObject_CallMethodNoArgs(conn, AIO_NAME(st, N__close));
+        if (r == NULL)
+            goto done;
+        Py_DECREF(r);
+        r = PyObject_CallMethodNoArgs(conn, AIO_NAME(st, N_reset_should_reconnect));
+        if (r == NULL)
+            goto done;
+        Py_DECREF(r);
+    }
+    if ((free_list = GETA(pool, N_available_connections)) == NULL)
+        goto done;
+    if (PyList_CheckExact(free_list))
+        rc = PyList_Append(free_list, conn);
+    else {
+        PyObject *r = PyObject_CallMethod(free_list, "append", "O", conn);
+        rc = r == NULL ? -1 : 0;
+        Py_XDECREF(r);
+    }
+done:
+    Py_XDECREF(in_use);
+    Py_XDECREF(proto);
+    Py_XDECREF(flag);
+    Py_XDECREF(free_list);
+    return rc;
+}
+
+PyObject *
+rn_aio_release(PyObject *module, PyObject *const *argv, Py_ssize_t nargs)
+{
+    rn_state *st = (rn_state *)PyModule_GetState(module);
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "_aio_release(pool, conn)");
+        return NULL;
+    }
+    if (st->aio_refs == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "_aio_setup() has not run");
+        return NULL;
+    }
+    if (aio_release(st, argv[0], argv[1]) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+/* Truth of an attribute: 1, 0, or -1 with an exception. */
+static int
+attr_true(rn_state *st, PyObject *obj, int name)
+{
+    PyObject *v = GETA(obj, name);
+    if (v == NULL)
+        return -1;
+    int t = PyObject_IsTrue(v);
+    Py_DECREF(v);
+    return t;
+}
+
+PyObject *
+rn_aio_take(PyObject *module, PyObject *const *argv, Py_ssize_t nargs)
+{
+    rn_state *st = (rn_state *)PyModule_GetState(module);
+    PyObject *pool = NULL, *v = NULL, *free_list = NULL, *conn = NULL, *proto = NULL;
+    PyObject *in_use = NULL, *callbacks = NULL, *fut = NULL, *out = NULL;
+    PyObject *names[4];
+    int ok, t;
+
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "_aio_take(client, args, options)");
+        return NULL;
+    }
+    if (st->aio_refs == NULL)
+        Py_RETURN_NONE;
+    PyObject *client = argv[0], *args = argv[1], *options = argv[2];
+
+    /* the client: no dedicated connection */
+    if ((pool = GETA(client, N_connection_pool)) == NULL)
+        return NULL;
+    if ((v = GETA(client, N_connection)) == NULL)
+        goto error;
+    ok = v == Py_None;
+    Py_CLEAR(v);
+    if (!ok)
+        goto none;
+    if ((t = attr_true(st, client, N_single_connection_client)) != 0)
+        goto check;
+    /* the pool: nothing replaced, nobody listening for the release */
+    if (!type_attr_is(Py_TYPE(pool), AIO_NAME(st, N_get_connection),
+                      AIO_REF(st, R_POOL_GET_CONNECTION)) ||
+        !type_attr_is(Py_TYPE(pool), AIO_NAME(st, N_release), AIO_REF(st, R_POOL_RELEASE)))
+        goto none;
+    names[0] = AIO_NAME(st, N_get_connection);
+    names[1] = AIO_NAME(st, N_release);
+    if ((t = dict_lacks(pool, names, 2)) != 1)
+        goto check_lacks;
+    if ((v = GETA(pool, N_event_dispatcher)) == NULL)
+        goto error;
+    if ((PyObject *)Py_TYPE(v) != AIO_REF(st, R_EVENT_DISPATCHER)) {
+        Py_CLEAR(v);
+        goto none;
+    }
+    t = attr_true(st, v, N_event_listeners_mapping);
+    Py_CLEAR(v);
+    if (t != 0)
+        goto check;
+    /* its newest idle connection: connected, nothing to read, this loop */
+    if ((free_list = GETA(pool, N_available_connections)) == NULL)
+        goto error;
+    if (!PyList_CheckExact(free_list) || PyList_GET_SIZE(free_list) == 0)
+        goto none;
+    if ((t = lookup_attr(pool, AIO_NAME(st, N_waiters), &v)) < 0)
+        goto error;
+    if (t > 0) {
+        t = PyObject_IsTrue(v);
+        Py_CLEAR(v);
+        if (t != 0)
+            goto check;
+    }
+    conn = Py_NewRef(PyList_GET_ITEM(free_list, PyList_GET_SIZE(free_list) - 1));
+    if ((proto = GETA(conn, N_proto)) == NULL)
+        goto error;
+    if (Py_TYPE(proto) != st->AsyncProtocolType)
+        goto none;
+    rn_aproto *p = (rn_aproto *)proto;
+    if (p->lost != NULL || p->transport == NULL || p->owed ||
+        PyList_GET_SIZE(p->messages) > p->msg_pos || rn_reader_pending(p->reader))
+        goto none;
+    {
+        PyObject *cpid = GETA(conn, N_pid);
+        if (cpid == NULL)
+            goto error;
+        PyObject *ppid = GETA(pool, N_pid);
+        if (ppid == NULL) {
+            Py_DECREF(cpid);
+            goto error;
+        }
+        t = PyObject_RichCompareBool(cpid, ppid, Py_EQ);
+        Py_DECREF(cpid);
+        Py_DECREF(ppid);
+        if (t != 1)
+            goto check;
+    }
+    {
+        PyObject *cloop = GETA(conn, N_loop);
+        if (cloop == NULL)
+            goto error;
+        PyObject *running = PyObject_CallNoArgs(AIO_REF(st, R_GET_RUNNING_LOOP));
+        if (running == NULL) {
+            Py_DECREF(cloop);
+            goto error;
+        }
+        ok = cloop == running;
+        Py_DECREF(cloop);
+        Py_DECREF(running);
+        if (!ok)
+            goto none;
+    }
+    /* no timeout to arm, no health check */
+    if ((v = GETA(conn, N_socket_timeout)) == NULL)
+        goto error;
+    ok = v == Py_None;
+    Py_CLEAR(v);
+    if (!ok)
+        goto none;
+    if ((t = attr_true(st, conn, N_health_check_interval)) != 0)
+        goto check;
+    /* nothing replaced: the client's reply parsing, the connection's I/O
+     * methods, the retry policy's loop */
+    if (!type_attr_is(Py_TYPE(client), AIO_NAME(st, N_parse_response),
+                      AIO_REF(st, R_PARSE_RESPONSE)) ||
+        !type_attr_is(Py_TYPE(client), AIO_NAME(st, N_send_parse), AIO_REF(st, R_SEND_PARSE)))
+        goto none;
+    names[0] = AIO_NAME(st, N_parse_response);
+    if ((t = dict_lacks(client, names, 1)) != 1)
+        goto check_lacks;
+    if (!type_attr_is(Py_TYPE(conn), AIO_NAME(st, N_send_command), AIO_REF(st, R_SEND_COMMAND)) ||
+        !type_attr_is(Py_TYPE(conn), AIO_NAME(st, N_read_response), AIO_REF(st, R_READ_RESPONSE)) ||
+        !type_attr_is(Py_TYPE(conn), AIO_NAME(st, N_send_packed_command),
+                      AIO_REF(st, R_SEND_PACKED)) ||
+        !type_attr_is(Py_TYPE(conn), AIO_NAME(st, N_connect), AIO_REF(st, R_CONNECT)))
+        goto none;
+    names[0] = AIO_NAME(st, N_send_command);
+    names[1] = AIO_NAME(st, N_read_response);
+    names[2] = AIO_NAME(st, N_send_packed_command);
+    names[3] = AIO_NAME(st, N_connect);
+    if ((t = dict_lacks(conn, names, 4)) != 1)
+        goto check_lacks;
+    if ((v = GETA(conn, N_retry)) == NULL)
+        goto error;
+    ok = type_attr_is(Py_TYPE(v), AIO_NAME(st, N_call_with_retry), AIO_REF(st, R_CALL_WITH_RETRY));
+    Py_CLEAR(v);
+    if (!ok)
+        goto none;
+    if ((in_use = GETA(pool, N_in_use_connections)) == NULL)
+        goto error;
+    if (!PySet_CheckExact(in_use))
+        goto none;
+    /* the attribute reads above may have run code: is conn still the
+     * newest idle connection, still ready? */
+    Py_ssize_t n = PyList_GET_SIZE(free_list);
+    if (n == 0 || PyList_GET_ITEM(free_list, n - 1) != conn || p->lost != NULL ||
+        p->transport == NULL || p->owed)
+        goto none;
+
+    /* take it */
+    if (PyList_SetSlice(free_list, n - 1, n, NULL) < 0)
+        goto error;
+    if (PySet_Add(in_use, conn) < 0) {
+        PyObject *t0, *v0, *tb0;
+        PyErr_Fetch(&t0, &v0, &tb0);
+        if (PyList_Append(free_list, conn) < 0)
+            PyErr_WriteUnraisable(conn);
+        PyErr_Restore(t0, v0, tb0);
+        goto error;
+    }
+    callbacks = GETA(client, N_response_callbacks);
+    if (callbacks != NULL) {
+        PyObject *eargs[3] = {args, options, callbacks};
+        fut = aproto_execute(p, eargs, 3);
+    }
+    if (fut == NULL) {
+        /* as the Python code's finally: the connection goes back */
+        PyObject *t0, *v0, *tb0;
+        PyErr_Fetch(&t0, &v0, &tb0);
+        if (aio_release(st, pool, conn) < 0)
+            PyErr_WriteUnraisable(conn);
+        PyErr_Restore(t0, v0, tb0);
+        goto error;
+    }
+    out = PyTuple_Pack(4, pool, conn, proto, fut);
+    if (out == NULL) {
+        /* the command is on the wire: its reply stays owed, and the release
+         * closes the connection */
+        PyObject *t0, *v0, *tb0;
+        PyErr_Fetch(&t0, &v0, &tb0);
+        if (aio_release(st, pool, conn) < 0)
+            PyErr_WriteUnraisable(conn);
+        PyErr_Restore(t0, v0, tb0);
+    }
+    goto done;
+
+check_lacks:
+check:
+    /* t: 1 means "not the fast path", -1 an exception */
+    if (t < 0)
+        goto error;
+none:
+    out = Py_NewRef(Py_None);
+    goto done;
+error:
+    out = NULL;
+done:
+    Py_XDECREF(pool);
+    Py_XDECREF(free_list);
+    Py_XDECREF(conn);
+    Py_XDECREF(proto);
+    Py_XDECREF(in_use);
+    Py_XDECREF(callbacks);
+    Py_XDECREF(fut);
+    return out;
+}
+
+#undef GETA
+
 /* ------------------------------------------------------------------ type */
 
 static PyObject *
@@ -1084,6 +1647,7 @@ aproto_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     self->create_future = create_future;
     self->decode = decode;
     self->lost_type = st->ConnectionError;
+    self->fd = -1;
     rn_buf_init(&self->out);
     self->encoding = strdup(encoding);
     self->errors = strdup(errors);
@@ -1206,7 +1770,14 @@ aproto_get_decode(rn_aproto *self, void *Py_UNUSED(c))
     return PyBool_FromLong(self->decode);
 }
 
+static PyObject *
+aproto_get_direct(rn_aproto *self, void *Py_UNUSED(c))
+{
+    return PyBool_FromLong(self->fd >= 0);
+}
+
 static PyGetSetDef aproto_getset[] = {
+    {"direct", (getter)aproto_get_direct, NULL, "writes may go straight to the socket", NULL},
     {"owed", (getter)aproto_get_owed, NULL, "replies the written commands still owe", NULL},
     {"closed", (getter)aproto_get_closed, NULL, "True when not (or no longer) connected", NULL},
     {"messages", (getter)aproto_get_messages, NULL, "messages waiting for read_reply()", NULL},
@@ -1224,6 +1795,8 @@ static PyMethodDef aproto_methods[] = {
     {"connection_lost", (PyCFunction)aproto_connection_lost, METH_O, NULL},
     {"pause_writing", (PyCFunction)aproto_pause_writing, METH_NOARGS, NULL},
     {"resume_writing", (PyCFunction)aproto_resume_writing, METH_NOARGS, NULL},
+    {"use_socket", (PyCFunction)aproto_use_socket, METH_O,
+     "use_socket(fd): send() on the transport's socket while the transport holds nothing"},
     {"drained", (PyCFunction)aproto_drained, METH_NOARGS,
      "drained() -> future resolved when the transport takes writes again"},
     {"execute", (PyCFunction)(void (*)(void))aproto_execute, METH_FASTCALL,

@@ -417,6 +417,7 @@ static PyMethodDef rn_module_methods[] = {
      "_pipeline_results(replies, commands, callbacks, watch_names, update_watch_state, "
      "keep_errors=False)\n--\n\n"
      "A pipeline's results from its raw replies, as Pipeline._command_result per reply."},
+    RN_AIO_METHODS
     {NULL, NULL, 0, NULL}
 };
 
@@ -488,6 +489,7 @@ rn_exec(PyObject *module)
     INTERN(s_done, "done");
     INTERN(s_abort, "abort");
     INTERN(s_close, "close");
+    INTERN(s_get_write_buffer_size, "get_write_buffer_size");
     INTERN(s_execute_command, "execute_command");
     INTERN(s_internal_execute, "_internal_execute_command");
     INTERN(s_resume_command, "_resume_command");
@@ -571,6 +573,8 @@ rn_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->ReaderType);
     Py_VISIT(st->TLSContextType);
     Py_VISIT(st->AsyncProtocolType);
+    Py_VISIT(st->aio_refs);
+    Py_VISIT(st->aio_names);
     Py_VISIT(st->SlotTableType);
     Py_VISIT(st->ClusterType);
     Py_VISIT(st->RedisError);
@@ -603,6 +607,8 @@ rn_clear(PyObject *module)
     Py_CLEAR(st->ReaderType);
     Py_CLEAR(st->TLSContextType);
     Py_CLEAR(st->AsyncProtocolType);
+    Py_CLEAR(st->aio_refs);
+    Py_CLEAR(st->aio_names);
     Py_CLEAR(st->SlotTableType);
     Py_CLEAR(st->ClusterType);
     Py_CLEAR(st->RedisError);
@@ -649,6 +655,7 @@ rn_clear(PyObject *module)
     Py_CLEAR(st->s_done);
     Py_CLEAR(st->s_abort);
     Py_CLEAR(st->s_close);
+    Py_CLEAR(st->s_get_write_buffer_size);
     Py_CLEAR(st->s_execute_command);
     Py_CLEAR(st->s_internal_execute);
     Py_CLEAR(st->s_resume_command);

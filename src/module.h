@@ -86,6 +86,10 @@ typedef struct rn_state {
     PyObject *s_done;
     PyObject *s_abort;              /* transport methods (aio.c) */
     PyObject *s_close;
+    PyObject *s_get_write_buffer_size;
+    PyObject *aio_refs;             /* aio.c: the built-ins of the asyncio fast path
+                                     * (_aio_setup), or NULL before it ran */
+    PyObject *aio_names;            /* aio.c: interned attribute names (tuple) */
     PyObject *s_execute_command;    /* "execute_command" */
     PyObject *s_internal_execute;   /* "_internal_execute_command" */
     PyObject *s_resume_command;     /* "_resume_command" */

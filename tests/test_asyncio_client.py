@@ -657,6 +657,9 @@ def test_tls(aio, tls_server, loop_kind):
         r = aio.Redis(host="localhost", port=srv.tls_port, ssl=True, ssl_ca_certs=srv.ca)
         await r.set("tls", "yes")
         assert await r.get("tls") == b"yes"
+        if aio.__name__ == "redis_native.asyncio":
+            # TLS keeps every write in the TLS transport (no direct send())
+            assert r.connection_pool._available_connections[-1]._proto.direct is False
         await r.delete("n")
         p = r.pipeline()
         p.incr("n").incr("n")

@@ -37,6 +37,7 @@ from ..client import (  # noqa: F401  (re-exported, as in redis-py)
     _callback_options,
     _monitor_client,
 )
+from .. import _native
 from ..commands import AsyncCoreCommands, AsyncSentinelCommands, list_or_args
 from ..commands._stack import StackModuleAccessors
 from ..credentials import CredentialProvider
@@ -491,39 +492,32 @@ class Redis(AbstractRedis, AsyncCoreCommands, AsyncSentinelCommands, StackModule
 
     async def execute_command(self, *args: Any, **options: Any) -> Any:
         """Send a command and return its result after the response callback."""
+        # the common case in one C call (src/aio.c, "fast path"): a ready
+        # pooled connection, no timeout or health check to arm, nothing
+        # replaced; it takes the connection and writes the command
+        taken = _aio_take(self, args, options)
+        if taken is not None:
+            pool, conn, proto, fut = taken
+            try:
+                try:
+                    if proto.paused:
+                        # the transport's buffer is full: wait for it
+                        await proto.drained()
+                    result = await fut
+                except BaseException as error:
+                    if proto.owed:
+                        # cancelled or failed with its reply owed
+                        conn._close()
+                    if not isinstance(error, conn.retry._supported_errors):
+                        raise
+                    result = await self._native_execute(conn, args, options, error)
+            finally:
+                _aio_release(pool, conn)
+            if isinstance(result, _AWAITABLE_RESULTS):
+                result = await result
+            return result
         pool = self.connection_pool
         conn = self.connection
-        if conn is None and not self.single_connection_client and _pool_native(pool):
-            # the common case, kept flat: a ready pooled connection, no
-            # timeout or health check to arm, nothing replaced
-            conn = _ready_connection(pool)
-            if conn is not None:
-                try:
-                    if conn.socket_timeout is None and not conn.health_check_interval and \
-                            self._native_path(conn):
-                        proto = conn._proto
-                        fut = proto.execute(args, options, self.response_callbacks)
-                        try:
-                            if proto.paused:
-                                # the transport's buffer is full: wait for it
-                                await proto.drained()
-                            result = await fut
-                        except BaseException as error:
-                            if proto.owed:
-                                # cancelled or failed with its reply owed
-                                conn._close()
-                            if not isinstance(error, conn.retry._supported_errors):
-                                raise
-                            result = await self._native_execute(conn, args, options, error)
-                    elif self._native_path(conn):
-                        result = await self._native_execute(conn, args, options)
-                    else:
-                        result = await self._generic_execute(conn, args, options)
-                finally:
-                    pool._release(conn)
-                if isinstance(result, _AWAITABLE_RESULTS):
-                    result = await result
-                return result
         single = self.single_connection_client
         if single and conn is None:
             await self.initialize()
@@ -634,6 +628,14 @@ async def _retry_after(retry: Retry, error: BaseException, fail: Callable[..., A
 _PARSE_RESPONSE = Redis.parse_response
 _SEND_PARSE = Redis._send_command_parse_response
 _CALL_WITH_RETRY = Retry.call_with_retry
+# what _aio_take / _aio_release may stand in for (src/aio.c, "fast path"):
+# the same built-ins _pool_native, _ready_connection and _native_path check
+_native._aio_setup(_GET_CONNECTION, _RELEASE, EventDispatcher, _SEND_COMMAND, _READ_RESPONSE,
+                   _SEND_PACKED, _CONNECT, _PARSE_RESPONSE, _SEND_PARSE, _CALL_WITH_RETRY,
+                   ConnectionPool._release, AbstractConnection.should_reconnect,
+                   _get_running_loop)
+_aio_take = _native._aio_take
+_aio_release = _native._aio_release
 
 StrictRedis = Redis
 

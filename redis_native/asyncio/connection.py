@@ -372,6 +372,7 @@ class AbstractConnection:
         self._proto = proto
         self._pid = os.getpid()
         self._loop = _loop()
+        _allow_direct_send(proto)
 
     async def _connect(self) -> None:
         raise NotImplementedError
@@ -865,6 +866,28 @@ def parse_url(url: str) -> ConnectKwargs:
             "SSLConnection": SSLConnection,
         }[cls.__name__]
     return kwargs
+
+
+# The plain stream transports of the default loop and of uvloop: their socket
+# is written by send() and nothing else, so the protocol may send() on it
+# directly while the transport buffers nothing (src/aio.c, "Writing").  TLS
+# transports and any other transport class keep every write.
+_DIRECT_TRANSPORTS = {("asyncio.selector_events", "_SelectorSocketTransport"),
+                      ("uvloop.loop", "TCPTransport"), ("uvloop.loop", "UnixTransport")}
+
+
+def _allow_direct_send(proto: Any) -> None:
+    transport = proto.transport
+    tp = type(transport)
+    if (tp.__module__, tp.__qualname__) not in _DIRECT_TRANSPORTS or \
+            transport.get_extra_info("sslcontext") is not None:
+        return
+    sock = transport.get_extra_info("socket")
+    if sock is None or sock.type != socket.SOCK_STREAM:
+        return
+    fd = sock.fileno()
+    if fd >= 0:
+        proto.use_socket(fd)
 
 
 # Every pool of this process: a forked child empties them at once (the
