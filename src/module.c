@@ -40,6 +40,9 @@ rn_state_from_type(PyTypeObject *tp)
  * built-in one (SentinelConnectionPool drops connections to a former master).
  */
 static const char *const rn_covered_names[RN_KIND_COUNT][9] = {
+    /* Pipeline.execute_command's C twin appends to command_stack itself
+     * instead of calling pipeline_execute_command */
+    [RN_KIND_PIPELINE] = {"pipeline_execute_command", NULL},
     [RN_KIND_CONN] = {"connect", "disconnect", "can_read", "send_command",
                       "send_packed_command", "read_response", "pack_commands", NULL},
     [RN_KIND_POOL] = {"get_connection", "release", "owns_connection", NULL},
@@ -55,7 +58,8 @@ kind_base(rn_state *st, int kind)
 {
     return kind == RN_KIND_CONN ? st->ConnectionType
          : kind == RN_KIND_POOL ? st->PoolType
-         : kind == RN_KIND_CLIENT ? st->ClientType : st->ClusterType;
+         : kind == RN_KIND_CLIENT || kind == RN_KIND_PIPELINE ? st->ClientType
+         : st->ClusterType;
 }
 
 static int *
@@ -63,7 +67,7 @@ kind_flag(PyObject *obj, int kind)
 {
     return kind == RN_KIND_CONN ? &((rn_conn *)obj)->overridden
          : kind == RN_KIND_POOL ? &((rn_pool *)obj)->overridden
-         : kind == RN_KIND_CLIENT ? &((rn_client *)obj)->overridden
+         : kind == RN_KIND_CLIENT || kind == RN_KIND_PIPELINE ? &((rn_client *)obj)->overridden
          : &((rn_cluster *)obj)->overridden;
 }
 
@@ -160,6 +164,16 @@ is_covered(rn_state *st, PyObject *name, int kind)
     return 0;
 }
 
+/* The names whose instance replacement sets an object's `overridden` flag:
+ * those of its kind, and for ClientBase those of RN_KIND_PIPELINE too (a
+ * Pipeline shares the client's flag). */
+static int
+is_tracked(rn_state *st, PyObject *name, int kind)
+{
+    return is_covered(st, name, kind)
+        || (kind == RN_KIND_CLIENT && is_covered(st, name, RN_KIND_PIPELINE));
+}
+
 int
 rn_setattro_tracking(PyObject *self, PyObject *name, PyObject *value, int *overridden,
                      int kind)
@@ -172,7 +186,7 @@ rn_setattro_tracking(PyObject *self, PyObject *name, PyObject *value, int *overr
         *overridden = 1;            /* cannot tell: the slow path is safe */
         return 0;
     }
-    if (!is_covered(st, name, kind))
+    if (!is_tracked(st, name, kind))
         return 0;
     if (value != NULL) {
         *overridden = 1;
@@ -188,7 +202,7 @@ rn_setattro_tracking(PyObject *self, PyObject *name, PyObject *value, int *overr
     Py_ssize_t pos = 0;
     PyObject *key, *val;
     while (!any && PyDict_Next(dict, &pos, &key, &val))
-        any = is_covered(st, key, kind);
+        any = is_tracked(st, key, kind);
     Py_DECREF(dict);
     *overridden = any;
     return 0;
@@ -203,6 +217,7 @@ init_stand_in(rn_state *st)
     st->overridden_offset[RN_KIND_POOL] = offsetof(rn_pool, overridden);
     st->overridden_offset[RN_KIND_CLIENT] = offsetof(rn_client, overridden);
     st->overridden_offset[RN_KIND_CLUSTER] = offsetof(rn_cluster, overridden);
+    st->overridden_offset[RN_KIND_PIPELINE] = offsetof(rn_client, overridden);
     if ((st->builtins = PyDict_New()) == NULL)
         return -1;
     for (int kind = 0; kind < RN_KIND_COUNT; kind++) {
@@ -357,6 +372,16 @@ static PyMethodDef rn_module_methods[] = {
      "_pipeline_results(replies, commands, callbacks, watch_names, update_watch_state, "
      "keep_errors=False)\n--\n\n"
      "A pipeline's results from its raw replies, as Pipeline._command_result per reply."},
+    {"_first_instance", (PyCFunction)(void (*)(void))rn_first_instance, METH_FASTCALL,
+     "_first_instance(items, cls)\n--\n\n"
+     "Index of the first item of the list that is an instance of cls, or -1."},
+    {"_without_option", (PyCFunction)(void (*)(void))rn_without_option, METH_FASTCALL,
+     "_without_option(commands, key)\n--\n\n"
+     "[c for c in commands if key not in c[1]]"},
+    {"_tx_gaps", (PyCFunction)(void (*)(void))rn_tx_gaps, METH_FASTCALL,
+     "_tx_gaps(commands, queued, key, cls)\n--\n\n"
+     "(i, -1) for the commands whose options hold key, (i, j) for those whose queuing "
+     "reply queued[j] is an instance of cls; None for an entry that is not a pair."},
     {NULL, NULL, 0, NULL}
 };
 
@@ -441,6 +466,13 @@ rn_exec(PyObject *module)
     INTERN(s_start_index, "start_index");
     INTERN(s_name, "name");
     INTERN(s_value, "value");
+    INTERN(s_watching, "watching");
+    INTERN(s_explicit_transaction, "explicit_transaction");
+    INTERN(s_command_stack, "command_stack");
+    INTERN(s_append, "append");
+    INTERN(s_WATCH, "WATCH");
+    INTERN(s_immediate_execute, "immediate_execute_command");
+    INTERN(s_pipeline_execute, "pipeline_execute_command");
 
     if ((exc_mod = PyImport_ImportModule("redis_native.exceptions")) == NULL)
         goto error;
@@ -483,6 +515,13 @@ rn_exec(PyObject *module)
         goto error;
     if (init_stand_in(st) < 0)
         goto error;
+    {
+        PyObject *d = PyDescr_NewMethod(st->ClientType, &rn_pipeline_execute_command_def);
+        if (d == NULL || PyModule_AddObject(module, "_pipeline_execute_command", d) < 0) {
+            Py_XDECREF(d);
+            goto error;
+        }
+    }
     if (PyModule_AddFunctions(module, rn_callback_methods) < 0)
         goto error;
     if (PyModule_AddFunctions(module, rn_cluster_methods) < 0)
@@ -602,6 +641,13 @@ rn_clear(PyObject *module)
     Py_CLEAR(st->s_start_index);
     Py_CLEAR(st->s_name);
     Py_CLEAR(st->s_value);
+    Py_CLEAR(st->s_watching);
+    Py_CLEAR(st->s_explicit_transaction);
+    Py_CLEAR(st->s_command_stack);
+    Py_CLEAR(st->s_append);
+    Py_CLEAR(st->s_WATCH);
+    Py_CLEAR(st->s_immediate_execute);
+    Py_CLEAR(st->s_pipeline_execute);
     return 0;
 }
 
