@@ -1181,6 +1181,30 @@ error:
  * costs no Python iteration per command.  The caller handles what they find
  * in Python, where it calls the overridable methods (annotate_exception). */
 
+/* isinstance(item, cls) for an exception class cls of metaclass type: 0 at
+ * once for the reply types a pipeline returns most (their __class__ cannot
+ * be changed and none derives from BaseException), so the common result
+ * costs no attribute lookup of __class__; PyObject_IsInstance otherwise. */
+static int
+is_exc_instance(PyObject *item, PyObject *cls, int cls_is_plain_exc)
+{
+    if (cls_is_plain_exc) {
+        PyTypeObject *t = Py_TYPE(item);
+        if (t == &PyBytes_Type || t == &PyUnicode_Type || t == &PyLong_Type ||
+            t == &PyList_Type || item == Py_None || t == &PyBool_Type ||
+            t == &PyFloat_Type || t == &PyDict_Type || t == &PyTuple_Type ||
+            t == &PySet_Type)
+            return 0;
+    }
+    return PyObject_IsInstance(item, cls);
+}
+
+static int
+plain_exception_class(PyObject *cls)
+{
+    return PyType_Check(cls) && Py_IS_TYPE(cls, &PyType_Type) && PyExceptionClass_Check(cls);
+}
+
 /* _first_instance(items, cls) -> index of the first item that is an
  * instance of cls (isinstance), or -1.  items: a list. */
 PyObject *
@@ -1192,11 +1216,12 @@ rn_first_instance(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     PyObject *items = args[0], *cls = args[1];
+    int plain = plain_exception_class(cls);
     /* isinstance may run Python code (__class__, __instancecheck__) that
      * changes the list: its size is read afresh and the item held */
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items); i++) {
         PyObject *item = Py_NewRef(PyList_GET_ITEM(items, i));
-        int r = PyObject_IsInstance(item, cls);
+        int r = is_exc_instance(item, cls, plain);
         Py_DECREF(item);
         if (r < 0)
             return NULL;
@@ -1273,6 +1298,7 @@ rn_tx_gaps(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (gaps == NULL)
         return NULL;
     Py_ssize_t j = 0;
+    int plain = plain_exception_class(cls);
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(commands); i++) {
         PyObject *c = Py_NewRef(PyList_GET_ITEM(commands, i));
         if (!PyTuple_Check(c) || PyTuple_GET_SIZE(c) != 2) {
@@ -1291,7 +1317,7 @@ rn_tx_gaps(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                 Py_RETURN_NONE;
             }
             PyObject *ack = Py_NewRef(PyList_GET_ITEM(queued, j));
-            int r = PyObject_IsInstance(ack, cls);
+            int r = is_exc_instance(ack, cls, plain);
             Py_DECREF(ack);
             if (r < 0)
                 goto error;

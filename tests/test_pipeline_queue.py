@@ -397,6 +397,14 @@ def test_scan_helpers_with_hostile_input(impl):
     items[:] = [Shrinking(), 2, ValueError()]
     assert native._first_instance(items, ValueError) == -1
     assert native._first_instance([0, KeyError(), ValueError()], LookupError) == 1
+
+    class Disguised:
+        __class__ = ValueError          # isinstance() believes __class__
+
+    assert native._first_instance([b"x", "s", 1, None, [], Disguised()], ValueError) == 5
+    assert native._first_instance(["s", b"x"], bytes) == 1     # not an exception class
+    assert native._tx_gaps([(("A",), {}), (("B",), {})], [b"QUEUED", Disguised()], "E",
+                           Exception) == [(1, 1)]
     with pytest.raises(TypeError):
         native._first_instance((1, 2), int)
     with pytest.raises(TypeError):
