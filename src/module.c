@@ -154,6 +154,11 @@ is_covered(rn_state *st, PyObject *name, int kind)
         if (n == name)
             return 1;
     }
+    /* the covered names are interned: an interned exact str equal to one of
+     * them would be that very object (attribute names mostly are interned,
+     * so an ordinary attribute assignment stops here) */
+    if (PyUnicode_CheckExact(name) && PyUnicode_CHECK_INTERNED(name))
+        return 0;
     for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(names); j++) {
         int eq = PyUnicode_Compare(PyTuple_GET_ITEM(names, j), name);
         if (eq == 0)
