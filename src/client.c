@@ -752,7 +752,9 @@ is_watch(rn_state *st, PyObject *name)
     if (name == st->s_WATCH)
         return 1;
     if (PyUnicode_CheckExact(name))
-        return PyUnicode_Compare(name, st->s_WATCH) == 0;
+        /* two different interned strings differ (command methods pass
+         * their names as interned constants) */
+        return !PyUnicode_CHECK_INTERNED(name) && PyUnicode_Compare(name, st->s_WATCH) == 0;
     PyObject *eq = PyObject_RichCompare(name, st->s_WATCH, Py_EQ);
     if (eq == NULL)
         return -1;

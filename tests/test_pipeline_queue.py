@@ -306,6 +306,14 @@ def test_watch_flow(client, lib):
         assert pipe.execute_command("WATCH", "w") is True
         assert pipe.watching
         assert pipe.command_stack == []
+    with client.pipeline() as pipe:
+        # a name built at run time (not the interned constant) is compared by value
+        name = "".join(["WAT", "CH"])
+        assert pipe.execute_command(name, "w") is True
+        assert pipe.watching
+        pipe.multi()
+        assert pipe.execute_command("".join(["GE", "T"]), "w") is pipe
+        assert pipe.execute() == [b"3"]
 
 
 def test_transaction_false_with_empty_response(client):
