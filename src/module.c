@@ -96,6 +96,12 @@ type_stands_in(rn_state *st, PyTypeObject *tp, int kind)
     PyObject *names = st->covered[kind];
     if (mro == NULL || names == NULL)
         return 0;
+    /* The pipeline kind's C base is ClientBase, and a plain Redis has no
+     * pipeline_execute_command: C stands in only for a class that has one
+     * (Pipeline's own), never for a method that does not exist. */
+    if (kind == RN_KIND_PIPELINE &&
+        _PyType_Lookup(tp, PyTuple_GET_ITEM(names, 0)) == NULL)
+        return 0;
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(mro); i++) {
         PyObject *cls = PyTuple_GET_ITEM(mro, i);
         PyObject *dict = ((PyTypeObject *)cls)->tp_dict;

@@ -82,6 +82,13 @@ def test_unbound_call_on_a_foreign_object(client):
     cls = pipeline_class(client)
     with pytest.raises((TypeError, AttributeError)):
         cls.execute_command(object(), "GET", "a")
+    # a client (not a pipeline) given the attributes execute_command reads: it
+    # has no pipeline_execute_command, so the call fails as redis-py's does
+    client.watching = False
+    client.command_stack = []
+    with pytest.raises(AttributeError, match="pipeline_execute_command"):
+        cls.execute_command(client, "GET", "a")
+    assert client.command_stack == []
 
 
 # --------------------------------------------------------------------------- overrides
