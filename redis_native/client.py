@@ -633,11 +633,17 @@ class Pipeline(Redis):
         self.explicit_transaction = True
 
     # -- queuing / immediate execution -------------------------------------------
-    def execute_command(self, *args: Any, **kwargs: Any) -> Any:
-        """Queue the command, or run it at once while WATCHing before MULTI."""
-        if (self.watching or args[0] == "WATCH") and not self.explicit_transaction:
-            return self.immediate_execute_command(*args, **kwargs)
-        return self.pipeline_execute_command(*args, **kwargs)
+    # execute_command(*args, **kwargs): queue the command, or run it at once
+    # while WATCHing before MULTI.  In C (client.c), as this Python would:
+    #
+    #     if (self.watching or args[0] == "WATCH") and not self.explicit_transaction:
+    #         return self.immediate_execute_command(*args, **kwargs)
+    #     return self.pipeline_execute_command(*args, **kwargs)
+    #
+    # with pipeline_execute_command's append done in place while that method
+    # is the one below (the stand-in rule): a queued command costs its
+    # command method's frame and no other.
+    execute_command = _native._pipeline_execute_command
 
     def pipeline_execute_command(self, *args: Any, **options: Any) -> "Pipeline":
         """Append the command to the stack sent by :meth:`execute`; returns
@@ -730,6 +736,14 @@ class Pipeline(Redis):
 
     def raise_first_error(self, commands: CommandStack, response: List[Any]) -> None:
         """Annotate and raise the first ResponseError found in ``response``."""
+        if type(response) is list:
+            # the same scan in C: no Python iteration per command
+            i = _native._first_instance(response, ResponseError)
+            if i >= 0:
+                r = response[i]
+                self.annotate_exception(r, i + 1, commands[i][0])
+                raise r
+            return
         for i, r in enumerate(response):
             if isinstance(r, ResponseError):
                 self.annotate_exception(r, i + 1, commands[i][0])
@@ -784,7 +798,7 @@ class Pipeline(Redis):
         """Send MULTI, the commands and EXEC in one write and return the
         commands' results, taken from EXEC's reply."""
         # commands answered without asking the server (EMPTY_RESPONSE) are not sent
-        sent = [c for c in commands if EMPTY_RESPONSE not in c[1]]
+        sent = _native._without_option(commands, EMPTY_RESPONSE)
         block = [_MULTI, *sent, _EXEC]
         if self._use_fast_path(connection):
             replies = _pipeline_roundtrip(connection, block)
@@ -831,17 +845,34 @@ class Pipeline(Redis):
         missing: List[Tuple[int, Any]] = []
         if isinstance(multi, ResponseError):
             missing.append((0, multi))
-        acks = iter(queued)
-        for i, (args, options) in enumerate(commands):
-            if EMPTY_RESPONSE in options:
-                missing.append((i, options[EMPTY_RESPONSE]))
-                continue
-            ack = next(acks)
-            if isinstance(ack, Exception):
+        # the commands answered without the server and those the server
+        # refused to queue: found by one C scan (client.c), handled here
+        gaps = None
+        if type(commands) is list and type(queued) is list:
+            gaps = _native._tx_gaps(commands, queued, EMPTY_RESPONSE, Exception)
+        if gaps is not None:
+            for i, j in gaps:
+                args, options = commands[i]
+                if j < 0:
+                    missing.append((i, options[EMPTY_RESPONSE]))
+                    continue
+                ack = queued[j]
                 if not isinstance(ack, ResponseError):
                     raise ack
                 self.annotate_exception(ack, i + 1, args)
                 missing.append((i, ack))
+        else:
+            acks = iter(queued)
+            for i, (args, options) in enumerate(commands):
+                if EMPTY_RESPONSE in options:
+                    missing.append((i, options[EMPTY_RESPONSE]))
+                    continue
+                ack = next(acks)
+                if isinstance(ack, Exception):
+                    if not isinstance(ack, ResponseError):
+                        raise ack
+                    self.annotate_exception(ack, i + 1, args)
+                    missing.append((i, ack))
 
         if isinstance(exec_reply, ResponseError):
             if isinstance(exec_reply, ExecAbortError):

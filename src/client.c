@@ -662,6 +662,150 @@ done:
     return result;
 }
 
+/* ---------------- Pipeline.execute_command ----------------
+ *
+ * Installed as redis_native.client.Pipeline.execute_command (a method
+ * descriptor of ClientBase, _native._pipeline_execute_command), it does what
+ * this Python would do, step for step:
+ *
+ *     if (self.watching or args[0] == "WATCH") and not self.explicit_transaction:
+ *         return self.immediate_execute_command(*args, **kwargs)
+ *     return self.pipeline_execute_command(*args, **kwargs)
+ *
+ * except that while pipeline_execute_command is redis_native's own (the
+ * stand-in rule, kind RN_KIND_PIPELINE) it does that method's work itself:
+ * self.command_stack.append((args, options)); return self.  The attributes
+ * are read with ordinary attribute lookups, so properties, deleted
+ * attributes and a command_stack that is not a list behave as in Python.
+ * It never looks into the arguments beyond args[0] == "WATCH": they are
+ * packed at execute(). */
+
+/* self.<name>(*args, **kwnames), args being the vectorcall arguments. */
+static PyObject *
+call_method_with(PyObject *self, PyObject *name, PyObject *const *args, Py_ssize_t nargs,
+                 PyObject *kwnames)
+{
+    Py_ssize_t nkw = kwnames != NULL ? PyTuple_GET_SIZE(kwnames) : 0;
+    PyObject *small[9], **stack = small;
+    if (nargs + nkw + 1 > (Py_ssize_t)(sizeof small / sizeof small[0])) {
+        stack = PyMem_New(PyObject *, nargs + nkw + 1);
+        if (stack == NULL)
+            return PyErr_NoMemory();
+    }
+    stack[0] = self;
+    for (Py_ssize_t i = 0; i < nargs + nkw; i++)
+        stack[i + 1] = args[i];
+    PyObject *r = PyObject_VectorcallMethod(name, stack, (size_t)(nargs + 1), kwnames);
+    if (stack != small)
+        PyMem_Free(stack);
+    return r;
+}
+
+/* The truth of self.<name>: 1, 0, or -1 with an exception set. */
+static int
+attr_true(PyObject *self, PyObject *name)
+{
+    PyObject *v = PyObject_GetAttr(self, name);
+    if (v == NULL)
+        return -1;
+    int r = v == Py_False ? 0 : v == Py_True ? 1 : PyObject_IsTrue(v);
+    Py_DECREF(v);
+    return r;
+}
+
+/* args[0] == "WATCH", as Python evaluates it: 1, 0, or -1. */
+static int
+is_watch(rn_state *st, PyObject *name)
+{
+    if (name == st->s_WATCH)
+        return 1;
+    if (PyUnicode_CheckExact(name))
+        /* two different interned strings differ (command methods pass
+         * their names as interned constants) */
+        return !PyUnicode_CHECK_INTERNED(name) && PyUnicode_Compare(name, st->s_WATCH) == 0;
+    PyObject *eq = PyObject_RichCompare(name, st->s_WATCH, Py_EQ);
+    if (eq == NULL)
+        return -1;
+    int r = PyObject_IsTrue(eq);
+    Py_DECREF(eq);
+    return r;
+}
+
+static PyObject *
+pipeline_execute_command(PyObject *self, PyObject *const *args, size_t nargsf,
+                         PyObject *kwnames)
+{
+    rn_state *st = ((rn_client *)self)->st;
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    Py_ssize_t nkw = kwnames != NULL ? PyTuple_GET_SIZE(kwnames) : 0;
+
+    int immediate = attr_true(self, st->s_watching);
+    if (immediate < 0)
+        return NULL;
+    if (!immediate) {
+        if (nargs == 0) {
+            PyErr_SetString(PyExc_IndexError, "tuple index out of range");
+            return NULL;
+        }
+        if ((immediate = is_watch(st, args[0])) < 0)
+            return NULL;
+    }
+    if (immediate) {
+        int explicit = attr_true(self, st->s_explicit_transaction);
+        if (explicit < 0)
+            return NULL;
+        if (!explicit)
+            return call_method_with(self, st->s_immediate_execute, args, nargs, kwnames);
+    }
+    if (!rn_stands_in(st, self, RN_KIND_PIPELINE))
+        return call_method_with(self, st->s_pipeline_execute, args, nargs, kwnames);
+
+    /* pipeline_execute_command's own work: append (args, options) */
+    PyObject *tuple = NULL, *options = NULL, *entry = NULL, *stack = NULL;
+    if ((tuple = PyTuple_New(nargs)) == NULL)
+        goto error;
+    for (Py_ssize_t i = 0; i < nargs; i++)
+        PyTuple_SET_ITEM(tuple, i, Py_NewRef(args[i]));
+    if ((options = PyDict_New()) == NULL)
+        goto error;
+    for (Py_ssize_t i = 0; i < nkw; i++)
+        if (PyDict_SetItem(options, PyTuple_GET_ITEM(kwnames, i), args[nargs + i]) < 0)
+            goto error;
+    if ((entry = PyTuple_Pack(2, tuple, options)) == NULL)
+        goto error;
+    Py_CLEAR(tuple);
+    Py_CLEAR(options);
+    if ((stack = PyObject_GetAttr(self, st->s_command_stack)) == NULL)
+        goto error;
+    if (PyList_CheckExact(stack)) {
+        if (PyList_Append(stack, entry) < 0)
+            goto error;
+    }
+    else {
+        PyObject *r = PyObject_CallMethodOneArg(stack, st->s_append, entry);
+        if (r == NULL)
+            goto error;
+        Py_DECREF(r);
+    }
+    Py_DECREF(stack);
+    Py_DECREF(entry);
+    return Py_NewRef(self);
+
+error:
+    Py_XDECREF(tuple);
+    Py_XDECREF(options);
+    Py_XDECREF(entry);
+    Py_XDECREF(stack);
+    return NULL;
+}
+
+PyMethodDef rn_pipeline_execute_command_def = {
+    "execute_command", (PyCFunction)(void (*)(void))pipeline_execute_command,
+    METH_FASTCALL | METH_KEYWORDS,
+    "execute_command(self, *args, **kwargs)\n--\n\n"
+    "Queue the command, or run it at once while WATCHing before MULTI."
+};
+
 /* ---------------- type ---------------- */
 
 static PyObject *
@@ -998,5 +1142,170 @@ rn_pipeline_results(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return results;
 error:
     Py_DECREF(results);
+    return NULL;
+}
+
+/* ---------------- pipeline scans ----------------
+ * Per-command loops of Pipeline.execute() that only look for the rare case
+ * (an error, an EMPTY_RESPONSE option), in C so that a pipeline without one
+ * costs no Python iteration per command.  The caller handles what they find
+ * in Python, where it calls the overridable methods (annotate_exception). */
+
+/* isinstance(item, cls) for an exception class cls of metaclass type: 0 at
+ * once for the reply types a pipeline returns most (their __class__ cannot
+ * be changed and none derives from BaseException), so the common result
+ * costs no attribute lookup of __class__; PyObject_IsInstance otherwise. */
+static int
+is_exc_instance(PyObject *item, PyObject *cls, int cls_is_plain_exc)
+{
+    if (cls_is_plain_exc) {
+        PyTypeObject *t = Py_TYPE(item);
+        if (t == &PyBytes_Type || t == &PyUnicode_Type || t == &PyLong_Type ||
+            t == &PyList_Type || item == Py_None || t == &PyBool_Type ||
+            t == &PyFloat_Type || t == &PyDict_Type || t == &PyTuple_Type ||
+            t == &PySet_Type)
+            return 0;
+    }
+    return PyObject_IsInstance(item, cls);
+}
+
+static int
+plain_exception_class(PyObject *cls)
+{
+    return PyType_Check(cls) && Py_IS_TYPE(cls, &PyType_Type) && PyExceptionClass_Check(cls);
+}
+
+/* _first_instance(items, cls) -> index of the first item that is an
+ * instance of cls (isinstance), or -1.  items: a list. */
+PyObject *
+rn_first_instance(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 2 || !PyList_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "_first_instance() takes a list and a class");
+        return NULL;
+    }
+    PyObject *items = args[0], *cls = args[1];
+    int plain = plain_exception_class(cls);
+    /* isinstance may run Python code (__class__, __instancecheck__) that
+     * changes the list: its size is read afresh and the item held */
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items); i++) {
+        PyObject *item = Py_NewRef(PyList_GET_ITEM(items, i));
+        int r = is_exc_instance(item, cls, plain);
+        Py_DECREF(item);
+        if (r < 0)
+            return NULL;
+        if (r)
+            return PyLong_FromSsize_t(i);
+    }
+    return PyLong_FromLong(-1);
+}
+
+/* _without_option(commands, key) -> [c for c in commands if key not in c[1]]
+ * (any iterable of subscriptable commands, as that comprehension). */
+PyObject *
+rn_without_option(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "_without_option() takes 2 arguments");
+        return NULL;
+    }
+    PyObject *it = PyObject_GetIter(args[0]), *out = NULL, *c;
+    PyObject *one = PyLong_FromLong(1);     /* c[1] for a command that is no tuple */
+    if (it == NULL || one == NULL) {
+        Py_XDECREF(it);
+        Py_XDECREF(one);
+        return NULL;
+    }
+    if ((out = PyList_New(0)) == NULL)
+        goto error;
+    while ((c = PyIter_Next(it)) != NULL) {
+        PyObject *options = PyTuple_CheckExact(c) && PyTuple_GET_SIZE(c) > 1
+            ? Py_NewRef(PyTuple_GET_ITEM(c, 1)) : PyObject_GetItem(c, one);
+        int has = -1;
+        if (options != NULL) {
+            has = PySequence_Contains(options, args[1]);
+            Py_DECREF(options);
+        }
+        if (has < 0 || (!has && PyList_Append(out, c) < 0)) {
+            Py_DECREF(c);
+            goto error;
+        }
+        Py_DECREF(c);
+    }
+    if (PyErr_Occurred())
+        goto error;
+    Py_DECREF(it);
+    Py_DECREF(one);
+    return out;
+error:
+    Py_DECREF(it);
+    Py_DECREF(one);
+    Py_XDECREF(out);
+    return NULL;
+}
+
+/* _tx_gaps(commands, queued, key, cls) -> list of (i, j) or None.
+ * What _transaction_result's loop over the commands finds, without acting
+ * on it: for each command i (an (args, options) pair), (i, -1) when key is
+ * in its options (answered without the server), else it took the next
+ * queuing reply j, and (i, j) is listed when queued[j] is an instance of
+ * cls.  None when an entry is not a 2-tuple or `queued` runs short: the
+ * caller then runs its Python loop, which reports those cases its own way.
+ * commands and queued: lists. */
+PyObject *
+rn_tx_gaps(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 4 || !PyList_Check(args[0]) || !PyList_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "_tx_gaps() takes two lists, an option name and a class");
+        return NULL;
+    }
+    PyObject *commands = args[0], *queued = args[1], *key = args[2], *cls = args[3];
+    PyObject *gaps = PyList_New(0);
+    if (gaps == NULL)
+        return NULL;
+    Py_ssize_t j = 0;
+    int plain = plain_exception_class(cls);
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(commands); i++) {
+        PyObject *c = Py_NewRef(PyList_GET_ITEM(commands, i));
+        if (!PyTuple_Check(c) || PyTuple_GET_SIZE(c) != 2) {
+            Py_DECREF(c);
+            Py_DECREF(gaps);
+            Py_RETURN_NONE;
+        }
+        int has = PySequence_Contains(PyTuple_GET_ITEM(c, 1), key);
+        Py_DECREF(c);
+        if (has < 0)
+            goto error;
+        Py_ssize_t at = -1;
+        if (!has) {
+            if (j >= PyList_GET_SIZE(queued)) {
+                Py_DECREF(gaps);
+                Py_RETURN_NONE;
+            }
+            PyObject *ack = Py_NewRef(PyList_GET_ITEM(queued, j));
+            int r = is_exc_instance(ack, cls, plain);
+            Py_DECREF(ack);
+            if (r < 0)
+                goto error;
+            if (!r) {
+                j++;
+                continue;
+            }
+            at = j++;
+        }
+        PyObject *pair = Py_BuildValue("(nn)", i, at);
+        if (pair == NULL || PyList_Append(gaps, pair) < 0) {
+            Py_XDECREF(pair);
+            goto error;
+        }
+        Py_DECREF(pair);
+    }
+    return gaps;
+error:
+    Py_DECREF(gaps);
     return NULL;
 }

@@ -36,9 +36,19 @@ typedef struct rn_client {
 
 extern PyType_Spec rn_client_type_spec;
 
+/* Pipeline.execute_command's C twin (client.c), exposed as the method
+ * descriptor _native._pipeline_execute_command of ClientBase. */
+extern PyMethodDef rn_pipeline_execute_command_def;
+
 /* _native._pipeline_results(replies, commands, callbacks, watch_names,
  * update_watch_state): a pipeline's per-reply results in one C loop (see
  * client.c).  METH_FASTCALL module function. */
 PyObject *rn_pipeline_results(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
+
+/* Pipeline.execute()'s scans for the rare case (client.c): METH_FASTCALL
+ * module functions _first_instance, _without_option and _tx_gaps. */
+PyObject *rn_first_instance(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
+PyObject *rn_without_option(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
+PyObject *rn_tx_gaps(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
 
 #endif

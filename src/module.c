@@ -40,6 +40,9 @@ rn_state_from_type(PyTypeObject *tp)
  * built-in one (SentinelConnectionPool drops connections to a former master).
  */
 static const char *const rn_covered_names[RN_KIND_COUNT][9] = {
+    /* Pipeline.execute_command's C twin appends to command_stack itself
+     * instead of calling pipeline_execute_command */
+    [RN_KIND_PIPELINE] = {"pipeline_execute_command", NULL},
     [RN_KIND_CONN] = {"connect", "disconnect", "can_read", "send_command",
                       "send_packed_command", "read_response", "pack_commands", NULL},
     [RN_KIND_POOL] = {"get_connection", "release", "owns_connection", NULL},
@@ -55,7 +58,8 @@ kind_base(rn_state *st, int kind)
 {
     return kind == RN_KIND_CONN ? st->ConnectionType
          : kind == RN_KIND_POOL ? st->PoolType
-         : kind == RN_KIND_CLIENT ? st->ClientType : st->ClusterType;
+         : kind == RN_KIND_CLIENT || kind == RN_KIND_PIPELINE ? st->ClientType
+         : st->ClusterType;
 }
 
 static int *
@@ -63,7 +67,7 @@ kind_flag(PyObject *obj, int kind)
 {
     return kind == RN_KIND_CONN ? &((rn_conn *)obj)->overridden
          : kind == RN_KIND_POOL ? &((rn_pool *)obj)->overridden
-         : kind == RN_KIND_CLIENT ? &((rn_client *)obj)->overridden
+         : kind == RN_KIND_CLIENT || kind == RN_KIND_PIPELINE ? &((rn_client *)obj)->overridden
          : &((rn_cluster *)obj)->overridden;
 }
 
@@ -91,6 +95,12 @@ type_stands_in(rn_state *st, PyTypeObject *tp, int kind)
     PyObject *mro = tp->tp_mro;
     PyObject *names = st->covered[kind];
     if (mro == NULL || names == NULL)
+        return 0;
+    /* The pipeline kind's C base is ClientBase, and a plain Redis has no
+     * pipeline_execute_command: C stands in only for a class that has one
+     * (Pipeline's own), never for a method that does not exist. */
+    if (kind == RN_KIND_PIPELINE &&
+        _PyType_Lookup(tp, PyTuple_GET_ITEM(names, 0)) == NULL)
         return 0;
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(mro); i++) {
         PyObject *cls = PyTuple_GET_ITEM(mro, i);
@@ -154,7 +164,7 @@ is_covered(rn_state *st, PyObject *name, int kind)
      * name written in source code) equal to one of them is the same object,
      * so the identity scan above was the whole answer.  Only a str built at
      * run time (setattr(obj, "send_" + "command", f)) needs comparing. */
-    if (PyUnicode_CHECK_INTERNED(name))
+    if (PyUnicode_CheckExact(name) && PyUnicode_CHECK_INTERNED(name))
         return 0;
     for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(names); j++) {
         int eq = PyUnicode_Compare(PyTuple_GET_ITEM(names, j), name);
@@ -164,6 +174,16 @@ is_covered(rn_state *st, PyObject *name, int kind)
             PyErr_Clear();
     }
     return 0;
+}
+
+/* The names whose instance replacement sets an object's `overridden` flag:
+ * those of its kind, and for ClientBase those of RN_KIND_PIPELINE too (a
+ * Pipeline shares the client's flag). */
+static int
+is_tracked(rn_state *st, PyObject *name, int kind)
+{
+    return is_covered(st, name, kind)
+        || (kind == RN_KIND_CLIENT && is_covered(st, name, RN_KIND_PIPELINE));
 }
 
 int
@@ -178,7 +198,7 @@ rn_setattro_tracking(PyObject *self, PyObject *name, PyObject *value, int *overr
         *overridden = 1;            /* cannot tell: the slow path is safe */
         return 0;
     }
-    if (!is_covered(st, name, kind))
+    if (!is_tracked(st, name, kind))
         return 0;
     if (value != NULL) {
         *overridden = 1;
@@ -194,7 +214,7 @@ rn_setattro_tracking(PyObject *self, PyObject *name, PyObject *value, int *overr
     Py_ssize_t pos = 0;
     PyObject *key, *val;
     while (!any && PyDict_Next(dict, &pos, &key, &val))
-        any = is_covered(st, key, kind);
+        any = is_tracked(st, key, kind);
     Py_DECREF(dict);
     *overridden = any;
     return 0;
@@ -209,6 +229,7 @@ init_stand_in(rn_state *st)
     st->overridden_offset[RN_KIND_POOL] = offsetof(rn_pool, overridden);
     st->overridden_offset[RN_KIND_CLIENT] = offsetof(rn_client, overridden);
     st->overridden_offset[RN_KIND_CLUSTER] = offsetof(rn_cluster, overridden);
+    st->overridden_offset[RN_KIND_PIPELINE] = offsetof(rn_client, overridden);
     if ((st->builtins = PyDict_New()) == NULL)
         return -1;
     for (int kind = 0; kind < RN_KIND_COUNT; kind++) {
@@ -418,6 +439,16 @@ static PyMethodDef rn_module_methods[] = {
      "keep_errors=False)\n--\n\n"
      "A pipeline's results from its raw replies, as Pipeline._command_result per reply."},
     RN_AIO_METHODS
+    {"_first_instance", (PyCFunction)(void (*)(void))rn_first_instance, METH_FASTCALL,
+     "_first_instance(items, cls)\n--\n\n"
+     "Index of the first item of the list that is an instance of cls, or -1."},
+    {"_without_option", (PyCFunction)(void (*)(void))rn_without_option, METH_FASTCALL,
+     "_without_option(commands, key)\n--\n\n"
+     "[c for c in commands if key not in c[1]]"},
+    {"_tx_gaps", (PyCFunction)(void (*)(void))rn_tx_gaps, METH_FASTCALL,
+     "_tx_gaps(commands, queued, key, cls)\n--\n\n"
+     "(i, -1) for the commands whose options hold key, (i, j) for those whose queuing "
+     "reply queued[j] is an instance of cls; None for an entry that is not a pair."},
     {NULL, NULL, 0, NULL}
 };
 
@@ -503,6 +534,13 @@ rn_exec(PyObject *module)
     INTERN(s_start_index, "start_index");
     INTERN(s_name, "name");
     INTERN(s_value, "value");
+    INTERN(s_watching, "watching");
+    INTERN(s_explicit_transaction, "explicit_transaction");
+    INTERN(s_command_stack, "command_stack");
+    INTERN(s_append, "append");
+    INTERN(s_WATCH, "WATCH");
+    INTERN(s_immediate_execute, "immediate_execute_command");
+    INTERN(s_pipeline_execute, "pipeline_execute_command");
 
     if ((exc_mod = PyImport_ImportModule("redis_native.exceptions")) == NULL)
         goto error;
@@ -545,6 +583,13 @@ rn_exec(PyObject *module)
         goto error;
     if (init_stand_in(st) < 0)
         goto error;
+    {
+        PyObject *d = PyDescr_NewMethod(st->ClientType, &rn_pipeline_execute_command_def);
+        if (d == NULL || PyModule_AddObject(module, "_pipeline_execute_command", d) < 0) {
+            Py_XDECREF(d);
+            goto error;
+        }
+    }
     if (PyModule_AddFunctions(module, rn_callback_methods) < 0)
         goto error;
     if (PyModule_AddFunctions(module, rn_cluster_methods) < 0)
@@ -669,6 +714,13 @@ rn_clear(PyObject *module)
     Py_CLEAR(st->s_start_index);
     Py_CLEAR(st->s_name);
     Py_CLEAR(st->s_value);
+    Py_CLEAR(st->s_watching);
+    Py_CLEAR(st->s_explicit_transaction);
+    Py_CLEAR(st->s_command_stack);
+    Py_CLEAR(st->s_append);
+    Py_CLEAR(st->s_WATCH);
+    Py_CLEAR(st->s_immediate_execute);
+    Py_CLEAR(st->s_pipeline_execute);
     return 0;
 }
 

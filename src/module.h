@@ -14,7 +14,9 @@
 
 /* The kinds of objects the stand-in rule (below) knows. */
 enum { RN_KIND_CONN = 0, RN_KIND_POOL = 1, RN_KIND_CLIENT = 2, RN_KIND_CLUSTER = 3,
-       RN_KIND_COUNT = 4 };
+       RN_KIND_PIPELINE = 4, RN_KIND_COUNT = 5 };
+/* RN_KIND_PIPELINE: a Pipeline's queuing step (Pipeline.execute_command's C
+ * twin, client.c).  Same C base and `overridden` flag as RN_KIND_CLIENT. */
 
 typedef struct rn_state {
     /* types defined by this module (strong references) */
@@ -103,6 +105,13 @@ typedef struct rn_state {
     PyObject *s_start_index;        /* "start_index" */
     PyObject *s_name;               /* "name" */
     PyObject *s_value;              /* "value" */
+    PyObject *s_watching;           /* Pipeline queuing (client.c) */
+    PyObject *s_explicit_transaction;
+    PyObject *s_command_stack;
+    PyObject *s_append;
+    PyObject *s_WATCH;              /* "WATCH" */
+    PyObject *s_immediate_execute;  /* "immediate_execute_command" */
+    PyObject *s_pipeline_execute;   /* "pipeline_execute_command" */
 } rn_state;
 
 /* State of the module that defined `tp` (or one of its bases). */
