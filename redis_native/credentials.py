@@ -9,6 +9,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, Callable, Optional, Tuple, Union
 
+from .utils import lazy_module_logger
+
 __all__ = [
     "CredentialProvider",
     "StreamingCredentialProvider",
@@ -16,22 +18,9 @@ __all__ = [
 ]
 
 
-# The module's logger; ``logging`` is loaded by the first message rather than by
-# ``import redis_native``.  ``logger`` stays a module attribute (PEP 562), and a
-# logger assigned to it (a test's mock) is the one used.
-def _logger():
-    log = globals().get("logger")
-    if log is None:
-        import logging
-
-        log = globals()["logger"] = logging.getLogger(__name__)
-    return log
-
-
-def __getattr__(name):
-    if name == "logger":
-        return _logger()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# ``logger`` is made (and ``logging`` imported) by the first message, not by
+# ``import redis_native``; a logger assigned to it (a test's mock) is the one used.
+_logger, __getattr__ = lazy_module_logger(globals())
 
 
 CredentialsT = Union[Tuple[str], Tuple[str, str]]

@@ -17,26 +17,14 @@ from typing import Any, Optional, Type, Union
 
 from .exceptions import LockError, LockNotOwnedError
 from .typing import Number
+from .utils import lazy_module_logger
 
 __all__ = ["Lock"]
 
 
-# The module's logger; ``logging`` is loaded by the first message rather than by
-# ``import redis_native``.  ``logger`` stays a module attribute (PEP 562), and a
-# logger assigned to it (a test's mock) is the one used.
-def _logger():
-    log = globals().get("logger")
-    if log is None:
-        import logging
-
-        log = globals()["logger"] = logging.getLogger(__name__)
-    return log
-
-
-def __getattr__(name):
-    if name == "logger":
-        return _logger()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# ``logger`` is made (and ``logging`` imported) by the first message, not by
+# ``import redis_native``; a logger assigned to it (a test's mock) is the one used.
+_logger, __getattr__ = lazy_module_logger(globals())
 
 
 class _ThreadToken(threading.local):

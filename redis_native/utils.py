@@ -26,6 +26,7 @@ from typing import (
     List,
     Mapping,
     Optional,
+    Tuple,
     TypeVar,
     Union,
 )
@@ -508,3 +509,25 @@ def experimental_args(args_to_warn: Optional[List[str]] = None) -> Callable[[C],
         return wrapper  # type: ignore[return-value]
 
     return decorator
+
+
+def lazy_module_logger(namespace: dict) -> Tuple[Callable[[], Any], Callable[[str], Any]]:
+    """``(logger_getter, module___getattr__)`` for a module whose ``logger``
+    attribute is made on first use: ``logging`` is imported by the first
+    message, not by ``import redis_native``. ``namespace`` is the module's
+    ``globals()``; a logger assigned to ``module.logger`` is the one used."""
+
+    def get_logger() -> Any:
+        log = namespace.get("logger")
+        if log is None:
+            import logging
+
+            log = namespace["logger"] = logging.getLogger(namespace["__name__"])
+        return log
+
+    def module_getattr(name: str) -> Any:
+        if name == "logger":
+            return get_logger()
+        raise AttributeError(f"module {namespace['__name__']!r} has no attribute {name!r}")
+
+    return get_logger, module_getattr
