@@ -529,6 +529,41 @@ _MULTI = (("MULTI",), {})
 _EXEC = (("EXEC",), {})
 
 
+def _queue_gaps(pipe: Any, commands: Any, queued: List[Any]) -> List[Tuple[int, Any]]:
+    """(position, value) for each command of a transaction whose result EXEC's
+    reply will not hold: a command answered without the server (its
+    EMPTY_RESPONSE option) and one the server refused to queue (its error,
+    annotated by ``pipe.annotate_exception``).  A queuing reply that is an
+    error but no ResponseError (a lost connection) is raised.  ``queued`` holds
+    the queuing replies of the commands that were sent, in order."""
+    # found by one C scan (client.c) of the usual stacks; the same walk in
+    # Python for any other sequence of (args, options) pairs
+    gaps = None
+    if type(commands) is list and type(queued) is list:
+        gaps = _native._tx_gaps(commands, queued, EMPTY_RESPONSE, Exception)
+    if gaps is None:
+        gaps, j = [], 0
+        for i, (_, options) in enumerate(commands):
+            if EMPTY_RESPONSE in options:
+                gaps.append((i, -1))
+                continue
+            if isinstance(queued[j], Exception):
+                gaps.append((i, j))
+            j += 1
+    found: List[Tuple[int, Any]] = []
+    for i, j in gaps:
+        args, options = commands[i]
+        if j < 0:
+            found.append((i, options[EMPTY_RESPONSE]))
+            continue
+        ack = queued[j]
+        if not isinstance(ack, ResponseError):
+            raise ack
+        pipe.annotate_exception(ack, i + 1, args)
+        found.append((i, ack))
+    return found
+
+
 class Pipeline(Redis):
     """Queue commands and send them together with :meth:`execute`.
 
@@ -845,34 +880,7 @@ class Pipeline(Redis):
         missing: List[Tuple[int, Any]] = []
         if isinstance(multi, ResponseError):
             missing.append((0, multi))
-        # the commands answered without the server and those the server
-        # refused to queue: found by one C scan (client.c), handled here
-        gaps = None
-        if type(commands) is list and type(queued) is list:
-            gaps = _native._tx_gaps(commands, queued, EMPTY_RESPONSE, Exception)
-        if gaps is not None:
-            for i, j in gaps:
-                args, options = commands[i]
-                if j < 0:
-                    missing.append((i, options[EMPTY_RESPONSE]))
-                    continue
-                ack = queued[j]
-                if not isinstance(ack, ResponseError):
-                    raise ack
-                self.annotate_exception(ack, i + 1, args)
-                missing.append((i, ack))
-        else:
-            acks = iter(queued)
-            for i, (args, options) in enumerate(commands):
-                if EMPTY_RESPONSE in options:
-                    missing.append((i, options[EMPTY_RESPONSE]))
-                    continue
-                ack = next(acks)
-                if isinstance(ack, Exception):
-                    if not isinstance(ack, ResponseError):
-                        raise ack
-                    self.annotate_exception(ack, i + 1, args)
-                    missing.append((i, ack))
+        missing.extend(_queue_gaps(self, commands, queued))
 
         if isinstance(exec_reply, ResponseError):
             if isinstance(exec_reply, ExecAbortError):

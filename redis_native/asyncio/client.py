@@ -36,6 +36,7 @@ from ..client import (  # noqa: F401  (re-exported, as in redis-py)
     _CallbackMemo,
     _callback_options,
     _monitor_client,
+    _queue_gaps,
 )
 from .. import _native
 from ..commands import AsyncCoreCommands, AsyncSentinelCommands, list_or_args
@@ -1218,17 +1219,7 @@ class Pipeline(Redis):
         errors: List[Tuple[int, Any]] = []
         if isinstance(multi, ResponseError):
             errors.append((0, multi))
-        acks = iter(queued)
-        for i, (args, options) in enumerate(commands):
-            if EMPTY_RESPONSE in options:
-                errors.append((i, options[EMPTY_RESPONSE]))
-                continue
-            ack = next(acks)
-            if isinstance(ack, Exception):
-                if not isinstance(ack, ResponseError):
-                    raise ack
-                self.annotate_exception(ack, i + 1, args)
-                errors.append((i, ack))
+        errors.extend(_queue_gaps(self, commands, queued))
         if isinstance(exec_reply, Exception):
             if isinstance(exec_reply, ExecAbortError) and errors:
                 for _, value in errors:
