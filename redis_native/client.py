@@ -52,6 +52,7 @@ from .event import (
     AfterSingleConnectionInstantiationEvent,
     ClientType,
     EventDispatcher,
+    _OwnDispatcher,
 )
 from .exceptions import (  # noqa: F401  (several re-exported, as in redis-py)
     ConnectionError,
@@ -184,6 +185,9 @@ class Redis(_native.ClientBase, CoreCommands, SentinelCommands, StackModuleAcces
     RESP2.
     """
 
+    # the client's own EventDispatcher when it is given none, made on first read
+    _event_dispatcher = _OwnDispatcher("_event_dispatcher")
+
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> "Redis":
         """Return a client configured from a URL.
@@ -267,9 +271,9 @@ class Redis(_native.ClientBase, CoreCommands, SentinelCommands, StackModuleAcces
                 "Maintenance notifications handlers on connection are only supported "
                 "with RESP version 3"
             )
-        if event_dispatcher is None:
-            event_dispatcher = EventDispatcher()
-        self._event_dispatcher = event_dispatcher
+        if event_dispatcher is not None:
+            self._event_dispatcher = event_dispatcher
+        # else the client's own, made when first read (_OwnDispatcher)
         if not connection_pool:
             kwargs: Dict[str, Any] = {
                 "db": db,
@@ -325,8 +329,10 @@ class Redis(_native.ClientBase, CoreCommands, SentinelCommands, StackModuleAcces
             self.auto_close_connection_pool = True
         else:
             self.auto_close_connection_pool = False
-        event_dispatcher.dispatch(AfterPooledConnectionsInstantiationEvent(
-            [connection_pool], ClientType.SYNC, credential_provider))
+        if event_dispatcher is not None:
+            # (a dispatcher of the client's own has no listeners yet)
+            event_dispatcher.dispatch(AfterPooledConnectionsInstantiationEvent(
+                [connection_pool], ClientType.SYNC, credential_provider))
         self.connection_pool = connection_pool
         self.single_connection_client = single_connection_client
         self.connection = None
@@ -334,8 +340,10 @@ class Redis(_native.ClientBase, CoreCommands, SentinelCommands, StackModuleAcces
         if single_connection_client:
             self.connection = self.connection_pool.get_connection()
             # the lock that serialises this connection lives in C (src/client.c)
-            event_dispatcher.dispatch(AfterSingleConnectionInstantiationEvent(
-                self.connection, ClientType.SYNC, getattr(self, "single_connection_lock", None)))
+            if event_dispatcher is not None:
+                event_dispatcher.dispatch(AfterSingleConnectionInstantiationEvent(
+                    self.connection, ClientType.SYNC,
+                    getattr(self, "single_connection_lock", None)))
         # a per-client copy of the table built at import (redis-py builds
         # the same table entry by entry for every client)
         self.response_callbacks = CaseInsensitiveDict._copy_of(_CLIENT_CALLBACKS)

@@ -30,7 +30,7 @@ from ._parsers.encoders import Encoder  # noqa: F401  (redis.connection.Encoder 
 from .backoff import NoBackoff
 from .credentials import CredentialProvider, UsernamePasswordCredentialProvider
 from .driver_info import DriverInfo, resolve_driver_info
-from .event import AfterConnectionReleasedEvent, EventDispatcher
+from .event import AfterConnectionReleasedEvent, EventDispatcher, _OwnDispatcher  # noqa: F401
 from .exceptions import (  # noqa: F401  (several re-exported, as in redis-py)
     AuthenticationError,
     AuthenticationWrongNumberOfArgsError,
@@ -112,6 +112,11 @@ def _check_protocol(protocol: Any) -> int:
 class AbstractConnection(_native.Connection, ConnectionInterface):
     """Settings and handshake shared by every connection class."""
 
+    # the connection's own EventDispatcher (under both names) when it is
+    # given none, made on first read
+    _event_dispatcher = _OwnDispatcher("_event_dispatcher", "event_dispatcher")
+    event_dispatcher = _OwnDispatcher("_event_dispatcher", "event_dispatcher")
+
     def __init__(
         self,
         db: int = 0,
@@ -182,10 +187,10 @@ class AbstractConnection(_native.Connection, ConnectionInterface):
         self.socket_read_size = socket_read_size
         self._connect_callbacks: List[weakref.WeakMethod] = []
         self.protocol = _check_protocol(protocol)
-        if event_dispatcher is None:
-            event_dispatcher = EventDispatcher()
-        self._event_dispatcher = event_dispatcher
-        self.event_dispatcher = event_dispatcher
+        if event_dispatcher is not None:
+            self._event_dispatcher = event_dispatcher
+            self.event_dispatcher = event_dispatcher
+        # else the connection's own, made when first read (_OwnDispatcher)
 
     # -- description --------------------------------------------------------
     def repr_pieces(self) -> List[Tuple[str, Any]]:
@@ -352,6 +357,8 @@ class AbstractConnection(_native.Connection, ConnectionInterface):
         commands = self._handshake_commands(auth_args)
         if not commands:
             return
+        if auth_args is None and self._handshake(commands):
+            return      # done in C, judged as below (src/connection.c)
         self.send_packed_command(
             self.pack_commands([args for _, args in commands]), check_health=False
         )
@@ -818,6 +825,10 @@ class ConnectionPool(_native.ConnectionPool, ConnectionPoolInterface):
 
     SENSITIVE_REPR_KEYS = frozenset({"password", "username", "ssl_password", "credential_provider"})
 
+    # the pool's own EventDispatcher when its connection_kwargs give none,
+    # made on first read
+    _event_dispatcher = _OwnDispatcher("_event_dispatcher")
+
     # whether release() tells an event_dispatcher given to the pool (redis-py:
     # ConnectionPool does, BlockingConnectionPool does not)
     _ANNOUNCES_RELEASES = True
@@ -858,10 +869,10 @@ class ConnectionPool(_native.ConnectionPool, ConnectionPoolInterface):
         self.connection_kwargs = connection_kwargs
         self.max_connections = max_connections
         self._maint_notifications_config = maint_notifications_config
-        # identifies the pool in get_connection_count()'s attributes
-        self._pool_id = os.urandom(4).hex()     # as secrets.token_hex(4)
         dispatcher = connection_kwargs.get("event_dispatcher")
-        self._event_dispatcher = dispatcher if dispatcher is not None else EventDispatcher()
+        if dispatcher is not None:
+            self._event_dispatcher = dispatcher
+        # else the pool's own, made when first read (_OwnDispatcher)
         if dispatcher is not None and self._ANNOUNCES_RELEASES:
             # A pool given a dispatcher announces every release to it
             # (AfterConnectionReleasedEvent).  C releases connections without
@@ -930,11 +941,15 @@ class ConnectionPool(_native.ConnectionPool, ConnectionPoolInterface):
         and of in-use connections, each with the OpenTelemetry attributes that
         describe it (pool name ``host:port_id``, state ``idle``/``used``)."""
         kw = self.connection_kwargs
+        pool_id = self.__dict__.get("_pool_id")
+        if pool_id is None:
+            # identifies the pool in these attributes (as secrets.token_hex(4))
+            pool_id = self._pool_id = os.urandom(4).hex()
         base = {
             "db.system": "redis",
             "redis.client.library": f"redis_native:v{get_lib_version()}",
             "db.client.connection.pool.name":
-                f"{kw.get('host', 'unknown')}:{kw.get('port', 6379)}_{self._pool_id}",
+                f"{kw.get('host', 'unknown')}:{kw.get('port', 6379)}_{pool_id}",
         }
         return [
             (len(self._available_connections), {**base, "db.client.connection.state": "idle"}),

@@ -147,6 +147,34 @@ class EventDispatcher(EventDispatcherInterface):
                         current.append(listener)
 
 
+class _OwnDispatcher:
+    """A class attribute standing in for an object's own default
+    EventDispatcher until the object first reads it.
+
+    A new dispatcher starts with no listeners, so until somebody reads it to
+    register one there is nothing it could do: clients, pools and
+    connections built without an ``event_dispatcher`` get theirs on first
+    read (stored in the instance under every name given, which then hides
+    this attribute) instead of building one each at construction.
+    """
+
+    def __init__(self, *names: str) -> None:
+        self._names = names     # the names sharing the dispatcher
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    def __get__(self, obj: Any, owner: Any = None) -> Any:
+        if obj is None:
+            return self
+        # only called while the instance holds no value of its own
+        state = obj.__dict__
+        mine = EventDispatcher()
+        for name in self._names:
+            state.setdefault(name, mine)
+        return state.setdefault(self._name, mine)
+
+
 class ClientType(Enum):
     """Whether a client is synchronous or asyncio-based."""
 

@@ -33,6 +33,7 @@ from typing import (
 )
 
 from redis_native import backoff as _b
+from redis_native._native import _copy_plain_retry
 from redis_native.exceptions import ConnectionError, TimeoutError
 
 if TYPE_CHECKING:
@@ -174,32 +175,13 @@ def copy_retry(retry: Any) -> Any:
     Clients and connections take their own copy of the Retry they are given
     (as redis-py does).  A plain :class:`Retry` holding one of this package's
     backoff classes, whose state is numbers and a tuple of exception classes,
-    is copied field by field: the same result as ``deepcopy`` (a new Retry and
-    a new backoff, the tuple and the numbers shared since they are immutable)
-    at a fraction of the cost.  Anything else (subclasses, other backoffs,
-    extra attributes) goes through ``copy.deepcopy``.
+    is copied field by field in C (``_native._copy_plain_retry``): the same
+    result as ``deepcopy`` (a new Retry and a new backoff, the tuple and the
+    numbers shared since they are immutable) at a fraction of the cost.
+    Anything else (subclasses, other backoffs, extra attributes) goes through
+    ``copy.deepcopy``.
     """
-    if type(retry) is Retry:
-        state = retry.__dict__
-        backoff = state.get("_backoff")
-        errors = state.get("_supported_errors")
-        if (type(backoff) in _BACKOFF_TYPES and len(state) == 3
-                and type(state.get("_retries")) is int and type(errors) is tuple):
-            plain = True
-            for e in errors:
-                if type(e) is not type:
-                    plain = False
-                    break
-            backoff_state = backoff.__dict__
-            for v in backoff_state.values():
-                if type(v) not in _ATOMIC_TYPES:
-                    plain = False
-                    break
-            if plain:
-                new_backoff = object.__new__(type(backoff))
-                new_backoff.__dict__.update(backoff_state)
-                new = object.__new__(Retry)
-                new.__dict__.update(state)
-                new._backoff = new_backoff
-                return new
+    new = _copy_plain_retry(retry, Retry, _BACKOFF_TYPES, _ATOMIC_TYPES)
+    if new is not None:
+        return new
     return copy.deepcopy(retry)

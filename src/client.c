@@ -925,7 +925,7 @@ static PyMemberDef client_members[] = {
 static int
 client_setattro(rn_client *self, PyObject *name, PyObject *value)
 {
-    return rn_setattro_tracking((PyObject *)self, name, value, &self->overridden,
+    return rn_setattro_tracking((PyObject *)self, self->st, name, value, &self->overridden,
                                 RN_KIND_CLIENT);
 }
 

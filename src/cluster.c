@@ -1249,7 +1249,7 @@ static PyMemberDef cluster_members[] = {
 static int
 cluster_setattro(rn_cluster *self, PyObject *name, PyObject *value)
 {
-    return rn_setattro_tracking((PyObject *)self, name, value, &self->overridden,
+    return rn_setattro_tracking((PyObject *)self, self->st, name, value, &self->overridden,
                                 RN_KIND_CLUSTER);
 }
 

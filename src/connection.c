@@ -1213,7 +1213,7 @@ rn_conn_send(rn_conn *c, PyObject *const *args, Py_ssize_t nargs)
  * instances.  Any I/O or protocol failure closes the connection and raises:
  * a half-read pipeline must never be reused. */
 static PyObject *
-conn_execute_pipeline(rn_conn *c, PyObject *commands)
+conn_roundtrip(rn_conn *c, PyObject *commands, int check_health, int raw_errors)
 {
     rn_state *st = c->st;
     PyObject *seq = PySequence_Fast(commands, "_execute_pipeline() takes a sequence");
@@ -1234,7 +1234,7 @@ conn_execute_pipeline(rn_conn *c, PyObject *commands)
         PyErr_NoMemory();
         goto done;
     }
-    if (conn_prepare(c, 1, 1) < 0)
+    if (conn_prepare(c, check_health, 1) < 0)
         goto done;
     b = conn_take_wbuf(c);
     b.segs = &segs;
@@ -1290,7 +1290,9 @@ conn_execute_pipeline(rn_conn *c, PyObject *commands)
         goto done;
     }
     for (Py_ssize_t i = 0; i < n; i++) {
+        rn_reader_raw_errors(c->reader, raw_errors);
         PyObject *reply = conn_read_reply(c, fd, rbuf, c->decode_responses && !raw[i], 1);
+        rn_reader_raw_errors(c->reader, 0);
         if (reply == NULL) {
             conn_close_if(c, fd);
             Py_CLEAR(result);
@@ -1325,6 +1327,116 @@ done:
         }
     }
     return result;
+}
+
+static PyObject *
+conn_execute_pipeline(rn_conn *c, PyObject *commands)
+{
+    return conn_roundtrip(c, commands, 1, 0);
+}
+
+/* Is `reply` the status OK (bytes or str)? */
+static int
+is_ok_reply(PyObject *reply)
+{
+    if (PyBytes_Check(reply))
+        return PyBytes_GET_SIZE(reply) == 2 && memcmp(PyBytes_AS_STRING(reply), "OK", 2) == 0;
+    return PyUnicode_Check(reply) && PyUnicode_CompareWithASCIIString(reply, "OK") == 0;
+}
+
+/* _handshake(commands): the connect-time commands of a connection that needs
+ * no AUTH, as _handshake_commands lists them ((kind, args) pairs, kind one
+ * of "setname", "setinfo", "select"), sent in one write without a health
+ * check; every reply is read before any is judged, as on_connect does:
+ *   - setinfo: any reply is accepted (servers before 7.2 refuse CLIENT
+ *     SETINFO), and its error reply never becomes an exception object;
+ *   - setname: an error or anything but OK raises ConnectionError("Error
+ *     setting client name");
+ *   - select: an error reply is raised, anything but OK raises
+ *     ConnectionError("Invalid Database").
+ * Returns True; False (nothing sent) when a method of the round trip is
+ * replaced (the stand-in rule) or a kind is not one of these: the caller
+ * then runs its Python path. */
+static PyObject *
+conn_handshake(rn_conn *c, PyObject *commands)
+{
+    rn_state *st = c->st;
+    if (!PyList_CheckExact(commands) || !rn_stands_in(st, (PyObject *)c, RN_KIND_CONN))
+        Py_RETURN_FALSE;
+    Py_ssize_t n = PyList_GET_SIZE(commands);
+    PyObject *argsl = PyList_New(n);
+    if (argsl == NULL)
+        return NULL;
+    char *kinds = PyMem_Malloc((size_t)n + 1);
+    if (kinds == NULL) {
+        Py_DECREF(argsl);
+        return PyErr_NoMemory();
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PyList_GET_ITEM(commands, i);
+        PyObject *kind;
+        if (!PyTuple_CheckExact(item) || PyTuple_GET_SIZE(item) != 2 ||
+            !PyUnicode_Check(kind = PyTuple_GET_ITEM(item, 0)))
+            goto python_path;
+        if (PyUnicode_CompareWithASCIIString(kind, "setinfo") == 0)
+            kinds[i] = 'i';
+        else if (PyUnicode_CompareWithASCIIString(kind, "setname") == 0)
+            kinds[i] = 'n';
+        else if (PyUnicode_CompareWithASCIIString(kind, "select") == 0)
+            kinds[i] = 's';
+        else
+            goto python_path;
+        /* as a pipeline's (args, options) entry: no options */
+        PyObject *entry = PyTuple_Pack(2, PyTuple_GET_ITEM(item, 1), Py_None);
+        if (entry == NULL) {
+            Py_DECREF(argsl);
+            PyMem_Free(kinds);
+            return NULL;
+        }
+        PyList_SET_ITEM(argsl, i, entry);
+    }
+    PyObject *replies = conn_roundtrip(c, argsl, 0, 1);
+    Py_DECREF(argsl);
+    if (replies == NULL) {
+        PyMem_Free(kinds);
+        return NULL;
+    }
+    PyObject *result = Py_NewRef(Py_True);
+    for (Py_ssize_t i = 0; i < n && i < PyList_GET_SIZE(replies); i++) {
+        PyObject *reply = PyList_GET_ITEM(replies, i);
+        /* a raw error reply: the 1-tuple (message,) */
+        int is_error = PyTuple_CheckExact(reply) && PyTuple_GET_SIZE(reply) == 1;
+        if (kinds[i] == 'i')
+            continue;
+        if (kinds[i] == 'n' && (is_error || !is_ok_reply(reply))) {
+            PyErr_SetString(st->ConnectionError, "Error setting client name");
+            Py_CLEAR(result);
+            break;
+        }
+        if (kinds[i] == 's' && is_error) {
+            PyObject *factory = st->parse_error_reply != NULL
+                ? st->parse_error_reply : st->ResponseError;
+            PyObject *exc = PyObject_CallOneArg(factory, PyTuple_GET_ITEM(reply, 0));
+            if (exc != NULL) {
+                PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+                Py_DECREF(exc);
+            }
+            Py_CLEAR(result);
+            break;
+        }
+        if (kinds[i] == 's' && !is_ok_reply(reply)) {
+            PyErr_SetString(st->ConnectionError, "Invalid Database");
+            Py_CLEAR(result);
+            break;
+        }
+    }
+    Py_DECREF(replies);
+    PyMem_Free(kinds);
+    return result;
+python_path:
+    Py_DECREF(argsl);
+    PyMem_Free(kinds);
+    Py_RETURN_FALSE;
 }
 
 /* ------------------------------------------------------------------ */
@@ -2220,6 +2332,9 @@ static PyMethodDef conn_methods[] = {
     {"fileno", (PyCFunction)conn_fileno, METH_NOARGS, "Socket file descriptor or -1."},
     {"_execute_pipeline", (PyCFunction)conn_execute_pipeline, METH_O,
      "Send (args, options) commands in one write; return their raw replies."},
+    {"_handshake", (PyCFunction)conn_handshake, METH_O,
+     "_handshake(commands)\n--\n\nThe connect-time CLIENT SETNAME/SETINFO and SELECT "
+     "in one round trip; False when the Python path must run."},
     {NULL, NULL, 0, NULL}
 };
 
@@ -2550,7 +2665,7 @@ static PyMemberDef conn_members[] = {
 static int
 conn_setattro(rn_conn *self, PyObject *name, PyObject *value)
 {
-    return rn_setattro_tracking((PyObject *)self, name, value, &self->overridden,
+    return rn_setattro_tracking((PyObject *)self, self->st, name, value, &self->overridden,
                                 RN_KIND_CONN);
 }
 

@@ -14,6 +14,7 @@
 #include "tls.h"
 #include "aio.h"
 #include "cluster.h"
+#include "construct.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -187,12 +188,13 @@ is_tracked(rn_state *st, PyObject *name, int kind)
 }
 
 int
-rn_setattro_tracking(PyObject *self, PyObject *name, PyObject *value, int *overridden,
-                     int kind)
+rn_setattro_tracking(PyObject *self, rn_state *st, PyObject *name, PyObject *value,
+                     int *overridden, int kind)
 {
     if (PyObject_GenericSetAttr(self, name, value) < 0)
         return -1;
-    rn_state *st = rn_state_from_type(Py_TYPE(self));
+    if (st == NULL)
+        st = rn_state_from_type(Py_TYPE(self));
     if (st == NULL) {
         PyErr_Clear();
         *overridden = 1;            /* cannot tell: the slow path is safe */
@@ -449,6 +451,10 @@ static PyMethodDef rn_module_methods[] = {
      "_tx_gaps(commands, queued, key, cls)\n--\n\n"
      "(i, -1) for the commands whose options hold key, (i, j) for those whose queuing "
      "reply queued[j] is an instance of cls; None for an entry that is not a pair."},
+    {"_copy_plain_retry", (PyCFunction)(void (*)(void))rn_copy_plain_retry, METH_FASTCALL,
+     "_copy_plain_retry(retry, retry_cls, backoff_types, atomic_types)\n--\n\n"
+     "A field-by-field copy of a plain Retry (what copy.deepcopy gives), or None "
+     "when retry is not one."},
     {NULL, NULL, 0, NULL}
 };
 
@@ -507,6 +513,9 @@ rn_exec(PyObject *module)
     INTERN(s_backoff, "_backoff");
     INTERN(s_retry, "retry");
     INTERN(s_never_decode, "NEVER_DECODE");
+    INTERN(s__backoff, "_backoff");
+    INTERN(s__retries, "_retries");
+    INTERN(s__supported_errors, "_supported_errors");
     INTERN(s_empty_response, "EMPTY_RESPONSE");
     INTERN(s_keys, "keys");
     INTERN(s_disable_decoding, "disable_decoding");
@@ -687,6 +696,9 @@ rn_clear(PyObject *module)
     Py_CLEAR(st->s_backoff);
     Py_CLEAR(st->s_retry);
     Py_CLEAR(st->s_never_decode);
+    Py_CLEAR(st->s__backoff);
+    Py_CLEAR(st->s__retries);
+    Py_CLEAR(st->s__supported_errors);
     Py_CLEAR(st->s_empty_response);
     Py_CLEAR(st->s_keys);
     Py_CLEAR(st->s_disable_decoding);

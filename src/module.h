@@ -74,6 +74,7 @@ typedef struct rn_state {
     PyObject *s_backoff;            /* "_backoff" */
     PyObject *s_retry;              /* "retry" */
     PyObject *s_never_decode;       /* "NEVER_DECODE" */
+    PyObject *s__backoff, *s__retries, *s__supported_errors;   /* Retry state */
     PyObject *s_empty_response;     /* "EMPTY_RESPONSE" */
     PyObject *s_keys;               /* "keys" */
     PyObject *s_disable_decoding;   /* "disable_decoding" */
@@ -187,9 +188,10 @@ rn_stands_in(rn_state *st, PyObject *obj, int kind)
  * attribute replaces a covered method of `kind`" (r.parse_response = f,
  * mock.patch.object(pool, "get_connection"), ...).  The fast paths run only
  * when it is 0, so such per-instance replacements are honoured as redis-py
- * honours them.  Attributes stored straight into __dict__ are not seen. */
-int rn_setattro_tracking(PyObject *self, PyObject *name, PyObject *value, int *overridden,
-                         int kind);
+ * honours them.  Attributes stored straight into __dict__ are not seen.
+ * `st` is the object's module state (NULL: found from its type). */
+int rn_setattro_tracking(PyObject *self, rn_state *st, PyObject *name, PyObject *value,
+                         int *overridden, int kind);
 
 /* Arguments of at least this many bytes (bytes, or memoryview: the caller's
  * own memory) are not copied into a connection's output buffer: they are

@@ -781,7 +781,7 @@ static PyMemberDef pool_members[] = {
 static int
 pool_setattro(rn_pool *self, PyObject *name, PyObject *value)
 {
-    return rn_setattro_tracking((PyObject *)self, name, value, &self->overridden,
+    return rn_setattro_tracking((PyObject *)self, self->st, name, value, &self->overridden,
                                 RN_KIND_POOL);
 }
 

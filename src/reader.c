@@ -165,6 +165,7 @@ struct rn_reader {
     unsigned long long fed;
     unsigned long long consumed;
 
+    int raw_errors;           /* error replies as (message,) (rn_reader_raw_errors) */
     int busy;                 /* inside redisReaderGetReply */
     int reset_pending;        /* rn_reader_reset called while busy */
 
@@ -311,13 +312,19 @@ reply_attach(rn_reader *r, const redisReadTask *task, PyObject *obj)
 }
 
 /* Error reply "-PREFIX message": an exception *instance*, built by
- * redis_native.exceptions.parse_error_reply (never raised here). */
+ * redis_native.exceptions.parse_error_reply (never raised here); with
+ * raw_errors the 1-tuple (message,). */
 static PyObject *
 make_error(rn_reader *r, const char *s, size_t len)
 {
     PyObject *msg = PyUnicode_DecodeUTF8(s, (Py_ssize_t)len, "replace");
     if (msg == NULL)
         return NULL;
+    if (r->raw_errors) {
+        PyObject *t = PyTuple_Pack(1, msg);
+        Py_DECREF(msg);
+        return t;
+    }
     PyObject *factory = r->st->parse_error_reply != NULL
         ? r->st->parse_error_reply : r->st->ResponseError;
     PyObject *exc = PyObject_CallOneArg(factory, msg);
@@ -1263,3 +1270,9 @@ PyType_Spec rn_reader_type_spec = {
     .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
     .slots = Reader_slots,
 };
+
+void
+rn_reader_raw_errors(rn_reader *r, int on)
+{
+    r->raw_errors = on;
+}

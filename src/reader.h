@@ -57,6 +57,12 @@ int rn_reader_in_sync(rn_reader *r);
 int rn_reader_get(rn_reader *r, int decode, const char *encoding,
                   const char *errors, PyObject **out);
 
+/* on != 0: until called again with 0, error replies come out of
+ * rn_reader_get as the 1-tuple (message,) instead of an exception instance
+ * (for replies whose errors are judged without building one: the
+ * connect-time CLIENT SETINFO). */
+void rn_reader_raw_errors(rn_reader *r, int on);
+
 /* Visit the Python objects the reader holds (a half-built reply, a recorded
  * exception), for the tp_traverse of its owner.  `r` may be NULL. */
 int rn_reader_traverse(rn_reader *r, visitproc visit, void *arg);
