@@ -173,6 +173,8 @@ def _normalised_callbacks() -> Dict[Any, Callable]:
 
 
 _CLIENT_CALLBACKS = _normalised_callbacks()
+# never handed out: a client reads it until its response_callbacks are asked for
+_SHARED_CALLBACKS = CaseInsensitiveDict._copy_of(_CLIENT_CALLBACKS)
 
 
 class Redis(_native.ClientBase, CoreCommands, SentinelCommands, StackModuleAccessors,
@@ -344,9 +346,10 @@ class Redis(_native.ClientBase, CoreCommands, SentinelCommands, StackModuleAcces
                 event_dispatcher.dispatch(AfterSingleConnectionInstantiationEvent(
                     self.connection, ClientType.SYNC,
                     getattr(self, "single_connection_lock", None)))
-        # a per-client copy of the table built at import (redis-py builds
-        # the same table entry by entry for every client)
-        self.response_callbacks = CaseInsensitiveDict._copy_of(_CLIENT_CALLBACKS)
+        # the table built at import, shared until response_callbacks is first
+        # read, which gives the client its own copy (redis-py builds the same
+        # table entry by entry for every client)
+        self._share_callbacks(_SHARED_CALLBACKS)
 
     def __repr__(self) -> str:
         return f"<{type(self).__module__}.{type(self).__name__}({self.connection_pool!r})>"

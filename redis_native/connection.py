@@ -386,7 +386,9 @@ class AbstractConnection(_native.Connection, ConnectionInterface):
                 if str_if_bytes(reply) != "OK":
                     raise AuthenticationError("Invalid Username or Password")
             elif kind == "setname":
-                if isinstance(reply, Exception) or str_if_bytes(reply) != "OK":
+                if isinstance(reply, Exception):
+                    raise reply
+                if str_if_bytes(reply) != "OK":
                     raise ConnectionError("Error setting client name")
             elif kind == "select":
                 if isinstance(reply, Exception):
@@ -406,6 +408,8 @@ class AbstractConnection(_native.Connection, ConnectionInterface):
                 raise
             if kind == "setname" and str_if_bytes(reply) != "OK":
                 raise ConnectionError("Error setting client name")
+            if kind == "select" and str_if_bytes(reply) != "OK":
+                raise ConnectionError("Invalid Database")
 
     # -- health ----------------------------------------------------------------
     def _send_ping(self) -> None:

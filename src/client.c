@@ -866,7 +866,12 @@ client_dealloc(rn_client *self)
     Py_DECREF(tp);
 }
 
+static PyObject *client_share_callbacks(rn_client *self, PyObject *table);
+
 static PyMethodDef client_methods[] = {
+    {"_share_callbacks", (PyCFunction)client_share_callbacks, METH_O,
+     "_share_callbacks(table)\n--\n\nUse the shared dict `table` as response_callbacks "
+     "until the attribute is first read (which makes the client's own copy)."},
     {"execute_command", (PyCFunction)(void (*)(void))client_execute_command,
      METH_FASTCALL | METH_KEYWORDS,
      "execute_command(self, *args, **options)\n--\n\nSend one command and return its reply, "
@@ -877,10 +882,59 @@ static PyMethodDef client_methods[] = {
 /* connection_pool, connection, response_callbacks: any object may be set (as
  * on redis-py's plain attributes) and is checked where it is used; deleting
  * makes reading them, and commands, raise AttributeError. */
+/* The client's own copy of the shared callback table (same class, same
+ * entries, made without calling its __init__ or __setitem__). */
+static int
+own_callbacks(rn_client *self)
+{
+    PyObject *table = self->response_callbacks;
+    PyTypeObject *tp = Py_TYPE(table);
+    PyObject *empty = PyTuple_New(0);
+    if (empty == NULL)
+        return -1;
+    PyObject *copy = tp->tp_new(tp, empty, NULL);
+    Py_DECREF(empty);
+    if (copy == NULL)
+        return -1;
+    if (!PyDict_Check(copy) || PyDict_Update(copy, table) < 0) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError, "response callback table is not a dict");
+        Py_DECREF(copy);
+        return -1;
+    }
+    /* the slot may have been replaced while PyDict_Update ran key code */
+    if (self->callbacks_shared) {
+        self->callbacks_shared = 0;
+        Py_XSETREF(self->response_callbacks, copy);
+    }
+    else {
+        Py_DECREF(copy);
+    }
+    return 0;
+}
+
+/* _share_callbacks(table): use the dict `table`, shared with other clients,
+ * until Python first reads response_callbacks, which then gets the client's
+ * own copy of it.  C's per-command lookups only read the table. */
+static PyObject *
+client_share_callbacks(rn_client *self, PyObject *table)
+{
+    if (!PyDict_Check(table)) {
+        PyErr_SetString(PyExc_TypeError, "_share_callbacks() takes a dict");
+        return NULL;
+    }
+    Py_XSETREF(self->response_callbacks, Py_NewRef(table));
+    self->callbacks_shared = 1;
+    Py_RETURN_NONE;
+}
+
 static PyObject *
 client_get_field(rn_client *self, void *closure)
 {
     size_t off = (size_t)closure;
+    if (off == offsetof(rn_client, response_callbacks) && self->callbacks_shared &&
+        self->response_callbacks != NULL && own_callbacks(self) < 0)
+        return NULL;
     PyObject *v = *(PyObject **)((char *)self + off);
     if (v == NULL) {
         no_attr((PyObject *)self,
@@ -902,6 +956,8 @@ client_set_field(rn_client *self, PyObject *value, void *closure)
         return -1;
     }
     Py_XSETREF(*slot, Py_XNewRef(value));
+    if (off == offsetof(rn_client, response_callbacks))
+        self->callbacks_shared = 0;
     return 0;
 }
 

@@ -29,6 +29,9 @@ typedef struct rn_client {
     PyObject *connection_pool;
     PyObject *connection;          /* None unless single_connection_client */
     PyObject *response_callbacks;  /* dict-like: command name -> callable */
+    int callbacks_shared;          /* response_callbacks is a table shared by
+                                    * clients (_share_callbacks): reading the
+                                    * attribute first gives the client its copy */
     rn_rlock single_lock;          /* serialises use of `connection` */
     int overridden;                /* see rn_setattro_tracking */
     PyObject *weakreflist;

@@ -1350,10 +1350,9 @@ is_ok_reply(PyObject *reply)
  * check; every reply is read before any is judged, as on_connect does:
  *   - setinfo: any reply is accepted (servers before 7.2 refuse CLIENT
  *     SETINFO), and its error reply never becomes an exception object;
- *   - setname: an error or anything but OK raises ConnectionError("Error
- *     setting client name");
- *   - select: an error reply is raised, anything but OK raises
- *     ConnectionError("Invalid Database").
+ *   - setname, select: an error reply is raised; anything but OK raises
+ *     ConnectionError("Error setting client name"), ConnectionError("Invalid
+ *     Database").
  * Returns True; False (nothing sent) when a method of the round trip is
  * replaced (the stand-in rule) or a kind is not one of these: the caller
  * then runs its Python path. */
@@ -1408,12 +1407,8 @@ conn_handshake(rn_conn *c, PyObject *commands)
         int is_error = PyTuple_CheckExact(reply) && PyTuple_GET_SIZE(reply) == 1;
         if (kinds[i] == 'i')
             continue;
-        if (kinds[i] == 'n' && (is_error || !is_ok_reply(reply))) {
-            PyErr_SetString(st->ConnectionError, "Error setting client name");
-            Py_CLEAR(result);
-            break;
-        }
-        if (kinds[i] == 's' && is_error) {
+        if (is_error) {
+            /* the server's error is raised (as redis-py's read_response does) */
             PyObject *factory = st->parse_error_reply != NULL
                 ? st->parse_error_reply : st->ResponseError;
             PyObject *exc = PyObject_CallOneArg(factory, PyTuple_GET_ITEM(reply, 0));
@@ -1424,8 +1419,9 @@ conn_handshake(rn_conn *c, PyObject *commands)
             Py_CLEAR(result);
             break;
         }
-        if (kinds[i] == 's' && !is_ok_reply(reply)) {
-            PyErr_SetString(st->ConnectionError, "Invalid Database");
+        if (!is_ok_reply(reply)) {
+            PyErr_SetString(st->ConnectionError, kinds[i] == 'n' ? "Error setting client name"
+                                                                : "Invalid Database");
             Py_CLEAR(result);
             break;
         }

@@ -239,3 +239,249 @@ def test_handshake_is_one_round_trip(impl):
                          + packed("CLIENT", "SETINFO", "LIB-VER", version))
     assert chunks[1] == packed("PING")
     assert chunks[2] == b""     # close() sends nothing more
+
+
+# --------------------------------------------------------------------------- handshake replies
+class _ScriptedServer:
+    """A server on 127.0.0.1 that answers each command it receives (pipelined
+    or not) with the raw reply ``answer(args)`` returns; it records every
+    command and accepts any number of connections."""
+
+    def __init__(self, answer):
+        import socket
+        import threading
+
+        self.answer = answer
+        self.commands = []
+        self.lsock = socket.socket()
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(8)
+        self.port = self.lsock.getsockname()[1]
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    @staticmethod
+    def _parse(buf):
+        """(commands, rest) of the complete RESP arrays at the start of buf."""
+        out = []
+        while True:
+            if not buf.startswith(b"*") or b"\r\n" not in buf:
+                return out, buf
+            head, rest = buf.split(b"\r\n", 1)
+            args = []
+            for _ in range(int(head[1:])):
+                if b"\r\n" not in rest:
+                    return out, buf
+                size_line, tail = rest.split(b"\r\n", 1)
+                size = int(size_line[1:])
+                if len(tail) < size + 2:
+                    return out, buf
+                args.append(tail[:size].decode())
+                rest = tail[size + 2:]
+            out.append(args)
+            buf = rest
+
+    def _serve(self):
+        import threading
+
+        while True:
+            try:
+                conn, _ = self.lsock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._one, args=(conn,), daemon=True).start()
+
+    def _one(self, conn):
+        buf = b""
+        with conn:
+            conn.settimeout(10)
+            while True:
+                try:
+                    data = conn.recv(65536)
+                except OSError:
+                    return
+                if not data:
+                    return
+                commands, buf = self._parse(buf + data)
+                for args in commands:
+                    self.commands.append(args)
+                    conn.sendall(self.answer(args))
+
+    def close(self):
+        self.lsock.close()
+
+
+def _scripted(setname=b"+OK\r\n", select=b"+OK\r\n", setinfo=b"-ERR unknown subcommand\r\n"):
+    def answer(args):
+        words = [a.upper() for a in args[:2]]
+        if words == ["CLIENT", "SETNAME"]:
+            return setname
+        if words == ["CLIENT", "SETINFO"]:
+            return setinfo
+        if words[0] == "SELECT":
+            return select
+        if words[0] == "PING":
+            return b"+PONG\r\n"
+        return b"-ERR unexpected\r\n"
+    return _ScriptedServer(answer)
+
+
+def _no_retry_client(lib, server, **kw):
+    retry_mod = __import__(lib.__name__ + ".retry", fromlist=["x"])
+    backoff_mod = __import__(lib.__name__ + ".backoff", fromlist=["x"])
+    return lib.Redis(host="127.0.0.1", port=server.port, socket_timeout=5,
+                     retry=retry_mod.Retry(backoff_mod.NoBackoff(), 0), **kw)
+
+
+@pytest.mark.parametrize("setinfo", [b"-ERR unknown subcommand\r\n", b"+OK\r\n"],
+                         ids=["setinfo-refused", "setinfo-ok"])
+def test_handshake_accepts_any_setinfo_reply(lib, setinfo):
+    server = _scripted(setinfo=setinfo)
+    c = _no_retry_client(lib, server, client_name="me", db=3)
+    try:
+        assert c.ping() is True
+        names = [" ".join(a[:2]).upper() for a in server.commands]
+        assert names == ["CLIENT SETNAME", "CLIENT SETINFO", "CLIENT SETINFO", "SELECT 3",
+                         "PING"]
+    finally:
+        c.close()
+        server.close()
+
+
+HANDSHAKE_FAILURES = [
+    # (what the server answers, exception class name, its message)
+    ({"setname": b"-ERR no names here\r\n"}, "ResponseError", "no names here"),
+    ({"setname": b"+NOPE\r\n"}, "ConnectionError", "Error setting client name"),
+    ({"select": b"-ERR DB index is out of range\r\n"}, "ResponseError",
+     "DB index is out of range"),
+    ({"select": b"+MAYBE\r\n"}, "ConnectionError", "Invalid Database"),
+]
+
+
+@pytest.mark.parametrize("replies,exc_name,message", HANDSHAKE_FAILURES,
+                         ids=["setname-error", "setname-not-ok", "select-error",
+                              "select-not-ok"])
+def test_handshake_failures_match_redis_py(lib, replies, exc_name, message):
+    server = _scripted(**replies)
+    c = _no_retry_client(lib, server, client_name="me", db=3)
+    try:
+        with pytest.raises(getattr(lib.exceptions, exc_name)) as info:
+            c.ping()
+        assert type(info.value).__name__ == exc_name
+        assert str(info.value) == message
+        # every handshake reply was read before judging: the failed
+        # connection is closed, and the next command starts a new one
+        assert all(not x._sock for x in c.connection_pool._available_connections)
+    finally:
+        c.close()
+        server.close()
+
+
+def test_handshake_goes_through_replaced_methods(lib, redis_server):
+    """A connection class that replaces send_packed_command or read_response
+    sees the handshake pass through them (the C round trip stands aside)."""
+    sent, read = [], []
+
+    class Recording(lib.Connection):
+        def send_packed_command(self, command, check_health=True):
+            sent.append(command)
+            return super().send_packed_command(command, check_health)
+
+        def read_response(self, *args, **kwargs):
+            reply = super().read_response(*args, **kwargs)
+            read.append(reply)
+            return reply
+
+    pool = lib.ConnectionPool(host=redis_server.host, port=redis_server.port,
+                              connection_class=Recording, client_name="recorded")
+    c = lib.Redis(connection_pool=pool)
+    try:
+        assert c.ping() is True
+        assert any(b"SETNAME" in b"".join(x if isinstance(x, list) else [x]) for x in sent)
+        assert b"OK" in read or "OK" in read or True in read
+    finally:
+        c.close()
+        pool.disconnect()
+
+
+# --------------------------------------------------------------------------- event dispatchers
+def test_default_event_dispatchers(lib, redis_server, closing):
+    """Clients, pools and connections built without an event_dispatcher each
+    have their own (redis_native makes it when it is first read): a listener
+    registered on the client's hears what the client announces."""
+    ev = __import__(lib.__name__ + ".event", fromlist=["x"])
+    r = closing(_client(lib, redis_server))
+    other = closing(_client(lib, redis_server))
+    mine = r._event_dispatcher
+    assert isinstance(mine, ev.EventDispatcher) and r._event_dispatcher is mine
+    assert other._event_dispatcher is not mine
+    pool = r.connection_pool
+    assert isinstance(pool._event_dispatcher, ev.EventDispatcher)
+    assert pool._event_dispatcher is pool._event_dispatcher
+    assert pool._event_dispatcher is not other.connection_pool._event_dispatcher
+    conn = pool.get_connection()
+    try:
+        for name in ("_event_dispatcher", "event_dispatcher"):
+            assert isinstance(getattr(conn, name), ev.EventDispatcher)
+            assert getattr(conn, name) is getattr(conn, name)
+    finally:
+        pool.release(conn)
+
+    heard = []
+
+    class Listener(ev.EventListenerInterface):
+        def listen(self, event):
+            heard.append(type(event).__name__)
+
+    mine.register_listeners({ev.AfterPubSubConnectionInstantiationEvent: [Listener()]})
+    p = r.pubsub()
+    p.subscribe("dispatch-test")
+    p.close()
+    q = other.pubsub()
+    q.subscribe("dispatch-test")
+    q.close()
+    assert heard == ["AfterPubSubConnectionInstantiationEvent"]
+
+
+def test_given_event_dispatcher_is_used(lib, redis_server, closing):
+    ev = __import__(lib.__name__ + ".event", fromlist=["x"])
+    heard = []
+
+    class Listener(ev.EventListenerInterface):
+        def listen(self, event):
+            heard.append(type(event).__name__)
+
+    given = ev.EventDispatcher()
+    given.register_listeners({ev.AfterPooledConnectionsInstantiationEvent: [Listener()],
+                              ev.AfterSingleConnectionInstantiationEvent: [Listener()]})
+    r = closing(_client(lib, redis_server, event_dispatcher=given))
+    assert r._event_dispatcher is given
+    s = closing(_client(lib, redis_server, event_dispatcher=given,
+                        single_connection_client=True))
+    assert s.ping() is True
+    assert heard == ["AfterPooledConnectionsInstantiationEvent",
+                     "AfterPooledConnectionsInstantiationEvent",
+                     "AfterSingleConnectionInstantiationEvent"]
+
+
+# --------------------------------------------------------------------------- shared table
+def test_callbacks_of_an_unread_table_apply(lib, redis_server, closing):
+    """A client whose response_callbacks were never read applies the same
+    callbacks as one that read (and so copied) them."""
+    fresh = closing(_client(lib, redis_server))
+    read = closing(_client(lib, redis_server))
+    assert len(read.response_callbacks) > 100
+    fresh.hset("cb-table", mapping={"a": 1})
+    for c in (fresh, read):
+        assert c.hgetall("cb-table") == {b"a": b"1"}
+        assert c.ping() is True
+        assert c.exists("cb-table") == 1
+    # the client reads the table after commands: still the whole table
+    assert sorted(fresh.response_callbacks) == sorted(read.response_callbacks)
+    del fresh.response_callbacks
+    with pytest.raises(AttributeError):
+        fresh.response_callbacks
+    with pytest.raises(AttributeError):
+        fresh.ping()
+    fresh.response_callbacks = {}
+    assert fresh.ping() == b"PONG"
