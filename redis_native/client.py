@@ -173,6 +173,7 @@ def _normalised_callbacks() -> Dict[Any, Callable]:
 
 
 _CLIENT_CALLBACKS = _normalised_callbacks()
+_POOL_INIT = ConnectionPool.__init__
 # never handed out: a client reads it until its response_callbacks are asked for
 _SHARED_CALLBACKS = CaseInsensitiveDict._copy_of(_CLIENT_CALLBACKS)
 
@@ -277,6 +278,7 @@ class Redis(_native.ClientBase, CoreCommands, SentinelCommands, StackModuleAcces
             self._event_dispatcher = event_dispatcher
         # else the client's own, made when first read (_OwnDispatcher)
         if not connection_pool:
+            connection_class: Any = Connection
             kwargs: Dict[str, Any] = {
                 "db": db,
                 "username": username,
@@ -287,7 +289,6 @@ class Redis(_native.ClientBase, CoreCommands, SentinelCommands, StackModuleAcces
                 "decode_responses": decode_responses,
                 "retry_on_error": list(retry_on_error or []),
                 "retry": copy_retry(retry),
-                "max_connections": max_connections,
                 "health_check_interval": health_check_interval,
                 "client_name": client_name,
                 "driver_info": resolve_driver_info(driver_info, lib_name, lib_version),
@@ -298,7 +299,8 @@ class Redis(_native.ClientBase, CoreCommands, SentinelCommands, StackModuleAcces
             if retry_on_timeout:
                 kwargs["retry_on_timeout"] = True
             if unix_socket_path is not None:
-                kwargs.update(path=unix_socket_path, connection_class=UnixDomainSocketConnection)
+                kwargs["path"] = unix_socket_path
+                connection_class = UnixDomainSocketConnection
             else:
                 kwargs.update(
                     host=host,
@@ -308,8 +310,8 @@ class Redis(_native.ClientBase, CoreCommands, SentinelCommands, StackModuleAcces
                     socket_keepalive_options=socket_keepalive_options,
                 )
                 if ssl:
+                    connection_class = SSLConnection
                     kwargs.update(
-                        connection_class=SSLConnection,
                         ssl_keyfile=ssl_keyfile,
                         ssl_certfile=ssl_certfile,
                         ssl_cert_reqs=ssl_cert_reqs,
@@ -327,7 +329,15 @@ class Redis(_native.ClientBase, CoreCommands, SentinelCommands, StackModuleAcces
                         ssl_min_version=ssl_min_version,
                         ssl_ciphers=ssl_ciphers,
                     )
-            connection_pool = ConnectionPool(**kwargs)
+            pool_class = ConnectionPool
+            if pool_class.__init__ is _POOL_INIT:
+                # the stock pool: its __init__'s work without passing the
+                # twenty settings through **connection_kwargs once more
+                connection_pool = pool_class.__new__(pool_class)
+                connection_pool._setup(connection_class, max_connections, None, None, kwargs)
+            else:
+                connection_pool = pool_class(connection_class=connection_class,
+                                             max_connections=max_connections, **kwargs)
             self.auto_close_connection_pool = True
         else:
             self.auto_close_connection_pool = False

@@ -444,6 +444,31 @@ class Connection(AbstractConnection):
         socket_keepalive: bool = False,
         socket_keepalive_options: Optional[Dict[int, int]] = None,
         socket_type: int = 0,
+        *,
+        # AbstractConnection's parameters, by name (see _SETTINGS_PARAMS_NOTE)
+        db: int = 0,
+        password: Optional[str] = None,
+        socket_timeout: Optional[float] = None,
+        socket_connect_timeout: Optional[float] = None,
+        retry_on_timeout: bool = False,
+        retry_on_error: Union[Iterable[Type[Exception]], object] = SENTINEL,
+        encoding: str = "utf-8",
+        encoding_errors: str = "strict",
+        decode_responses: bool = False,
+        parser_class: Any = DefaultParser,
+        socket_read_size: int = 65536,
+        health_check_interval: int = 0,
+        client_name: Optional[str] = None,
+        lib_name: Union[str, None, object] = SENTINEL,
+        lib_version: Union[str, None, object] = SENTINEL,
+        driver_info: Union[DriverInfo, None, object] = SENTINEL,
+        username: Optional[str] = None,
+        retry: Optional[Retry] = None,
+        redis_connect_func: Optional[Any] = None,
+        credential_provider: Optional[CredentialProvider] = None,
+        protocol: Optional[int] = 2,
+        command_packer: Optional[Any] = None,
+        event_dispatcher: Optional[Any] = None,
         **kwargs: Any,
     ):
         self.host = host
@@ -451,7 +476,17 @@ class Connection(AbstractConnection):
         self.socket_keepalive = socket_keepalive
         self.socket_keepalive_options = socket_keepalive_options or {}
         self.socket_type = socket_type
-        super().__init__(**kwargs)
+        super().__init__(
+            db=db, password=password, socket_timeout=socket_timeout,
+            socket_connect_timeout=socket_connect_timeout, retry_on_timeout=retry_on_timeout,
+            retry_on_error=retry_on_error, encoding=encoding, encoding_errors=encoding_errors,
+            decode_responses=decode_responses, parser_class=parser_class,
+            socket_read_size=socket_read_size, health_check_interval=health_check_interval,
+            client_name=client_name, lib_name=lib_name, lib_version=lib_version,
+            driver_info=driver_info, username=username, retry=retry,
+            redis_connect_func=redis_connect_func, credential_provider=credential_provider,
+            protocol=protocol, command_packer=command_packer,
+            event_dispatcher=event_dispatcher, **kwargs)
 
     def repr_pieces(self) -> List[Tuple[str, Any]]:
         pieces = [("host", self.host), ("port", self.port), ("db", self.db)]
@@ -470,9 +505,48 @@ class Connection(AbstractConnection):
 class UnixDomainSocketConnection(AbstractConnection):
     """A connection over a unix domain socket."""
 
-    def __init__(self, path: str = "", socket_timeout: Optional[float] = None, **kwargs: Any):
+    def __init__(
+        self,
+        path: str = "",
+        socket_timeout: Optional[float] = None,
+        *,
+        # AbstractConnection's other parameters, by name (see _SETTINGS_PARAMS_NOTE)
+        db: int = 0,
+        password: Optional[str] = None,
+        socket_connect_timeout: Optional[float] = None,
+        retry_on_timeout: bool = False,
+        retry_on_error: Union[Iterable[Type[Exception]], object] = SENTINEL,
+        encoding: str = "utf-8",
+        encoding_errors: str = "strict",
+        decode_responses: bool = False,
+        parser_class: Any = DefaultParser,
+        socket_read_size: int = 65536,
+        health_check_interval: int = 0,
+        client_name: Optional[str] = None,
+        lib_name: Union[str, None, object] = SENTINEL,
+        lib_version: Union[str, None, object] = SENTINEL,
+        driver_info: Union[DriverInfo, None, object] = SENTINEL,
+        username: Optional[str] = None,
+        retry: Optional[Retry] = None,
+        redis_connect_func: Optional[Any] = None,
+        credential_provider: Optional[CredentialProvider] = None,
+        protocol: Optional[int] = 2,
+        command_packer: Optional[Any] = None,
+        event_dispatcher: Optional[Any] = None,
+        **kwargs: Any,
+    ):
         self.path = path
-        super().__init__(socket_timeout=socket_timeout, **kwargs)
+        super().__init__(
+            db=db, password=password, socket_timeout=socket_timeout,
+            socket_connect_timeout=socket_connect_timeout, retry_on_timeout=retry_on_timeout,
+            retry_on_error=retry_on_error, encoding=encoding, encoding_errors=encoding_errors,
+            decode_responses=decode_responses, parser_class=parser_class,
+            socket_read_size=socket_read_size, health_check_interval=health_check_interval,
+            client_name=client_name, lib_name=lib_name, lib_version=lib_version,
+            driver_info=driver_info, username=username, retry=retry,
+            redis_connect_func=redis_connect_func, credential_provider=credential_provider,
+            protocol=protocol, command_packer=command_packer,
+            event_dispatcher=event_dispatcher, **kwargs)
 
     def repr_pieces(self) -> List[Tuple[str, Any]]:
         pieces = [("path", self.path), ("db", self.db)]
@@ -485,6 +559,34 @@ class UnixDomainSocketConnection(AbstractConnection):
 
     def _host_error(self) -> str:
         return self.path
+
+
+# _SETTINGS_PARAMS_NOTE.  Connection.__init__ and UnixDomainSocketConnection.__init__
+# name AbstractConnection's parameters (keyword-only) where redis-py collects
+# them in **kwargs.  A pool builds every connection with about twenty keyword
+# arguments; CPython compares each keyword that ends up in **kwargs with every
+# named parameter, string by string, so naming them makes building a
+# connection markedly cheaper.  The calls accepted are the same.  What
+# inspect.signature() and help() show stays redis-py's signature: each
+# __init__'s __wrapped__ is a function with that signature.
+def _connection_signature(self, host: str = "localhost", port: int = 6379,
+                          socket_keepalive: bool = False,
+                          socket_keepalive_options: Optional[Dict[int, int]] = None,
+                          socket_type: int = 0, **kwargs: Any) -> None:
+    """Connection(host, port, socket_keepalive, socket_keepalive_options,
+    socket_type, **kwargs): kwargs are AbstractConnection's settings."""
+    raise TypeError("a signature, not a callable")
+
+
+def _unix_connection_signature(self, path: str = "", socket_timeout: Optional[float] = None,
+                               **kwargs: Any) -> None:
+    """UnixDomainSocketConnection(path, socket_timeout, **kwargs): kwargs are
+    AbstractConnection's settings."""
+    raise TypeError("a signature, not a callable")
+
+
+Connection.__init__.__wrapped__ = _connection_signature  # type: ignore[attr-defined]
+UnixDomainSocketConnection.__init__.__wrapped__ = _unix_connection_signature  # type: ignore[attr-defined]
 
 
 _CERT_REQS = {"none": "CERT_NONE", "optional": "CERT_OPTIONAL", "required": "CERT_REQUIRED"}
@@ -857,6 +959,14 @@ class ConnectionPool(_native.ConnectionPool, ConnectionPoolInterface):
         maint_notifications_config: Any = None,
         **connection_kwargs: Any,
     ):
+        self._setup(connection_class, max_connections, cache_factory,
+                    maint_notifications_config, connection_kwargs)
+
+    def _setup(self, connection_class: Type[AbstractConnection], max_connections: Optional[int],
+               cache_factory: Any, maint_notifications_config: Any,
+               connection_kwargs: Dict[str, Any]) -> None:
+        """__init__'s work, with the connection settings as a dict (which the
+        pool keeps as its connection_kwargs)."""
         if cache_factory is not None or connection_kwargs.get("cache") is not None \
                 or connection_kwargs.get("cache_config") is not None:
             raise RedisError("Client caching is only supported with RESP version 3")
