@@ -151,10 +151,11 @@ class AbstractConnection(_native.Connection, ConnectionInterface):
                 "arguments: \n1. 'password' and (optional) 'username'\n"
                 "2. 'credential_provider'"
             )
-        _reject_unsupported(type(self).__name__, unsupported)
+        if unsupported:
+            _reject_unsupported(type(self).__name__, unsupported)
         if command_packer is not None:
             raise RedisError("redis_native packs commands in C; command_packer is not supported")
-        self.pid = os.getpid()
+        # self.pid: set by the C base when the object was made
         self.db = db
         self.client_name = client_name
         self.driver_info = resolve_driver_info(driver_info, lib_name, lib_version)
@@ -186,7 +187,7 @@ class AbstractConnection(_native.Connection, ConnectionInterface):
         self._handshake_metadata = None
         self.socket_read_size = socket_read_size
         self._connect_callbacks: List[weakref.WeakMethod] = []
-        self.protocol = _check_protocol(protocol)
+        self.protocol = 2 if protocol == 2 and type(protocol) is int else _check_protocol(protocol)
         if event_dispatcher is not None:
             self._event_dispatcher = event_dispatcher
             self.event_dispatcher = event_dispatcher
@@ -338,10 +339,13 @@ class AbstractConnection(_native.Connection, ConnectionInterface):
         if self.client_name:
             commands.append(("setname", ("CLIENT", "SETNAME", self.client_name)))
         info = self.driver_info
-        if info is not None and info.formatted_name:
-            commands.append(("setinfo", ("CLIENT", "SETINFO", "LIB-NAME", info.formatted_name)))
-        if info is not None and info.lib_version:
-            commands.append(("setinfo", ("CLIENT", "SETINFO", "LIB-VER", info.lib_version)))
+        if info is not None:
+            name = info.formatted_name
+            if name:
+                commands.append(("setinfo", ("CLIENT", "SETINFO", "LIB-NAME", name)))
+            version = info.lib_version
+            if version:
+                commands.append(("setinfo", ("CLIENT", "SETINFO", "LIB-VER", version)))
         if self.db:
             commands.append(("select", ("SELECT", self.db)))
         return commands
@@ -427,11 +431,8 @@ class AbstractConnection(_native.Connection, ConnectionInterface):
     def should_reconnect(self) -> bool:
         return False
 
-    def __del__(self) -> None:
-        try:
-            self.disconnect()
-        except Exception:
-            pass
+    # __del__ is the C base's (tp_finalize, src/connection.c): disconnect(),
+    # its errors ignored, as in redis-py
 
 
 class Connection(AbstractConnection):

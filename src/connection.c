@@ -18,6 +18,7 @@
  * never goes out on a connection that still owes one.
  */
 #include "connection.h"
+#include "pool.h"               /* rn_err_take / rn_err_give */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1453,7 +1454,7 @@ conn_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     c->st = st;
     c->fd = -1;
     c->fork_gen = rn_fork_generation();
-    c->pid = (long)getpid();
+    c->pid = rn_getpid();
     rn_buf_init(&c->wbuf);
     c->timeout_c = -1;
     c->connect_timeout_c = -1;
@@ -1528,6 +1529,29 @@ conn_dealloc(rn_conn *c)
     Py_DECREF(tp);
 }
 
+/* tp_finalize: what redis-py's Connection.__del__ does, disconnect() with
+ * its errors ignored -- the C close while disconnect is the built-in one (no
+ * Python frame per dropped connection), else the Python method. */
+static void
+conn_finalize(rn_conn *c)
+{
+    PyObject *pending = rn_err_take();
+    if (rn_stands_in(c->st, (PyObject *)c, RN_KIND_CONN)) {
+        rn_conn_close(c);
+    }
+    else {
+        PyObject *r = PyObject_CallMethodNoArgs((PyObject *)c, c->st->s_disconnect);
+        if (r == NULL) {
+            if (PyErr_ExceptionMatches(PyExc_Exception))
+                PyErr_Clear();
+            else
+                PyErr_WriteUnraisable((PyObject *)c);
+        }
+        Py_XDECREF(r);
+    }
+    rn_err_give(pending);
+}
+
 /* --- connect primitives (called by the Python-level _connect) --- */
 
 /* Adopt a connected socket (GIL held; takes ownership of fd): blocking mode
@@ -1555,7 +1579,7 @@ conn_install_fd(rn_conn *c, int fd, int fresh, int nonblocking)
     rn_conn_close(c);
     c->fd = fd;
     c->fork_gen = rn_fork_generation();
-    c->pid = (long)getpid();
+    c->pid = rn_getpid();
     c->last_io = rn_monotonic();
     c->owed = 0;
     scan_reset(&c->scan);
@@ -2669,6 +2693,7 @@ static PyType_Slot conn_slots[] = {
     {Py_tp_setattro, conn_setattro},
     {Py_tp_new, conn_new},
     {Py_tp_dealloc, conn_dealloc},
+    {Py_tp_finalize, conn_finalize},
     {Py_tp_traverse, conn_traverse},
     {Py_tp_clear, conn_clear},
     {Py_tp_methods, conn_methods},
@@ -2688,7 +2713,6 @@ PyType_Spec rn_connection_type_spec = {
 /* ------------------------------------------------------------------ */
 /* Several connections at once (cluster pipelines, src/cluster_pipe.c)  */
 
-#include "pool.h"               /* rn_err_take / rn_err_give */
 
 /* One connection's share of rn_conn_roundtrip_many. */
 typedef struct {

@@ -276,17 +276,30 @@ rn_module_from_type(PyTypeObject *tp)
  * state, so a global is the right tool here.
  */
 static volatile unsigned long rn_fork_generation_value = 0;
+/* this process's pid, read again in every forked child (getpid() is a
+ * system call, and connections record the pid that made them) */
+static volatile long rn_pid_value = 0;
 
 static void
 rn_after_fork_child(void)
 {
     rn_fork_generation_value++;
+    rn_pid_value = (long)getpid();
 }
 
 unsigned long
 rn_fork_generation(void)
 {
     return rn_fork_generation_value;
+}
+
+long
+rn_getpid(void)
+{
+    long pid = rn_pid_value;
+    if (pid == 0)
+        rn_pid_value = pid = (long)getpid();
+    return pid;
 }
 
 int

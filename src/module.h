@@ -124,6 +124,8 @@ PyObject *rn_module_from_type(PyTypeObject *tp);
 /* Process-wide counter bumped in every forked child (pthread_atfork).  A pool
  * or connection created under another generation belongs to the parent. */
 unsigned long rn_fork_generation(void);
+/* getpid() without a system call: read once, and again after each fork */
+long rn_getpid(void);
 
 /* A wake-up token for threads that wait, with the GIL released, for state the
  * GIL guards (a blocking pool's free slots, the single-connection lock, a

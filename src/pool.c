@@ -78,7 +78,7 @@ pool_reset_state(rn_pool *p)
     Py_XSETREF(p->in_use, in_use);
     p->created = 0;
     p->fork_gen = rn_fork_generation();
-    p->pid = (long)getpid();
+    p->pid = rn_getpid();
     return 0;
 }
 
