@@ -477,6 +477,10 @@ class Connection(AbstractConnection):
         self.socket_keepalive = socket_keepalive
         self.socket_keepalive_options = socket_keepalive_options or {}
         self.socket_type = socket_type
+        if kwargs:
+            # what AbstractConnection.__init__ does with settings it does not
+            # know (passing them on would make every call build a dict)
+            _reject_unsupported(type(self).__name__, kwargs)
         super().__init__(
             db=db, password=password, socket_timeout=socket_timeout,
             socket_connect_timeout=socket_connect_timeout, retry_on_timeout=retry_on_timeout,
@@ -487,7 +491,7 @@ class Connection(AbstractConnection):
             driver_info=driver_info, username=username, retry=retry,
             redis_connect_func=redis_connect_func, credential_provider=credential_provider,
             protocol=protocol, command_packer=command_packer,
-            event_dispatcher=event_dispatcher, **kwargs)
+            event_dispatcher=event_dispatcher)
 
     def repr_pieces(self) -> List[Tuple[str, Any]]:
         pieces = [("host", self.host), ("port", self.port), ("db", self.db)]
@@ -537,6 +541,10 @@ class UnixDomainSocketConnection(AbstractConnection):
         **kwargs: Any,
     ):
         self.path = path
+        if kwargs:
+            # what AbstractConnection.__init__ does with settings it does not
+            # know (passing them on would make every call build a dict)
+            _reject_unsupported(type(self).__name__, kwargs)
         super().__init__(
             db=db, password=password, socket_timeout=socket_timeout,
             socket_connect_timeout=socket_connect_timeout, retry_on_timeout=retry_on_timeout,
@@ -547,7 +555,7 @@ class UnixDomainSocketConnection(AbstractConnection):
             driver_info=driver_info, username=username, retry=retry,
             redis_connect_func=redis_connect_func, credential_provider=credential_provider,
             protocol=protocol, command_packer=command_packer,
-            event_dispatcher=event_dispatcher, **kwargs)
+            event_dispatcher=event_dispatcher)
 
     def repr_pieces(self) -> List[Tuple[str, Any]]:
         pieces = [("path", self.path), ("db", self.db)]
