@@ -802,7 +802,10 @@ def _reject_unsupported(where: str, extra: Dict[str, Any]) -> None:
             continue
         if name in _UNSUPPORTED_OK:
             raise RedisError(f"{where}: '{name}' is not supported by redis_native yet")
-        raise TypeError(f"{where}.__init__() got an unexpected keyword argument '{name}'")
+        # Python's own message for the parameter redis-py's
+        # AbstractConnection.__init__ does not have
+        raise TypeError(f"AbstractConnection.__init__() got an unexpected keyword "
+                        f"argument '{name}'")
 
 
 # ---------------------------------------------------------------------------- URLs

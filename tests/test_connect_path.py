@@ -485,3 +485,30 @@ def test_callbacks_of_an_unread_table_apply(lib, redis_server, closing):
         fresh.ping()
     fresh.response_callbacks = {}
     assert fresh.ping() == b"PONG"
+
+
+# --------------------------------------------------------------------------- settings
+@pytest.mark.parametrize("cls", ["Connection", "UnixDomainSocketConnection", "SSLConnection"])
+def test_unknown_connection_setting(lib, cls):
+    """Connection classes name AbstractConnection's settings themselves; an
+    unknown one fails with the TypeError redis-py's AbstractConnection gives,
+    and the accepted-but-unused RESP3 settings pass when None."""
+    klass = getattr(lib.connection, cls)
+    with pytest.raises(TypeError) as info:
+        klass(no_such_setting=1)
+    assert str(info.value) == ("AbstractConnection.__init__() got an unexpected keyword "
+                               "argument 'no_such_setting'")
+    conn = klass(maint_notifications_config=None, db=2, client_name="named",
+                 socket_timeout=1.5, retry_on_timeout=True)
+    assert (conn.db, conn.client_name, conn.socket_timeout) == (2, "named", 1.5)
+    assert conn.retry_on_timeout is True
+
+
+def test_connection_signatures_are_redis_pys(lib, redis_py):
+    import inspect
+
+    for cls in ("Connection", "UnixDomainSocketConnection"):
+        mine = inspect.signature(getattr(lib.connection, cls).__init__)
+        theirs = inspect.signature(getattr(redis_py.connection, cls).__init__)
+        assert [(p.name, p.kind, p.default) for p in mine.parameters.values()] == \
+               [(p.name, p.kind, p.default) for p in theirs.parameters.values()]
