@@ -1127,6 +1127,8 @@ def _rebuild_pool(cls: type, settings: Dict[str, Any]) -> ConnectionPool:
 # connect() here is redis_native's own: the pool may skip calling it for a
 # live connection (the stand-in rule, docs/architecture.md).
 _native._declare_builtin(AbstractConnection)
+# C runs connect()'s chain itself while nothing replaces these (src/connect.c)
+_native._declare_connect_chain(AbstractConnection.connect, Retry, Retry.call_with_retry)
 
 
 # Names redis-py's redis.connection has that come from modules a plain

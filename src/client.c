@@ -462,8 +462,8 @@ retries_exhausted(PyObject *retries, int failures)
  * attempt's error or, if the retry machinery itself raised (a failing
  * disconnect, backoff or Retry attribute, KeyboardInterrupt in the sleep),
  * that error with the attempt's as __context__. */
-static int
-should_retry(rn_state *st, PyObject *conn, int fast, PyObject **retry, int *failures)
+int
+rn_should_retry(rn_state *st, PyObject *conn, int fast, PyObject **retry, int *failures)
 {
     PyObject *err = rn_err_take();   /* no Python API may run with it pending */
     PyObject *supported = NULL, *backoff = NULL, *delay = NULL;
@@ -547,7 +547,7 @@ run_with_retry(rn_client *self, PyObject *conn, int fast, int custom_parse, rn_c
     PyObject *result;
     for (;;) {
         result = attempt(self, conn, fast, custom_parse, cmd);
-        if (result != NULL || !should_retry(self->st, conn, fast, &retry, &failures))
+        if (result != NULL || !rn_should_retry(self->st, conn, fast, &retry, &failures))
             break;
     }
     Py_XDECREF(retry);

@@ -54,4 +54,12 @@ PyObject *rn_first_instance(PyObject *module, PyObject *const *args, Py_ssize_t 
 PyObject *rn_without_option(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
 PyObject *rn_tx_gaps(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
 
+/* After a failed attempt on `conn` (exception set), what redis-py's
+ * Retry.call_with_retry does with its `retry` policy: 1 to try again (the
+ * error cleared, the connection disconnected -- natively when `fast` --,
+ * the backoff slept), 0 to give up with the error to report.  `*retry` is
+ * the policy, read at the first failure (a new reference for the caller to
+ * drop); `*failures` counts. */
+int rn_should_retry(rn_state *st, PyObject *conn, int fast, PyObject **retry, int *failures);
+
 #endif

@@ -1100,10 +1100,8 @@ conn_prepare(rn_conn *c, int check_health, int probe)
         }
     }
     if (!rn_conn_is_live(c)) {
-        PyObject *r = PyObject_CallMethodNoArgs((PyObject *)c, st->s_connect);
-        if (r == NULL)
+        if (rn_conn_connect(c) < 0)
             return -1;
-        Py_DECREF(r);
         if (!rn_conn_is_live(c)) {
             PyErr_SetString(st->ConnectionError, "connect() did not open a socket");
             return -1;
@@ -1115,10 +1113,8 @@ conn_prepare(rn_conn *c, int check_health, int probe)
             return -1;
         Py_DECREF(r);
         if (!rn_conn_is_live(c)) {   /* the check reconnects on its own failure */
-            r = PyObject_CallMethodNoArgs((PyObject *)c, st->s_connect);
-            if (r == NULL)
+            if (rn_conn_connect(c) < 0)
                 return -1;
-            Py_DECREF(r);
             if (!rn_conn_is_live(c)) {
                 PyErr_SetString(st->ConnectionError, "connect() did not open a socket");
                 return -1;
@@ -1345,7 +1341,7 @@ is_ok_reply(PyObject *reply)
     return PyUnicode_Check(reply) && PyUnicode_CompareWithASCIIString(reply, "OK") == 0;
 }
 
-/* _handshake(commands): the connect-time commands of a connection that needs
+/* _handshake(commands) (rn_conn_handshake): the connect-time commands of a connection that needs
  * no AUTH, as _handshake_commands lists them ((kind, args) pairs, kind one
  * of "setname", "setinfo", "select"), sent in one write without a health
  * check; every reply is read before any is judged, as on_connect does:
@@ -1357,8 +1353,8 @@ is_ok_reply(PyObject *reply)
  * Returns True; False (nothing sent) when a method of the round trip is
  * replaced (the stand-in rule) or a kind is not one of these: the caller
  * then runs its Python path. */
-static PyObject *
-conn_handshake(rn_conn *c, PyObject *commands)
+PyObject *
+rn_conn_handshake(rn_conn *c, PyObject *commands)
 {
     rn_state *st = c->st;
     if (!PyList_CheckExact(commands) || !rn_stands_in(st, (PyObject *)c, RN_KIND_CONN))
@@ -2167,10 +2163,8 @@ conn_can_read(rn_conn *c, PyObject *args, PyObject *kwargs)
     if (!rn_conn_is_live(c)) {
         if (rn_reader_pending(c->reader) > 0)
             Py_RETURN_TRUE;
-        PyObject *r = PyObject_CallMethodNoArgs((PyObject *)c, c->st->s_connect);
-        if (r == NULL)
+        if (rn_conn_connect(c) < 0)
             return NULL;
-        Py_DECREF(r);
         if (!rn_conn_is_live(c)) {
             /* a connect() that opened nothing: never wait on descriptor -1 */
             PyErr_SetString(c->st->ConnectionError, "Connection closed by server.");
@@ -2352,7 +2346,7 @@ static PyMethodDef conn_methods[] = {
     {"fileno", (PyCFunction)conn_fileno, METH_NOARGS, "Socket file descriptor or -1."},
     {"_execute_pipeline", (PyCFunction)conn_execute_pipeline, METH_O,
      "Send (args, options) commands in one write; return their raw replies."},
-    {"_handshake", (PyCFunction)conn_handshake, METH_O,
+    {"_handshake", (PyCFunction)rn_conn_handshake, METH_O,
      "_handshake(commands)\n--\n\nThe connect-time CLIENT SETNAME/SETINFO and SELECT "
      "in one round trip; False when the Python path must run."},
     {NULL, NULL, 0, NULL}

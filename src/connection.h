@@ -139,6 +139,15 @@ int rn_conn_is_live(rn_conn *c);
 
 double rn_monotonic(void);
 
+/* Connection._handshake(commands): see connection.c.  True, or False when
+ * the Python path must run (nothing sent); NULL with an exception set. */
+PyObject *rn_conn_handshake(rn_conn *c, PyObject *commands);
+
+/* What `c.connect()` does (connect.c): natively while the connect chain is
+ * AbstractConnection's own, else by calling connect().  0, or -1 with an
+ * exception set. */
+int rn_conn_connect(rn_conn *c);
+
 #endif
 
 /* Cluster pipelines (src/cluster_pipe.c): `pairs` is a sequence of

@@ -7,4 +7,8 @@
 
 PyObject *rn_copy_plain_retry(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
 
+/* _declare_connect_chain(AbstractConnection.connect, Retry,
+ * Retry.call_with_retry) (connect.c). */
+PyObject *rn_declare_connect_chain(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
+
 #endif

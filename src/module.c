@@ -46,6 +46,10 @@ static const char *const rn_covered_names[RN_KIND_COUNT][9] = {
     [RN_KIND_PIPELINE] = {"pipeline_execute_command", NULL},
     [RN_KIND_CONN] = {"connect", "disconnect", "can_read", "send_command",
                       "send_packed_command", "read_response", "pack_commands", NULL},
+    /* what connect() calls on its way (connect.c runs it natively; connect
+     * itself is compared with AbstractConnection's, see there) */
+    [RN_KIND_CONNECT] = {"_connect_once", "on_connect", "on_connect_check_health",
+                         "_handshake_commands", NULL},
     [RN_KIND_POOL] = {"get_connection", "release", "owns_connection", NULL},
     [RN_KIND_CLIENT] = {"parse_response", NULL},
     /* RedisCluster: the steps of redis-py's per-command path the C router
@@ -57,7 +61,7 @@ static const char *const rn_covered_names[RN_KIND_COUNT][9] = {
 static PyTypeObject *
 kind_base(rn_state *st, int kind)
 {
-    return kind == RN_KIND_CONN ? st->ConnectionType
+    return kind == RN_KIND_CONN || kind == RN_KIND_CONNECT ? st->ConnectionType
          : kind == RN_KIND_POOL ? st->PoolType
          : kind == RN_KIND_CLIENT || kind == RN_KIND_PIPELINE ? st->ClientType
          : st->ClusterType;
@@ -66,7 +70,7 @@ kind_base(rn_state *st, int kind)
 static int *
 kind_flag(PyObject *obj, int kind)
 {
-    return kind == RN_KIND_CONN ? &((rn_conn *)obj)->overridden
+    return kind == RN_KIND_CONN || kind == RN_KIND_CONNECT ? &((rn_conn *)obj)->overridden
          : kind == RN_KIND_POOL ? &((rn_pool *)obj)->overridden
          : kind == RN_KIND_CLIENT || kind == RN_KIND_PIPELINE ? &((rn_client *)obj)->overridden
          : &((rn_cluster *)obj)->overridden;
@@ -178,13 +182,15 @@ is_covered(rn_state *st, PyObject *name, int kind)
 }
 
 /* The names whose instance replacement sets an object's `overridden` flag:
- * those of its kind, and for ClientBase those of RN_KIND_PIPELINE too (a
- * Pipeline shares the client's flag). */
+ * those of its kind, for ClientBase those of RN_KIND_PIPELINE too (a
+ * Pipeline shares the client's flag), for Connection those of
+ * RN_KIND_CONNECT. */
 static int
 is_tracked(rn_state *st, PyObject *name, int kind)
 {
     return is_covered(st, name, kind)
-        || (kind == RN_KIND_CLIENT && is_covered(st, name, RN_KIND_PIPELINE));
+        || (kind == RN_KIND_CLIENT && is_covered(st, name, RN_KIND_PIPELINE))
+        || (kind == RN_KIND_CONN && is_covered(st, name, RN_KIND_CONNECT));
 }
 
 int
@@ -232,6 +238,7 @@ init_stand_in(rn_state *st)
     st->overridden_offset[RN_KIND_CLIENT] = offsetof(rn_client, overridden);
     st->overridden_offset[RN_KIND_CLUSTER] = offsetof(rn_cluster, overridden);
     st->overridden_offset[RN_KIND_PIPELINE] = offsetof(rn_client, overridden);
+    st->overridden_offset[RN_KIND_CONNECT] = offsetof(rn_conn, overridden);
     if ((st->builtins = PyDict_New()) == NULL)
         return -1;
     for (int kind = 0; kind < RN_KIND_COUNT; kind++) {
@@ -468,6 +475,10 @@ static PyMethodDef rn_module_methods[] = {
      "_copy_plain_retry(retry, retry_cls, backoff_types, atomic_types)\n--\n\n"
      "A field-by-field copy of a plain Retry (what copy.deepcopy gives), or None "
      "when retry is not one."},
+    {"_declare_connect_chain", (PyCFunction)(void (*)(void))rn_declare_connect_chain,
+     METH_FASTCALL,
+     "_declare_connect_chain(connect, Retry, call_with_retry)\n--\n\n"
+     "The connect chain C runs natively while nothing replaces these."},
     {NULL, NULL, 0, NULL}
 };
 
@@ -642,6 +653,8 @@ rn_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->AsyncProtocolType);
     Py_VISIT(st->aio_refs);
     Py_VISIT(st->aio_names);
+    Py_VISIT(st->connect_refs);
+    Py_VISIT(st->connect_names);
     Py_VISIT(st->SlotTableType);
     Py_VISIT(st->ClusterType);
     Py_VISIT(st->RedisError);
@@ -676,6 +689,8 @@ rn_clear(PyObject *module)
     Py_CLEAR(st->AsyncProtocolType);
     Py_CLEAR(st->aio_refs);
     Py_CLEAR(st->aio_names);
+    Py_CLEAR(st->connect_refs);
+    Py_CLEAR(st->connect_names);
     Py_CLEAR(st->SlotTableType);
     Py_CLEAR(st->ClusterType);
     Py_CLEAR(st->RedisError);

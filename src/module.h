@@ -14,9 +14,11 @@
 
 /* The kinds of objects the stand-in rule (below) knows. */
 enum { RN_KIND_CONN = 0, RN_KIND_POOL = 1, RN_KIND_CLIENT = 2, RN_KIND_CLUSTER = 3,
-       RN_KIND_PIPELINE = 4, RN_KIND_COUNT = 5 };
+       RN_KIND_PIPELINE = 4, RN_KIND_CONNECT = 5, RN_KIND_COUNT = 6 };
 /* RN_KIND_PIPELINE: a Pipeline's queuing step (Pipeline.execute_command's C
- * twin, client.c).  Same C base and `overridden` flag as RN_KIND_CLIENT. */
+ * twin, client.c).  Same C base and `overridden` flag as RN_KIND_CLIENT.
+ * RN_KIND_CONNECT: the steps of AbstractConnection's connect chain
+ * (connect.c).  Same C base and `overridden` flag as RN_KIND_CONN. */
 
 typedef struct rn_state {
     /* types defined by this module (strong references) */
@@ -113,6 +115,9 @@ typedef struct rn_state {
     PyObject *s_WATCH;              /* "WATCH" */
     PyObject *s_immediate_execute;  /* "immediate_execute_command" */
     PyObject *s_pipeline_execute;   /* "pipeline_execute_command" */
+    PyObject *connect_refs;         /* connect.c: what _declare_connect_chain gave,
+                                     * or NULL before it ran */
+    PyObject *connect_names;        /* connect.c: interned attribute names (tuple) */
 } rn_state;
 
 /* State of the module that defined `tp` (or one of its bases). */

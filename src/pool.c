@@ -141,7 +141,8 @@ pool_connect(rn_pool *p, PyObject *conn)
     int fast = rn_stands_in(st, conn, RN_KIND_CONN);
     if (fast && rn_conn_is_live((rn_conn *)conn))
         return 0;
-    if (call_truth(conn, st->s_connect) < 0)
+    if (PyObject_TypeCheck(conn, st->ConnectionType)
+        ? rn_conn_connect((rn_conn *)conn) < 0 : call_truth(conn, st->s_connect) < 0)
         return -1;
     if (fast)
         return 0;       /* just connected by our own connect(): nothing unread */
