@@ -153,6 +153,9 @@ rn_stands_in_slow(rn_state *st, PyObject *obj, int kind)
     return ok && !*kind_flag(obj, kind);
 }
 
+/* A bit of a 64-bit filter, chosen by an interned name's address. */
+#define RN_NAME_BIT(name) (1ULL << (((uintptr_t)(name) >> 4) & 63))
+
 /* Is `name` one of the names covered for `kind`? */
 static int
 is_covered(rn_state *st, PyObject *name, int kind)
@@ -188,6 +191,13 @@ is_covered(rn_state *st, PyObject *name, int kind)
 static int
 is_tracked(rn_state *st, PyObject *name, int kind)
 {
+    /* Every attribute assignment passes here: an interned name (all names
+     * written in source code) that is none of the covered ones is the usual
+     * case, answered from one 64-bit filter of their addresses (an interned
+     * name equal to a covered name is that very object). */
+    if (PyUnicode_CheckExact(name) && PyUnicode_CHECK_INTERNED(name) &&
+        !(st->covered_bloom & RN_NAME_BIT(name)))
+        return 0;
     return is_covered(st, name, kind)
         || (kind == RN_KIND_CLIENT && is_covered(st, name, RN_KIND_PIPELINE))
         || (kind == RN_KIND_CONN && is_covered(st, name, RN_KIND_CONNECT));
@@ -254,6 +264,7 @@ init_stand_in(rn_state *st)
             if (name == NULL)
                 return -1;
             PyTuple_SET_ITEM(names, i, name);
+            st->covered_bloom |= RN_NAME_BIT(name);
             PyObject *impls = PyList_New(0);
             if (impls == NULL || PyDict_SetItem(st->builtins, name, impls) < 0) {
                 Py_XDECREF(impls);

@@ -51,6 +51,7 @@ typedef struct rn_state {
      * built-in implementations (C method descriptors of the C bases, plus
      * the Python functions redis_native declares with _declare_builtin). */
     PyObject *covered[RN_KIND_COUNT];           /* tuple of interned names, per kind */
+    unsigned long long covered_bloom;            /* module.c: a filter of all of them */
     PyObject *builtins;             /* dict: name -> set of built-in objects */
     struct rn_stand_in_cache {
         PyTypeObject *type;         /* borrowed; valid with tag only */
