@@ -158,7 +158,10 @@ class AbstractConnection(_native.Connection, ConnectionInterface):
         # self.pid: set by the C base when the object was made
         self.db = db
         self.client_name = client_name
-        self.driver_info = resolve_driver_info(driver_info, lib_name, lib_version)
+        if driver_info is SENTINEL or (driver_info is not None
+                                       and type(driver_info) is not DriverInfo):
+            driver_info = resolve_driver_info(driver_info, lib_name, lib_version)
+        self.driver_info = driver_info      # (a pool passes its DriverInfo)
         self.credential_provider = credential_provider
         self.password = password
         self.username = username
