@@ -689,6 +689,9 @@ rn_reader_reset(rn_reader *r)
         return;
     }
     r->reset_pending = 0;
+    /* given nothing since it was made or last reset (see below) */
+    int untouched = r->fed == 0 && r->nframes == 0 && r->hr != NULL &&
+                    r->hr->err == 0 && r->hr->len == 0 && r->hr->ridx == -1;
     drop_frames(r);
     drop_partial(r);
     r->fed = r->consumed = 0;
@@ -698,6 +701,11 @@ rn_reader_reset(rn_reader *r)
         r->stage = NULL;
         r->stage_cap = 0;
     }
+    /* A hiredis reader given nothing since it was made is as fresh as a new
+     * one: kept (a connection resets its reader at every close, also of a
+     * closed connection). */
+    if (untouched)
+        return;
     /* A fresh hiredis reader is the only public way to clear an error state
      * and drop buffered bytes.  If it cannot be allocated now, the next
      * feed/get retries and raises MemoryError. */
