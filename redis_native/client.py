@@ -494,11 +494,8 @@ class Redis(_native.ClientBase, CoreCommands, SentinelCommands, StackModuleAcces
     def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> None:
         self.close()
 
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass
+    # __del__ is the C base's (tp_finalize, src/client.c): close(), its errors
+    # ignored, as in redis-py -- without a Python frame while close is this one
 
     def close(self) -> None:
         """Give back the single connection (if any); disconnect an owned pool."""
@@ -1596,6 +1593,7 @@ class Monitor:
 # parse_response to something else (a subclass override, a mock.patch): the
 # stand-in rule, docs/architecture.md.
 _native._declare_builtin(Redis)
+_native._declare_client_close(Redis.close)
 # Pipeline.parse_response too: the pipeline's C path stands in for it
 _native._declare_builtin(Pipeline)
 

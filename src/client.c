@@ -866,6 +866,97 @@ client_dealloc(rn_client *self)
     Py_DECREF(tp);
 }
 
+/* Redis.close's three lines, for client_finalize:
+ *     conn = getattr(self, "connection", None)
+ *     if conn: self.connection = None; self.connection_pool.release(conn)
+ *     if getattr(self, "auto_close_connection_pool", False):
+ *         self.connection_pool.disconnect()
+ * 0, or -1 with an exception set. */
+static int
+close_natively(rn_client *self)
+{
+    rn_state *st = self->st;
+    PyObject *conn = self->connection;
+    if (conn != NULL) {
+        int truth = PyObject_IsTrue(conn);
+        if (truth < 0)
+            return -1;
+        if (truth) {
+            conn = Py_NewRef(conn);
+            Py_XSETREF(self->connection, Py_NewRef(Py_None));
+            PyObject *r = NULL;
+            if (self->connection_pool == NULL)
+                no_attr((PyObject *)self, "connection_pool");
+            else
+                r = PyObject_CallMethodOneArg(self->connection_pool, st->s_release, conn);
+            Py_DECREF(conn);
+            if (r == NULL)
+                return -1;
+            Py_DECREF(r);
+        }
+    }
+    PyObject *owned = PyObject_GetAttr((PyObject *)self, st->s_auto_close);
+    if (owned == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError))
+            return -1;
+        PyErr_Clear();
+        return 0;
+    }
+    int truth = PyObject_IsTrue(owned);
+    Py_DECREF(owned);
+    if (truth <= 0)
+        return truth;
+    if (self->connection_pool == NULL) {
+        no_attr((PyObject *)self, "connection_pool");
+        return -1;
+    }
+    PyObject *r = PyObject_CallMethodNoArgs(self->connection_pool, st->s_disconnect);
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
+/* tp_finalize: what redis-py's Redis.__del__ does, self.close() with its
+ * errors ignored -- natively while the client's close is Redis.close itself
+ * (not replaced by a subclass or an instance attribute). */
+static void
+client_finalize(rn_client *self)
+{
+    rn_state *st = self->st;
+    PyObject *pending = rn_err_take();
+    int rc = -1;
+    PyObject *close = PyObject_GetAttr((PyObject *)self, st->s_close);
+    if (close != NULL) {
+        if (st->stock_close != NULL && PyMethod_Check(close) &&
+            PyMethod_GET_FUNCTION(close) == st->stock_close &&
+            PyMethod_GET_SELF(close) == (PyObject *)self) {
+            rc = close_natively(self);
+        }
+        else {
+            PyObject *r = PyObject_CallNoArgs(close);
+            rc = r != NULL ? 0 : -1;
+            Py_XDECREF(r);
+        }
+        Py_DECREF(close);
+    }
+    if (rc < 0) {
+        if (PyErr_ExceptionMatches(PyExc_Exception))
+            PyErr_Clear();
+        else
+            PyErr_WriteUnraisable((PyObject *)self);
+    }
+    rn_err_give(pending);
+}
+
+PyObject *
+rn_declare_client_close(PyObject *module, PyObject *close)
+{
+    rn_state *st = (rn_state *)PyModule_GetState(module);
+    Py_XSETREF(st->stock_close, Py_NewRef(close));
+    Py_RETURN_NONE;
+}
+
 static PyObject *client_share_callbacks(rn_client *self, PyObject *table);
 
 static PyMethodDef client_methods[] = {
@@ -989,6 +1080,7 @@ static PyType_Slot client_slots[] = {
     {Py_tp_setattro, client_setattro},
     {Py_tp_new, client_new},
     {Py_tp_dealloc, client_dealloc},
+    {Py_tp_finalize, client_finalize},
     {Py_tp_traverse, client_traverse},
     {Py_tp_clear, client_clear},
     {Py_tp_methods, client_methods},

@@ -60,6 +60,9 @@ PyObject *rn_tx_gaps(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
  * the backoff slept), 0 to give up with the error to report.  `*retry` is
  * the policy, read at the first failure (a new reference for the caller to
  * drop); `*failures` counts. */
+/* _declare_client_close(Redis.close): module function (client.c). */
+PyObject *rn_declare_client_close(PyObject *module, PyObject *close);
+
 int rn_should_retry(rn_state *st, PyObject *conn, int fast, PyObject **retry, int *failures);
 
 #endif

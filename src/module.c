@@ -486,6 +486,9 @@ static PyMethodDef rn_module_methods[] = {
      "_copy_plain_retry(retry, retry_cls, backoff_types, atomic_types)\n--\n\n"
      "A field-by-field copy of a plain Retry (what copy.deepcopy gives), or None "
      "when retry is not one."},
+    {"_declare_client_close", rn_declare_client_close, METH_O,
+     "_declare_client_close(Redis.close)\n--\n\n"
+     "The close() a client's finalizer runs natively while the client's is this one."},
     {"_declare_connect_chain", (PyCFunction)(void (*)(void))rn_declare_connect_chain,
      METH_FASTCALL,
      "_declare_connect_chain(connect, Retry, call_with_retry)\n--\n\n"
@@ -549,6 +552,7 @@ rn_exec(PyObject *module)
     INTERN(s_retry, "retry");
     INTERN(s_never_decode, "NEVER_DECODE");
     INTERN(s__backoff, "_backoff");
+    INTERN(s_auto_close, "auto_close_connection_pool");
     INTERN(s__retries, "_retries");
     INTERN(s__supported_errors, "_supported_errors");
     INTERN(s_empty_response, "EMPTY_RESPONSE");
@@ -666,6 +670,7 @@ rn_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->aio_names);
     Py_VISIT(st->connect_refs);
     Py_VISIT(st->connect_names);
+    Py_VISIT(st->stock_close);
     Py_VISIT(st->SlotTableType);
     Py_VISIT(st->ClusterType);
     Py_VISIT(st->RedisError);
@@ -702,6 +707,8 @@ rn_clear(PyObject *module)
     Py_CLEAR(st->aio_names);
     Py_CLEAR(st->connect_refs);
     Py_CLEAR(st->connect_names);
+    Py_CLEAR(st->stock_close);
+    Py_CLEAR(st->s_auto_close);
     Py_CLEAR(st->SlotTableType);
     Py_CLEAR(st->ClusterType);
     Py_CLEAR(st->RedisError);

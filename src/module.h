@@ -119,6 +119,8 @@ typedef struct rn_state {
     PyObject *connect_refs;         /* connect.c: what _declare_connect_chain gave,
                                      * or NULL before it ran */
     PyObject *connect_names;        /* connect.c: interned attribute names (tuple) */
+    PyObject *stock_close;          /* Redis.close (_declare_client_close), or NULL */
+    PyObject *s_auto_close;         /* "auto_close_connection_pool" */
 } rn_state;
 
 /* State of the module that defined `tp` (or one of its bases). */

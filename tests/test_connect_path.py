@@ -512,3 +512,48 @@ def test_connection_signatures_are_redis_pys(lib, redis_py):
         theirs = inspect.signature(getattr(redis_py.connection, cls).__init__)
         assert [(p.name, p.kind, p.default) for p in mine.parameters.values()] == \
                [(p.name, p.kind, p.default) for p in theirs.parameters.values()]
+
+
+# --------------------------------------------------------------------------- dropping a client
+def test_dropped_client_closes_like_redis_py(lib, redis_server):
+    """A client dropped without close() runs close(): an owned pool is
+    disconnected, a given pool is left alone, a single connection goes back,
+    and a subclass's close() is the one called (its errors ignored)."""
+    import gc
+
+    r = lib.Redis(host=redis_server.host, port=redis_server.port)
+    r.ping()
+    owned = r.connection_pool
+    conn = owned._available_connections[0]
+    del r
+    gc.collect()
+    assert not conn._sock
+
+    pool = lib.ConnectionPool(host=redis_server.host, port=redis_server.port)
+    r = lib.Redis(connection_pool=pool)
+    r.ping()
+    kept = pool._available_connections[0]
+    del r
+    gc.collect()
+    assert kept._sock
+    pool.disconnect()
+
+    single = lib.Redis(host=redis_server.host, port=redis_server.port,
+                       single_connection_client=True)
+    single.ping()
+    spool = single.connection_pool
+    del single
+    gc.collect()
+    assert len(spool._in_use_connections) == 0
+
+    closed = []
+
+    class Sub(lib.Redis):
+        def close(self):
+            closed.append(True)
+            raise ValueError("ignored at deallocation")
+
+    s = Sub(host=redis_server.host, port=redis_server.port)
+    del s
+    gc.collect()
+    assert closed == [True]
