@@ -10,7 +10,9 @@ imports' own exec() calls come before, in nested pairs, and leave collection off
 so each workload's count has no start-up in it.  Per command:
 
 - ``GET``: ``r.get(key)`` of a 100-byte value (the small-command fast path);
-- ``PIPELINE_1000_GET``: a ``pipeline(transaction=False)`` of 1000 GETs, per command.
+- ``PIPELINE_1000_GET``: a ``pipeline(transaction=False)`` of 1000 GETs, per command;
+- ``CONNECT``: a new ``Redis(host, port)``, its first command (``ping()``: connect,
+  handshake, PING) and ``close()``, per client.
 
 (Big values are not counted here: a few hundred of them cost too few instructions
 next to the run-to-run noise of the socket loops; tests/test_big_values.py checks
@@ -48,6 +50,7 @@ MARGIN = 1.25
 WORKLOADS = {
     "GET": (2000, 1),
     "PIPELINE_1000_GET": (4, 1000),
+    "CONNECT": (200, 1),
 }
 
 CHILD = r"""
@@ -70,7 +73,13 @@ def pipe(k):
             p.get("perf:small")
         p.execute()
 
-run = {"GET": get, "PIPELINE_1000_GET": pipe}
+def connect(k):
+    for _ in range(k):
+        c = redis_native.Redis(host=sys.argv[4], port=int(sys.argv[5]))
+        c.ping()
+        c.close()
+
+run = {"GET": get, "PIPELINE_1000_GET": pipe, "CONNECT": connect}
 for fn in run.values():          # warm-up (not counted: outside exec)
     fn(2)
 if which == "ALL":               # callgrind: one exec() per workload, in WORKLOADS order
