@@ -388,8 +388,12 @@ def test_interrupt_during_large_send(mod, debug_server, admin, closing, exc_type
     assert a.exists(k) == 0, "the interrupted SET was completed"
     assert_pool_clean(r)
     # the server, just awake, may still be draining megabytes of the half-sent
-    # command from the closed socket before it sees the end of the stream
-    assert_gone(a, cid, timeout=20.0)
+    # command from the closed socket before it sees the end of the stream.
+    # redis-py's own run (the oracle's) sometimes still has its connection
+    # open on the server here when the machine is loaded (seen under ASan and
+    # beside a second test run); what this checks is redis_native's close.
+    if not mod.is_redis_py:
+        assert_gone(a, cid, timeout=20.0)
 
 
 @pytest.mark.slow
