@@ -288,9 +288,9 @@ run_connect_callbacks(rn_conn *c)
         Py_DECREF(refs);        /* the usual case: nobody registered one */
         return 0;
     }
-    PyObject *kept = PyList_New(0), *it = PyObject_GetIter(refs), *ref;
+    PyObject *it = PyObject_GetIter(refs), *kept = NULL, *ref;
     Py_DECREF(refs);
-    if (kept == NULL || it == NULL)
+    if (it == NULL || (kept = PyList_New(0)) == NULL)
         goto fail;
     while ((ref = PyIter_Next(it)) != NULL) {
         PyObject *target = PyObject_CallNoArgs(ref);
