@@ -203,13 +203,6 @@ def resolve_driver_info(
     Anything else as ``driver_info`` raises ``TypeError``.
     """
     if driver_info is SENTINEL:
-        if lib_name is SENTINEL and lib_version is SENTINEL:
-            # what DriverInfo() builds, without its __init__ and __post_init__
-            # frames: every client made without driver settings gets one
-            info = object.__new__(DriverInfo)
-            info.__dict__.update(name=DEFAULT_LIB_NAME, lib_version=get_lib_version(),
-                                 _upstream=[])
-            return info
         if lib_name is None and lib_version is None:
             return None
         return DriverInfo(name=lib_name, lib_version=lib_version)

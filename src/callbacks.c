@@ -1,8 +1,8 @@
 /* C response callbacks for hot commands; see callbacks.h. */
 #include "callbacks.h"
 
-static int
-is_ok(PyObject *r)
+int
+rn_is_ok(PyObject *r)
 {
     if (PyBytes_CheckExact(r))
         return PyBytes_GET_SIZE(r) == 2 && memcmp(PyBytes_AS_STRING(r), "OK", 2) == 0;
@@ -40,7 +40,7 @@ cb_set_result(PyObject *module, PyObject *const *args, Py_ssize_t nargsf, PyObje
         return NULL;
     if (!truth)
         return Py_NewRef(r);
-    int ok = is_ok(r);
+    int ok = rn_is_ok(r);
     if (ok < 0) {
         PyObject *s = PyObject_Str(r);
         if (s == NULL)

@@ -8,4 +8,8 @@
 
 extern PyMethodDef rn_callback_methods[];
 
+/* A status reply OK, as bytes or str: 1 when it is, 0 when it is another
+ * bytes/str, -1 for anything else (no exception set). */
+int rn_is_ok(PyObject *reply);
+
 #endif

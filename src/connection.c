@@ -19,6 +19,7 @@
  */
 #include "connection.h"
 #include "pool.h"               /* rn_err_take / rn_err_give */
+#include "callbacks.h"          /* rn_is_ok */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1332,15 +1333,6 @@ conn_execute_pipeline(rn_conn *c, PyObject *commands)
     return conn_roundtrip(c, commands, 1, 0);
 }
 
-/* Is `reply` the status OK (bytes or str)? */
-static int
-is_ok_reply(PyObject *reply)
-{
-    if (PyBytes_Check(reply))
-        return PyBytes_GET_SIZE(reply) == 2 && memcmp(PyBytes_AS_STRING(reply), "OK", 2) == 0;
-    return PyUnicode_Check(reply) && PyUnicode_CompareWithASCIIString(reply, "OK") == 0;
-}
-
 /* _handshake(commands) (rn_conn_handshake): the connect-time commands of a connection that needs
  * no AUTH, as _handshake_commands lists them ((kind, args) pairs, kind one
  * of "setname", "setinfo", "select"), sent in one write without a health
@@ -1416,7 +1408,7 @@ rn_conn_handshake(rn_conn *c, PyObject *commands)
             Py_CLEAR(result);
             break;
         }
-        if (!is_ok_reply(reply)) {
+        if (rn_is_ok(reply) != 1) {
             PyErr_SetString(st->ConnectionError, kinds[i] == 'n' ? "Error setting client name"
                                                                 : "Invalid Database");
             Py_CLEAR(result);
