@@ -445,6 +445,8 @@ dispatch(rn_aproto *self)
         int got = rn_reader_get(self->reader, decode, self->encoding, self->errors, &reply);
         if (got == 0)
             return 0;
+        if (got > 0)
+            reply = rn_reply_lift_conn_error(self->st, reply);
         if (got < 0) {
             if (!rn_reader_in_sync(self->reader))
                 return -1;

@@ -971,7 +971,7 @@ conn_read_reply(rn_conn *c, int fd, char *rbuf, int decode, int disconnect_on_er
         if (rc == 1) {
             if (c->owed > 0)
                 c->owed--;          /* pub/sub messages were never asked for */
-            return reply;
+            return rn_reply_lift_conn_error(c->st, reply);
         }
         if (rc < 0) {
             /* A reply that failed to build (decode error) was consumed and
@@ -2776,7 +2776,7 @@ many_collect(rn_many *m)
             return -1;      /* the caller closes the connection */
         if (c->owed > 0)
             c->owed--;
-        PyList_SET_ITEM(m->out, m->nread, reply);
+        PyList_SET_ITEM(m->out, m->nread, rn_reply_lift_conn_error(c->st, reply));
         m->nread++;
     }
     return 1;

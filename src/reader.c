@@ -1045,6 +1045,20 @@ rn_reader_get(rn_reader *r, int decode, const char *encoding,
     return 1;
 }
 
+PyObject *
+rn_reply_lift_conn_error(rn_state *st, PyObject *reply)
+{
+    if (!PyList_CheckExact(reply) || PyList_GET_SIZE(reply) == 0)
+        return reply;
+    PyObject *first = PyList_GET_ITEM(reply, 0);
+    if (!PyExceptionInstance_Check(first) ||
+        !PyObject_TypeCheck(first, (PyTypeObject *)st->ConnectionError))
+        return reply;
+    Py_INCREF(first);
+    Py_DECREF(reply);
+    return first;
+}
+
 int
 rn_reader_traverse(rn_reader *r, visitproc visit, void *arg)
 {

@@ -57,6 +57,13 @@ int rn_reader_in_sync(rn_reader *r);
 int rn_reader_get(rn_reader *r, int decode, const char *encoding,
                   const char *errors, PyObject **out);
 
+/* redis-py's parsers raise an array reply whose first element is a
+ * ConnectionError-class error reply (LOADING, max clients, NOAUTH...) as that
+ * error, wherever the array came from (EXEC, EVAL).  The connection read paths
+ * apply the same rule through this: steals `reply`, returns a new reference to
+ * the error instead of the array when the rule applies, else `reply`. */
+PyObject *rn_reply_lift_conn_error(rn_state *st, PyObject *reply);
+
 /* on != 0: until called again with 0, error replies come out of
  * rn_reader_get as the 1-tuple (message,) instead of an exception instance
  * (for replies whose errors are judged without building one: the
