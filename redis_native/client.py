@@ -65,12 +65,15 @@ from .exceptions import (  # noqa: F401  (several re-exported, as in redis-py)
 from .lock import Lock
 from .retry import Retry, copy_retry
 from .utils import (  # noqa: F401  (several re-exported, as in redis-py)
+    NOT_PASSED,
     SENTINEL,
     check_protocol_version,
     deprecated_args,
     safe_str,
     str_if_bytes,
+    show_defaults,
     truncate_text,
+    warn_passed_deprecated,
 )
 
 __all__ = ["Redis", "StrictRedis", "CaseInsensitiveDict", "EMPTY_RESPONSE", "NEVER_DECODE",
@@ -229,7 +232,7 @@ class Redis(_native.ClientBase, CoreCommands, SentinelCommands, StackModuleAcces
         encoding: str = "utf-8",
         encoding_errors: str = "strict",
         decode_responses: bool = False,
-        retry_on_timeout: bool = False,
+        retry_on_timeout: bool = NOT_PASSED,
         retry: Retry = Retry(backoff=ExponentialWithJitterBackoff(base=1, cap=10), retries=3),
         retry_on_error: Optional[List[Type[Exception]]] = None,
         ssl: bool = False,
@@ -266,6 +269,9 @@ class Redis(_native.ClientBase, CoreCommands, SentinelCommands, StackModuleAcces
         maint_notifications_config: Optional[Any] = None,
         oss_cluster_maint_notifications_handler: Optional[Any] = None,
     ) -> None:
+        if lib_name is not SENTINEL or lib_version is not SENTINEL \
+                or retry_on_timeout is not NOT_PASSED:
+            warn_passed_deprecated(lib_name, lib_version, retry_on_timeout)
         if cache is not None or cache_config is not None:
             raise RedisError("Client caching is only supported with RESP version 3")
         if maint_notifications_config is not None and getattr(
@@ -508,6 +514,8 @@ class Redis(_native.ClientBase, CoreCommands, SentinelCommands, StackModuleAcces
             self.connection_pool.disconnect()
 
 
+# retry_on_timeout's default is NOT_PASSED (redis-py warns whenever it is given)
+show_defaults(Redis.__init__, retry_on_timeout=False)
 StrictRedis = Redis
 
 

@@ -51,6 +51,7 @@ from .utils import (  # noqa: F401  (several re-exported, as in redis-py)
     compare_versions,
     deprecated_args,
     ensure_string,
+    warn_passed_deprecated,
     format_error_message,
     get_lib_version,
     str_if_bytes,
@@ -144,6 +145,8 @@ class AbstractConnection(_native.Connection, ConnectionInterface):
         event_dispatcher: Optional[Any] = None,
         **unsupported: Any,
     ):
+        if lib_name is not SENTINEL or lib_version is not SENTINEL:
+            warn_passed_deprecated(lib_name, lib_version)
         if (username or password) and credential_provider is not None:
             raise DataError(
                 "'username' and 'password' cannot be passed along with "

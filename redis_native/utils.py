@@ -78,6 +78,73 @@ SENTINEL: Any = object()
 
 C = TypeVar("C", bound=Callable[..., Any])
 
+
+class _NotPassed:
+    """Default of a flag whose *passing* redis-py reports (with a deprecation
+    warning, even for the default value): falsy, so the flag reads as False
+    when it was not given.  :func:`show_defaults` puts redis-py's ``False``
+    back into the signature."""
+
+    __slots__ = ()
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "False"
+
+
+#: ``retry_on_timeout``'s default in the clients: ``is NOT_PASSED`` when the
+#: caller did not give it.
+NOT_PASSED: Any = _NotPassed()
+
+
+def show_defaults(func: FunctionType, **defaults: Any) -> None:
+    """Make ``inspect.signature(func)`` show ``defaults`` for the named
+    parameters (redis-py's values) while ``func`` keeps its own markers: its
+    ``__wrapped__`` becomes a twin of ``func`` (same code) with those defaults.
+    """
+    code = func.__code__
+    positional = code.co_varnames[: code.co_argcount]
+    pos_defaults = list(func.__defaults__ or ())
+    first = len(positional) - len(pos_defaults)
+    kw_defaults = dict(func.__kwdefaults__ or {})
+    for name, value in defaults.items():
+        if name in kw_defaults:
+            kw_defaults[name] = value
+        elif name in positional[first:]:
+            pos_defaults[positional.index(name) - first] = value
+        else:
+            raise TypeError(f"{func.__qualname__} has no parameter {name!r} with a default")
+    twin = FunctionType(code, func.__globals__, func.__name__, tuple(pos_defaults),
+                        func.__closure__)
+    twin.__kwdefaults__ = kw_defaults or None
+    twin.__qualname__ = func.__qualname__
+    twin.__annotations__ = func.__annotations__
+    twin.__doc__ = func.__doc__
+    func.__wrapped__ = twin  # type: ignore[attr-defined]
+
+
+_LIB_ARGS_REASON = ("Use 'driver_info' parameter instead. "
+                    "lib_name and lib_version will be removed in a future version.")
+_RETRY_ON_TIMEOUT_REASON = "TimeoutError is included by default."
+
+
+def warn_passed_deprecated(lib_name: Any, lib_version: Any,
+                           retry_on_timeout: Any = NOT_PASSED) -> None:
+    """redis-py's DeprecationWarnings for the deprecated arguments of the
+    clients' and connections' ``__init__`` that were passed: ``retry_on_timeout``
+    (clients only), then ``lib_name``, then ``lib_version``.  Call it from that
+    ``__init__`` itself: the warning names the frame two levels above it, as
+    redis-py's decorators do."""
+    if retry_on_timeout is not NOT_PASSED:
+        warn_deprecated_arg_usage("retry_on_timeout", "__init__", _RETRY_ON_TIMEOUT_REASON,
+                                  "6.0.0", stacklevel=5)
+    if lib_name is not SENTINEL:
+        warn_deprecated_arg_usage("lib_name", "__init__", _LIB_ARGS_REASON, stacklevel=5)
+    if lib_version is not SENTINEL:
+        warn_deprecated_arg_usage("lib_version", "__init__", _LIB_ARGS_REASON, stacklevel=5)
+
 _DISTRIBUTION = "redis_native"
 _UNKNOWN_VERSION = "99.99.99"
 

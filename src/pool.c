@@ -432,13 +432,35 @@ pool_dealloc(rn_pool *p)
 }
 
 /* get_connection(command_name=None, *keys, **options): arguments accepted
- * and ignored, as redis-py 7.x (they are deprecated there). */
+ * and ignored, as redis-py 7.x, which warns that they are deprecated: the
+ * names passed (command_name when positional, then the keywords), reported
+ * against the caller's caller as redis-py's decorator does. */
 static PyObject *
 pool_get_connection(rn_pool *p, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
     (void)args;
-    (void)nargs;
-    (void)kwnames;
+    Py_ssize_t nkw = kwnames != NULL ? PyTuple_GET_SIZE(kwnames) : 0;
+    if (nargs > 0 || nkw > 0) {
+        PyObject *names = PyList_New(0);
+        if (names == NULL)
+            return NULL;
+        int rc = 0;
+        if (nargs > 0) {
+            PyObject *cn = PyUnicode_FromString("command_name");
+            rc = cn != NULL ? PyList_Append(names, cn) : -1;
+            Py_XDECREF(cn);
+        }
+        for (Py_ssize_t i = 0; rc == 0 && i < nkw; i++)
+            rc = PyList_Append(names, PyTuple_GET_ITEM(kwnames, i));
+        if (rc == 0)
+            rc = PyErr_WarnFormat(PyExc_DeprecationWarning, 2,
+                                  "Call to 'get_connection' function with deprecated usage of "
+                                  "input argument/s '%R'. (Use get_connection() without args "
+                                  "instead) -- Deprecated since version 5.3.0.", names);
+        Py_DECREF(names);
+        if (rc < 0)
+            return NULL;
+    }
     return rn_pool_get(p);
 }
 

@@ -61,6 +61,7 @@ from ..exceptions import (
 from ..typing import ChannelT, EncodableT, KeyT  # noqa: F401  (as in redis-py)
 from ..utils import SENTINEL, SSL_AVAILABLE, deprecated_function, safe_str, str_if_bytes
 from ..utils import deprecated_args, truncate_text  # noqa: F401  (as in redis-py)
+from ..utils import NOT_PASSED, show_defaults, warn_passed_deprecated
 from .connection import (
     AbstractConnection,
     BlockingConnectionPool,
@@ -243,7 +244,7 @@ class Redis(AbstractRedis, AsyncCoreCommands, AsyncSentinelCommands, StackModule
         encoding: str = "utf-8",
         encoding_errors: str = "strict",
         decode_responses: bool = False,
-        retry_on_timeout: bool = False,
+        retry_on_timeout: bool = NOT_PASSED,
         retry: Retry = Retry(backoff=ExponentialWithJitterBackoff(base=1, cap=10), retries=3),
         retry_on_error: Optional[list] = None,
         ssl: bool = False,
@@ -273,6 +274,9 @@ class Redis(AbstractRedis, AsyncCoreCommands, AsyncSentinelCommands, StackModule
         protocol: Optional[int] = 2,
         event_dispatcher: Optional[EventDispatcher] = None,
     ):
+        if lib_name is not SENTINEL or lib_version is not SENTINEL \
+                or retry_on_timeout is not NOT_PASSED:
+            warn_passed_deprecated(lib_name, lib_version, retry_on_timeout)
         self._event_dispatcher = event_dispatcher if event_dispatcher is not None \
             else EventDispatcher()
         if auto_close_connection_pool is not None:
@@ -638,6 +642,8 @@ _native._aio_setup(_GET_CONNECTION, _RELEASE, EventDispatcher, _SEND_COMMAND, _R
 _aio_take = _native._aio_take
 _aio_release = _native._aio_release
 
+# retry_on_timeout's default is NOT_PASSED (redis-py warns whenever it is given)
+show_defaults(Redis.__init__, retry_on_timeout=False)
 StrictRedis = Redis
 
 

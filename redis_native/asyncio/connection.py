@@ -57,6 +57,7 @@ from ..typing import EncodableT  # noqa: F401  (as in redis-py)
 from ..utils import HIREDIS_AVAILABLE  # noqa: F401  (as in redis-py: the C reader is hiredis)
 from ..utils import SENTINEL as DEFAULT_SENTINEL
 from ..utils import SSL_AVAILABLE, deprecated_args, format_error_message, str_if_bytes
+from ..utils import show_defaults, warn_deprecated_arg_usage, warn_passed_deprecated
 from .retry import Retry
 
 __all__ = [
@@ -170,6 +171,8 @@ class AbstractConnection:
         protocol: Optional[int] = 2,
         event_dispatcher: Optional[EventDispatcher] = None,
     ):
+        if lib_name is not DEFAULT_SENTINEL or lib_version is not DEFAULT_SENTINEL:
+            warn_passed_deprecated(lib_name, lib_version)
         if (username or password) and credential_provider is not None:
             raise DataError(
                 "'username' and 'password' cannot be passed along with 'credential_"
@@ -907,6 +910,15 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_reset_pools_in_child)
 
 
+def _warn_get_connection_args(command_name: Any, options: Dict[str, Any]) -> None:
+    """redis-py's DeprecationWarning for arguments given to a pool's
+    ``get_connection`` (the names passed), against the awaiting caller's caller."""
+    names = [] if command_name is DEFAULT_SENTINEL else ["command_name"]
+    names.extend(options)
+    warn_deprecated_arg_usage(names, "get_connection", "Use get_connection() without args instead",
+                              "5.3.0", stacklevel=5)
+
+
 class ConnectionPool:
     """A pool of asyncio connections.  ``max_connections`` caps how many exist;
     asking for one more raises MaxConnectionsError ("Too many connections").
@@ -969,9 +981,11 @@ class ConnectionPool:
         return bool(self._available_connections
                     or len(self._in_use_connections) < self.max_connections)
 
-    async def get_connection(self, command_name: Any = None, *keys: Any,
+    async def get_connection(self, command_name: Any = DEFAULT_SENTINEL, *keys: Any,
                              **options: Any) -> AbstractConnection:
         """A connected connection from the pool."""
+        if command_name is not DEFAULT_SENTINEL or options:
+            _warn_get_connection_args(command_name, options)
         self._checkpid()
         connection = self.get_available_connection()
         try:
@@ -1102,8 +1116,10 @@ class BlockingConnectionPool(ConnectionPool):
         super().reset()
         self._waiters = collections.deque()
 
-    async def get_connection(self, command_name: Any = None, *keys: Any,
+    async def get_connection(self, command_name: Any = DEFAULT_SENTINEL, *keys: Any,
                              **options: Any) -> AbstractConnection:
+        if command_name is not DEFAULT_SENTINEL or options:
+            _warn_get_connection_args(command_name, options)
         self._checkpid()
         if self._waiters or not self.can_get_connection():
             await self._wait_for_connection()
@@ -1153,3 +1169,8 @@ class BlockingConnectionPool(ConnectionPool):
         self._release(connection)
         await self._event_dispatcher.dispatch_async(
             AsyncAfterConnectionReleasedEvent(connection))
+
+
+# get_connection's command_name defaults to a marker (redis-py warns when it is given)
+show_defaults(ConnectionPool.get_connection, command_name=None)
+show_defaults(BlockingConnectionPool.get_connection, command_name=None)
