@@ -110,6 +110,98 @@ def _check_protocol(protocol: Any) -> int:
     return p
 
 
+class _SocketView:
+    """What a connection's ``_sock`` is: the connected socket, seen from Python.
+
+    redis-py's ``_sock`` is the ``socket.socket`` itself; here the socket is
+    driven by the C core, so Python gets a view of it instead.  Event loops
+    and pollers that watch a connection's socket (kombu, Celery's Redis
+    transport, ``select``/``selectors``) work with it: it has ``fileno()``,
+    and it is the same object for as long as the connection keeps that socket
+    (a new one after a reconnect).  Once the connection closes that socket,
+    ``fileno()`` returns -1, as a closed ``socket.socket``'s does.
+
+    Reading the socket's state and options works (``getpeername``,
+    ``getsockname``, ``getsockopt``, ``setsockopt``, ``family``, ``type``,
+    ``proto``, ``gettimeout``).  What would take the socket away from the C
+    core (``recv``, ``send``, ``close``, ``settimeout``, ``setblocking``...)
+    raises AttributeError saying so: ``disconnect()`` closes the connection.
+    """
+
+    __slots__ = ("_conn", "_fd", "_serial")
+
+    def __init__(self, conn: "AbstractConnection", fd: int, serial: int) -> None:
+        self._conn = weakref.ref(conn)
+        self._fd = fd
+        self._serial = serial
+
+    def fileno(self) -> int:
+        """The descriptor, or -1 once the connection no longer has this socket."""
+        conn = self._conn()
+        if conn is None or conn._fd != self._fd or conn._fd_serial != self._serial:
+            return -1
+        return self._fd
+
+    def _dup(self) -> socket.socket:
+        fd = self.fileno()
+        if fd < 0:
+            raise OSError(9, "Bad file descriptor")
+        # a socket object over a duplicate descriptor: closing it leaves the
+        # connection's own descriptor alone, and options are the socket's
+        return socket.socket(fileno=os.dup(fd))
+
+    def getpeername(self) -> Any:
+        with self._dup() as sock:
+            return sock.getpeername()
+
+    def getsockname(self) -> Any:
+        with self._dup() as sock:
+            return sock.getsockname()
+
+    def getsockopt(self, *args: Any) -> Any:
+        with self._dup() as sock:
+            return sock.getsockopt(*args)
+
+    def setsockopt(self, *args: Any) -> None:
+        with self._dup() as sock:
+            sock.setsockopt(*args)
+
+    @property
+    def family(self) -> Any:
+        with self._dup() as sock:
+            return sock.family
+
+    @property
+    def type(self) -> Any:
+        with self._dup() as sock:
+            return sock.type
+
+    @property
+    def proto(self) -> int:
+        with self._dup() as sock:
+            return sock.proto
+
+    def gettimeout(self) -> Optional[float]:
+        """The connection's ``socket_timeout`` (what redis-py sets on its socket)."""
+        conn = self._conn()
+        return None if conn is None else conn.socket_timeout
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise AttributeError(
+            f"{type(self).__name__!r} object has no attribute {name!r}: a redis_native "
+            "connection's socket is driven by its C core, and _sock only shows it "
+            "(fileno, getpeername, getsockname, getsockopt, setsockopt, family, type, "
+            "proto, gettimeout); use the connection's own methods (disconnect() to close)")
+
+    def __repr__(self) -> str:
+        fd = self.fileno()
+        if fd < 0:
+            return "<redis_native socket view [closed] fd=-1>"
+        return f"<redis_native socket view fd={fd}>"
+
+
 class AbstractConnection(_native.Connection, ConnectionInterface):
     """Settings and handshake shared by every connection class."""
 
@@ -238,11 +330,24 @@ class AbstractConnection(_native.Connection, ConnectionInterface):
     def host(self, value: str) -> None:
         self._host = value
 
+    @property
+    def _sock(self) -> Optional[_SocketView]:
+        """The connected socket as a :class:`_SocketView` (None when not
+        connected): the same object while the connection keeps that socket."""
+        fd = self._fd
+        if fd is None:
+            return None
+        serial = self._fd_serial
+        view = self.__dict__.get("_sock_view")
+        if view is None or view._serial != serial or view._fd != fd:
+            view = self.__dict__["_sock_view"] = _SocketView(self, fd, serial)
+        return view
+
     # -- the peer --------------------------------------------------------------
     def _peer_address(self) -> Any:
         """``getpeername()`` of the connected socket (a ``(host, port, ...)``
         tuple, or a path for a unix socket), or None when not connected."""
-        fd = self._sock
+        fd = self._fd
         if fd is None:
             return None
         # a socket object over a duplicate descriptor (its family read from
@@ -1124,6 +1229,12 @@ class BlockingConnectionPool(ConnectionPool):
         settings = super()._init_settings()
         settings["timeout"] = self.timeout
         return settings
+
+    @property
+    def _connections(self) -> List[AbstractConnection]:
+        """Every connection the pool holds, idle and in use (redis-py keeps
+        this list; here it is made from the C pool's two lists on each read)."""
+        return [*self._available_connections, *self._in_use_connections]
 
 
 def _rebuild_pool(cls: type, settings: Dict[str, Any]) -> ConnectionPool:

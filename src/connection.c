@@ -1566,6 +1566,7 @@ conn_install_fd(rn_conn *c, int fd, int fresh, int nonblocking)
     }
     rn_conn_close(c);
     c->fd = fd;
+    c->fd_serial++;
     c->fork_gen = rn_fork_generation();
     c->pid = rn_getpid();
     c->last_io = rn_monotonic();
@@ -2538,12 +2539,19 @@ set_pid(rn_conn *c, PyObject *v, void *closure)
 }
 
 static PyObject *
-get_sock(rn_conn *c, void *closure)
+get_fd(rn_conn *c, void *closure)
 {
     (void)closure;
     if (!rn_conn_is_live(c))
         Py_RETURN_NONE;
     return PyLong_FromLong(c->fd);
+}
+
+static PyObject *
+get_fd_serial(rn_conn *c, void *closure)
+{
+    (void)closure;
+    return PyLong_FromUnsignedLong(c->fd_serial);
 }
 
 static PyObject *
@@ -2645,7 +2653,10 @@ static PyGetSetDef conn_getset[] = {
     {"decode_responses", (getter)get_decode, (setter)set_decode, NULL, NULL},
     {"pid", (getter)get_pid, (setter)set_pid, NULL, NULL},
     {"retry", (getter)get_retry, (setter)set_retry, NULL, NULL},
-    {"_sock", (getter)get_sock, NULL, "the socket's file descriptor, or None", NULL},
+    {"_fd", (getter)get_fd, NULL, "the socket's file descriptor, or None", NULL},
+    {"_fd_serial", (getter)get_fd_serial, NULL,
+     "how many sockets the connection has installed (tells a reconnect on the same "
+     "descriptor number apart)", NULL},
     {"is_connected", (getter)get_is_connected, NULL, "True while the socket is open", NULL},
     {"_uses_tls", (getter)get_uses_tls, NULL, "True while the open socket runs TLS", NULL},
     {"_keep_session", (getter)get_keep_session, (setter)set_keep_session,

@@ -31,6 +31,7 @@ typedef struct rn_conn {
     PyObject *module;            /* strong: keeps st alive */
     rn_state *st;
     int fd;                      /* -1 when disconnected */
+    unsigned long fd_serial;     /* counts the sockets installed (`_fd_serial`) */
     unsigned long fork_gen;      /* rn_fork_generation() when fd was opened */
     long pid;                    /* getpid() at connect, for users and repr */
     rn_reader *reader;

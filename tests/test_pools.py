@@ -95,3 +95,21 @@ def test_blocking_pool_shared_by_threads(api, redis_server, closing):
     assert errors == []
     assert r.get("bp") == b"600"
     r.delete("bp")
+
+
+def test_blocking_pool_connections_list(lib, redis_server):
+    """BlockingConnectionPool._connections: every connection made and held,
+    idle or in use (read by monitoring code), on both implementations."""
+    pool = lib.BlockingConnectionPool(host=redis_server.host, port=redis_server.port,
+                                      max_connections=4)
+    try:
+        assert pool._connections == []
+        a = pool.get_connection()
+        b = pool.get_connection()
+        assert sorted(map(id, pool._connections)) == sorted([id(a), id(b)])
+        pool.release(b)
+        assert len(pool._connections) == 2          # released ones stay in the list
+        pool.reset()
+        assert pool._connections == []
+    finally:
+        pool.disconnect()
