@@ -21,6 +21,7 @@ import socket
 import ssl
 import time
 import weakref
+from asyncio import timeout as async_timeout  # noqa: F401  (the name redis-py exports)
 from itertools import chain
 from ssl import SSLContext, TLSVersion, VerifyFlags  # noqa: F401  (as in redis-py)
 from types import MappingProxyType
@@ -139,7 +140,7 @@ class AbstractConnection:
         "db", "username", "client_name", "lib_name", "lib_version", "credential_provider",
         "password", "socket_timeout", "socket_connect_timeout", "redis_connect_func",
         "retry_on_timeout", "retry_on_error", "health_check_interval", "next_health_check",
-        "last_active_at", "encoder", "ssl_context", "protocol", "_reader", "_writer",
+        "last_active_at", "encoder", "ssl_context", "protocol",
         "_parser", "_connect_callbacks", "_buffer_cutoff", "_lock", "_socket_read_size",
         "__dict__",
     )
@@ -262,6 +263,23 @@ class AbstractConnection:
 
     def repr_pieces(self) -> List[Tuple[str, Any]]:
         raise NotImplementedError
+
+    # redis-py's connections hold an asyncio StreamReader/StreamWriter pair,
+    # None when disconnected; code tests them to tell whether the connection is
+    # open.  Here replies are read by the native protocol over the transport.
+    @property
+    def _reader(self) -> Any:
+        """The native protocol reading this connection's replies while the
+        connection is open, else None (redis-py: its StreamReader)."""
+        proto = self._proto
+        return proto if proto is not None and not proto.closed else None
+
+    @property
+    def _writer(self) -> Any:
+        """The transport commands are written to while the connection is open,
+        else None (redis-py: its StreamWriter)."""
+        proto = self._reader
+        return None if proto is None else proto.transport
 
     @property
     def is_connected(self) -> bool:
