@@ -919,6 +919,10 @@ class Pipeline(Redis):
         if exec_reply is None:
             raise WatchError("Watched variable changed.")
 
+        if not isinstance(exec_reply, list):
+            # EXEC answers an array: this server is out of step with us
+            connection.disconnect()
+            raise ResponseError("Wrong number of response items from pipeline execution")
         response = list(exec_reply)
         for i, value in missing:
             response.insert(i, value)

@@ -145,3 +145,53 @@ def test_asyncio_first_element_raised(lib, exc, redis_server, loop_kind):
             await r.aclose()
 
     run(main, loop_kind)
+
+
+# ------------------------------------------- EXEC answered by something else
+def _exec_answers_an_integer(args):
+    name = args[0].upper()
+    if name == b"MULTI":
+        return b"+OK\r\n"
+    if name == b"EXEC":
+        return b":5\r\n"
+    if name == b"PING":
+        return b"+PONG\r\n"
+    return b"+QUEUED\r\n"
+
+
+def test_exec_reply_not_an_array(impl):
+    """A server out of step answers EXEC with an integer: a clear ResponseError
+    and the connection dropped (redis-py fails there with a TypeError from its
+    own list handling, so only redis_native is checked)."""
+    from servers import RecordingServer
+
+    srv = RecordingServer(reply=_exec_answers_an_integer)
+    r = impl.Redis(host=srv.host, port=srv.port, driver_info=None,
+                   retry=importlib.import_module(impl.__name__ + ".retry").Retry(
+                       importlib.import_module(impl.__name__ + ".backoff").NoBackoff(), 0))
+    try:
+        pipe = r.pipeline()
+        pipe.set("a", 1).get("a")
+        with pytest.raises(impl.ResponseError,
+                           match="Wrong number of response items from pipeline execution"):
+            pipe.execute()
+        assert not _socket_open(r)
+        assert r.ping() is True
+
+        aio = importlib.import_module(impl.__name__ + ".asyncio")
+
+        async def main():
+            ar = aio.Redis(host=srv.host, port=srv.port, driver_info=None)
+            try:
+                apipe = ar.pipeline()
+                apipe.set("a", 1)
+                with pytest.raises(impl.ResponseError, match="Wrong number of response items"):
+                    await apipe.execute()
+                assert await ar.ping() is True
+            finally:
+                await ar.aclose()
+
+        run(main)
+    finally:
+        r.close()
+        srv.close()
