@@ -126,3 +126,35 @@ def test_mocked_connection_serves_commands(lib, redis_server):
 def test_async_timeout_name(lib):
     aconn = importlib.import_module(lib.__name__ + ".asyncio.connection")
     assert aconn.async_timeout is asyncio.timeout
+
+
+def test_connection_of_a_closed_loop_collected_in_another(impl, redis_server):
+    """A pooled connection whose loop has closed, dropped while another loop
+    runs, is left alone: no attempt to close its transport on the closed
+    loop (which would report 'Event loop is closed' as unraisable)."""
+    import gc
+    import sys
+
+    aio = _aio(impl)
+    kept = []
+    unraisable = []
+
+    async def first():
+        r = aio.Redis(host=redis_server.host, port=redis_server.port)
+        await r.ping()
+        kept.append(r.connection_pool._available_connections[0])
+
+    async def second():
+        kept.clear()
+        gc.collect()
+        await asyncio.sleep(0)
+
+    old_hook = sys.unraisablehook
+    sys.unraisablehook = unraisable.append
+    try:
+        asyncio.run(first())
+        asyncio.run(second())
+        gc.collect()
+    finally:
+        sys.unraisablehook = old_hook
+    assert [str(u.exc_value) for u in unraisable] == []

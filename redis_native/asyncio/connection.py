@@ -233,7 +233,10 @@ class AbstractConnection:
             except RuntimeError:
                 return
             try:
-                proto.abort()
+                # a transport of another loop is that loop's to close (a
+                # closed loop's cannot be aborted any more)
+                if not self._foreign(proto):
+                    proto.abort()
             except Exception:
                 pass
 
