@@ -116,6 +116,10 @@ def get_connection(redis_node: Redis, *args: Any, **options: Any) -> Connection:
     return redis_node.connection or redis_node.connection_pool.get_connection()
 
 
+# the pipeline calls get_connection only when it was replaced (this is the original)
+_GET_CONNECTION = get_connection
+
+
 def parse_scan_result(command: Any, res: Dict[str, Any], **options: Any) -> Tuple[Dict, List]:
     """SCAN on several nodes: ({node name: next cursor}, all keys)."""
     cursors, keys = {}, []
@@ -1008,9 +1012,13 @@ class RedisCluster(_native.ClusterBase, AbstractRedisCluster, MaintNotifications
         raise ClusterError("TTL exhausted.")
 
     def _execute_asking(self, redis_node: Redis, args: Tuple, kwargs: Dict[str, Any]) -> Any:
-        """ASKING and the command on one connection of ``redis_node``."""
-        pool = redis_node.connection_pool
-        connection = pool.get_connection()
+        """ASKING and the command on one connection of ``redis_node`` (its own
+        ``connection`` when it has one, as its execute_command would use)."""
+        connection = redis_node.connection
+        pool = None
+        if connection is None:
+            pool = redis_node.connection_pool
+            connection = pool.get_connection()
         try:
             connection.send_command("ASKING")
             redis_node.parse_response(connection, "ASKING", **kwargs)
@@ -1022,7 +1030,8 @@ class RedisCluster(_native.ClusterBase, AbstractRedisCluster, MaintNotifications
             connection.disconnect()
             raise
         finally:
-            pool.release(connection)
+            if pool is not None:
+                pool.release(connection)
 
     def _forget_node_connections(self, target_node: "ClusterNode") -> None:
         """After a connection error on ``target_node``: drop its idle
@@ -2095,9 +2104,14 @@ class PipelineStrategy(AbstractStrategy):
             for entry in by_name.values():
                 redis_node = pipe.get_redis_connection(entry[0])
                 try:
-                    # get_connection(redis_node), minus its deprecation wrapper
-                    connection = (redis_node.connection
-                                  or redis_node.connection_pool.get_connection())
+                    if get_connection is _GET_CONNECTION:
+                        # get_connection(redis_node), minus its deprecation wrapper
+                        connection = (redis_node.connection
+                                      or redis_node.connection_pool.get_connection())
+                    else:
+                        # the module function was replaced (a test injecting
+                        # faults): called, as redis-py calls it
+                        connection = get_connection(redis_node)
                 except (ConnectionError, TimeoutError):
                     for _, rn, conn in taken:
                         rn.connection_pool.release(conn)

@@ -20,7 +20,7 @@ import os
 import socket
 import time
 import weakref
-from abc import ABC
+from abc import ABC, ABCMeta
 from queue import Empty, Full, LifoQueue  # noqa: F401  (Empty, Full: importable from redis.connection too)
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Type, Union
 
@@ -82,14 +82,44 @@ SYM_CRLF = b"\r\n"
 SYM_EMPTY = b""
 
 
-class ConnectionInterface:
-    """Marker base of every connection class, so that ``isinstance(conn,
+# The methods redis-py declares on its interface classes.  Here they are not
+# defined on the interfaces themselves: the C core decides whether it may run a
+# method natively by looking for it on every class of a connection's MRO, and
+# the real ones live on AbstractConnection / ConnectionPool and their C bases.
+# dir() of an interface still lists them, so that Mock(spec=ConnectionInterface)
+# and similar test doubles offer the same attributes as with redis-py.
+_CONNECTION_INTERFACE_METHODS = frozenset({
+    "repr_pieces", "register_connect_callback", "deregister_connect_callback",
+    "set_parser", "get_protocol", "connect", "on_connect", "disconnect", "check_health",
+    "send_packed_command", "send_command", "can_read", "read_response", "pack_command",
+    "pack_commands", "handshake_metadata", "set_re_auth_token", "re_auth",
+    "mark_for_reconnect", "should_reconnect", "reset_should_reconnect",
+})
+_POOL_INTERFACE_METHODS = frozenset({
+    "get_protocol", "reset", "get_connection", "get_encoder", "release", "disconnect",
+    "close", "set_retry", "re_auth_callback", "get_connection_count",
+})
+
+
+class _ConnectionInterfaceType(type):
+    def __dir__(cls) -> List[str]:
+        return sorted(set(type.__dir__(cls)) | _CONNECTION_INTERFACE_METHODS)
+
+
+class _PoolInterfaceType(ABCMeta):
+    def __dir__(cls) -> List[str]:
+        return sorted(set(type.__dir__(cls)) | _POOL_INTERFACE_METHODS)
+
+
+class ConnectionInterface(metaclass=_ConnectionInterfaceType):
+    """Base of every connection class, so that ``isinstance(conn,
     ConnectionInterface)`` holds as with redis-py.  The methods a connection
-    provides are those of :class:`AbstractConnection`."""
+    provides are those of :class:`AbstractConnection` (``dir()`` lists them)."""
 
 
-class ConnectionPoolInterface(ABC):
-    """Marker base of the pool classes (``isinstance`` compatibility)."""
+class ConnectionPoolInterface(ABC, metaclass=_PoolInterfaceType):
+    """Base of the pool classes (``isinstance`` compatibility; ``dir()`` lists
+    the pool methods, which :class:`ConnectionPool` provides)."""
 
 
 def _check_protocol(protocol: Any) -> int:
@@ -416,9 +446,13 @@ class AbstractConnection(_native.Connection, ConnectionInterface):
             return
         try:
             sock = self._connect()
-            if sock is not None:
+            detach = getattr(sock, "detach", None) if sock is not None else None
+            if detach is not None:
                 # A subclass returned its own socket object: adopt its descriptor.
-                self._attach_fd(sock.detach())
+                # (Anything else -- a test's mocked _connect returning True --
+                # is no socket: there is nothing to adopt, as redis-py only
+                # stores it.)
+                self._attach_fd(detach())
         except socket.timeout:
             raise TimeoutError("Timeout connecting to server")
         except OSError as e:

@@ -157,7 +157,8 @@ raised_while_handling(PyObject *handled)
 }
 
 /* _connect_once's socket part:
- *     sock = self._connect(); if sock is not None: self._attach_fd(sock.detach())
+ *     sock = self._connect(); if it has detach(): self._attach_fd(sock.detach())
+ * (a return value without detach(), a mocked _connect's True, is no socket)
  * with socket.timeout as TimeoutError("Timeout connecting to server") and any
  * other OSError as ConnectionError(self._error_message(e)). */
 static int
@@ -166,10 +167,19 @@ open_socket(rn_conn *c)
     rn_state *st = c->st;
     PyObject *sock = PyObject_CallMethodNoArgs((PyObject *)c, NAME(st, N__connect));
     if (sock != NULL && sock != Py_None) {
-        PyObject *fd = PyObject_CallMethodNoArgs(sock, NAME(st, N_detach));
-        PyObject *r = fd != NULL
-            ? PyObject_CallMethodOneArg((PyObject *)c, NAME(st, N__attach_fd), fd) : NULL;
-        Py_XDECREF(fd);
+        PyObject *detach = PyObject_GetAttr(sock, NAME(st, N_detach));
+        PyObject *r;
+        if (detach == NULL && PyErr_ExceptionMatches(PyExc_AttributeError)) {
+            PyErr_Clear();
+            r = Py_NewRef(Py_None);         /* no socket: nothing to adopt */
+        }
+        else {
+            PyObject *fd = detach != NULL ? PyObject_CallNoArgs(detach) : NULL;
+            r = fd != NULL
+                ? PyObject_CallMethodOneArg((PyObject *)c, NAME(st, N__attach_fd), fd) : NULL;
+            Py_XDECREF(fd);
+        }
+        Py_XDECREF(detach);
         Py_DECREF(sock);
         sock = r;
     }
