@@ -243,7 +243,7 @@ def load_classes():
     except (ImportError, AttributeError) as exc:
         sys.exit(f"bench: redis_native is not usable ({exc!r}); build it with `make build`")
     return {
-        "redis_native": (native, f"redis_native {redis_native.__version__}"),
+        "redis_native": (native, f"redis_native {redis_native.NATIVE_VERSION}"),
         "redis-py": (redis.Redis,
                      f"redis-py {redis.__version__} + hiredis-py {hiredis.__version__}"),
     }

@@ -41,7 +41,7 @@ def load(name):
             sys.exit("cluster_bench: redis-py does not see hiredis")
         return "redis-py", redis, f"redis-py {redis.__version__} + hiredis-py {hiredis.__version__}"
     import redis_native
-    return "redis_native", redis_native, f"redis_native {redis_native.__version__}"
+    return "redis_native", redis_native, f"redis_native {redis_native.NATIVE_VERSION}"
 
 
 def run_batch(fn, n):

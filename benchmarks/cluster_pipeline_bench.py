@@ -91,7 +91,7 @@ def main() -> None:
                     cpu[(name, op)].append((c1 - c0) / args.n)
 
         print(f"# ClusterPipeline of {args.n} commands, {args.rounds} interleaved rounds")
-        print(f"# redis-py {redis.__version__} ({parser}), redis_native {redis_native.__version__}")
+        print(f"# redis-py {redis.__version__} ({parser}), redis_native {redis_native.NATIVE_VERSION}")
         print("# cluster: 3 primaries, no replicas; single node: one redis-server; "
               f"{os.cpu_count()} CPUs shared with other work")
         print()

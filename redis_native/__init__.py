@@ -51,11 +51,15 @@ from . import _missing
 # redis-py modules that do not exist here yet fail to import with a reason
 _missing.install()
 
-# __version__ is redis_native's own release.  VERSION is the redis-py API level
-# this release implements: libraries gate features on ``redis.VERSION``.
-__version__ = "0.1.0"
+# __version__ and VERSION are the redis-py API level this release implements:
+# libraries check ``redis.__version__`` or ``redis.VERSION`` before using a
+# feature (limits, for one, refuses a redis older than 5.2), so both say what
+# redis-py would.  NATIVE_VERSION is redis_native's own release: the LIB-VER it
+# sends with CLIENT SETINFO, and the version of its distribution.
 REDIS_PY_API_VERSION = "7.4.1"
+__version__ = REDIS_PY_API_VERSION
 VERSION = tuple(int(p) for p in REDIS_PY_API_VERSION.split("."))
+NATIVE_VERSION = "0.1.0"
 
 
 # Loaded on first use (PEP 562), not by ``import redis_native``: the Cluster and

@@ -17,8 +17,6 @@ _SOON = "not implemented in redis_native yet"
 
 # module (and its submodules) -> why it is missing
 MISSING: Dict[str, str] = {
-    "redis_native.asyncio.cluster": "the asyncio Redis Cluster client is " + _SOON,
-    "redis_native.asyncio.sentinel": "the asyncio Sentinel client is " + _SOON,
     "redis_native.asyncio.multidb": "the asyncio multi-database client is " + _SOON,
     "redis_native.asyncio.http": "redis-py's asyncio HTTP helpers (multidb health checks) are "
                                  + _SOON,

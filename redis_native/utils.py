@@ -366,12 +366,13 @@ def check_protocol_version(
 def get_lib_version() -> str:
     """Return redis_native's version (the LIB-VER sent to the server by default).
 
-    The running package's ``__version__`` is preferred, so that a source tree
-    reports its own version rather than that of some installed copy; then the
-    installed distribution's metadata; ``"99.99.99"`` when neither is known.
+    The running package's ``NATIVE_VERSION`` is preferred, so that a source
+    tree reports its own version rather than that of some installed copy; then
+    the installed distribution's metadata; ``"99.99.99"`` when neither is known.
+    (``redis_native.__version__`` is the redis-py API level, ``"7.4.1"``.)
     """
     package = sys.modules.get(_DISTRIBUTION)
-    version = getattr(package, "__version__", None)
+    version = getattr(package, "NATIVE_VERSION", None)
     if isinstance(version, str) and version:
         return version
     from importlib import metadata

@@ -239,9 +239,19 @@ def test_not_yet_names(impl_name):
                  "SentinelManagedConnection", "SentinelManagedSSLConnection"):
         with pytest.raises(rna.RedisError, match="not implemented yet"):
             getattr(rna, name)()
-    for mod in ("redis_native.asyncio.cluster", "redis_native.asyncio.sentinel"):
-        with pytest.raises(ModuleNotFoundError, match="not implemented in redis_native yet"):
-            importlib.import_module(mod)
+    # the modules import (code importing them at module level keeps loading,
+    # as arq does), and their classes are the package's
+    sentinel = importlib.import_module("redis_native.asyncio.sentinel")
+    cluster = importlib.import_module("redis_native.asyncio.cluster")
+    assert sentinel.Sentinel is rna.Sentinel and cluster.RedisCluster is rna.RedisCluster
+    for mod, names in ((sentinel, ("SentinelConnectionPool", "SentinelManagedConnection",
+                                   "SentinelManagedSSLConnection")),
+                       (cluster, ("ClusterNode", "ClusterPipeline", "NodesManager"))):
+        for name in names:
+            with pytest.raises(rna.RedisError, match="not implemented yet"):
+                getattr(mod, name)()
+    assert issubclass(sentinel.MasterNotFoundError, rna.ConnectionError)
+    assert issubclass(sentinel.SlaveNotFoundError, rna.ConnectionError)
 
 
 # ------------------------------------------------------------------ timeouts, retries, health

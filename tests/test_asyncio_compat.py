@@ -158,3 +158,30 @@ def test_connection_of_a_closed_loop_collected_in_another(impl, redis_server):
     finally:
         sys.unraisablehook = old_hook
     assert [str(u.exc_value) for u in unraisable] == []
+
+
+@pytest.mark.parametrize("loop_kind", LOOPS)
+def test_unclosed_connection_resource_warning(lib, redis_server, loop_kind):
+    """An asyncio client dropped without aclose() reports its open connection
+    with a ResourceWarning, as redis.asyncio does; a closed one does not."""
+    import gc
+    import warnings
+
+    aio = _aio(lib)
+
+    async def main(close):
+        r = aio.Redis(host=redis_server.host, port=redis_server.port)
+        await r.ping()
+        if close:
+            await r.aclose()
+        del r
+        gc.collect()
+
+    for close in (False, True):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            run(main, loop_kind, close)
+            gc.collect()
+        seen = [str(w.message) for w in caught if w.category is ResourceWarning
+                and str(w.message).startswith("unclosed Connection")]
+        assert len(seen) == (0 if close else 1), seen

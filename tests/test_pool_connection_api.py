@@ -36,7 +36,7 @@ def test_get_connection_count(lib, redis_server, cls):
         # the library names itself, as CLIENT SETINFO LIB-NAME does
         library = idle["redis.client.library"]
         if lib.__name__ == "redis_native":
-            assert library == "redis_native:v%s" % lib.__version__
+            assert library == "redis_native:v%s" % lib.NATIVE_VERSION
         else:
             assert library == "redis-py:v%s" % lib.__version__
         pool.release(b)

@@ -335,7 +335,7 @@ def test_get_lib_version() -> None:
 
     version = utils.get_lib_version()
     assert isinstance(version, str)
-    package_version = getattr(redis_native, "__version__", None)
+    package_version = getattr(redis_native, "NATIVE_VERSION", None)
     if package_version:
         assert version == package_version
     else:
@@ -350,9 +350,9 @@ def test_get_lib_version_fallbacks(monkeypatch: pytest.MonkeyPatch) -> None:
 
     fake = types.ModuleType("redis_native")
     monkeypatch.setitem(sys.modules, "redis_native", fake)
-    fake.__version__ = "1.2.3"  # type: ignore[attr-defined]
+    fake.NATIVE_VERSION = "1.2.3"  # type: ignore[attr-defined]
     assert utils.get_lib_version() == "1.2.3"
-    del fake.__version__  # type: ignore[attr-defined]
+    del fake.NATIVE_VERSION  # type: ignore[attr-defined]
     monkeypatch.setattr(metadata, "version", lambda name: "4.5.6")
     assert utils.get_lib_version() == "4.5.6"
 
@@ -450,3 +450,14 @@ def test_iscoroutinefunction_helper_agrees_with_inspect() -> None:
         objects.append(std_inspect.markcoroutinefunction(marked))
     for obj in objects:
         assert utils._iscoroutinefunction(obj) == std_inspect.iscoroutinefunction(obj), obj
+
+
+def test_version_is_redis_py_api_level(impl, redis_py):
+    """``__version__`` and ``VERSION`` say what redis-py 7.4.1 says (libraries
+    gate features on them); the own release is NATIVE_VERSION."""
+    assert impl.__version__ == redis_py.__version__ == "7.4.1"
+    assert impl.VERSION == redis_py.VERSION
+    import redis_native
+
+    assert isinstance(redis_native.NATIVE_VERSION, str) and redis_native.NATIVE_VERSION
+    assert utils.get_lib_version() == redis_native.NATIVE_VERSION

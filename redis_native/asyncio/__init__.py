@@ -10,13 +10,11 @@ native protocol (``_native.AsyncProtocol``): packing, reply parsing and the
 matching of replies to waiting futures happen in C.  Works with the default
 event loop and with uvloop.
 
-Sentinel and Cluster are not built yet: their names exist, so imports keep
-working, and using them raises :class:`~redis_native.exceptions.RedisError`
-saying so; ``redis_native.asyncio.sentinel`` and ``.cluster`` fail to import
-with the reason.
+Sentinel and Cluster are not built yet: their names (and the modules
+``redis_native.asyncio.sentinel`` and ``.cluster``) exist, so imports keep
+working, and creating one of those objects raises
+:class:`~redis_native.exceptions.RedisError` saying so.
 """
-from typing import Any, NoReturn
-
 from ..backoff import default_backoff
 from ..exceptions import (
     AuthenticationError,
@@ -45,51 +43,13 @@ from .connection import (
 from .utils import from_url
 
 
-def _not_yet(name: str, what: str) -> NoReturn:
-    raise RedisError(
-        f"redis_native.asyncio.{name} is not implemented yet: {what} support in "
-        f"redis_native.asyncio is not built (see the 'Not yet' list in the README)"
-    )
-
-
-class RedisCluster:
-    """redis-py's asyncio Redis Cluster client: not implemented in
-    redis_native yet; creating one raises RedisError."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        _not_yet("RedisCluster", "Redis Cluster")
-
-
-class Sentinel:
-    """redis-py's asyncio Sentinel client: not implemented in redis_native
-    yet; creating one raises RedisError."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        _not_yet("Sentinel", "Redis Sentinel")
-
-
-class SentinelConnectionPool:
-    """redis-py's asyncio Sentinel pool: not implemented in redis_native yet;
-    creating one raises RedisError."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        _not_yet("SentinelConnectionPool", "Redis Sentinel")
-
-
-class SentinelManagedConnection:
-    """redis-py's asyncio Sentinel connection: not implemented in redis_native
-    yet; creating one raises RedisError."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        _not_yet("SentinelManagedConnection", "Redis Sentinel")
-
-
-class SentinelManagedSSLConnection:
-    """redis-py's asyncio Sentinel TLS connection: not implemented in
-    redis_native yet; creating one raises RedisError."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        _not_yet("SentinelManagedSSLConnection", "Redis Sentinel")
+from .cluster import RedisCluster
+from .sentinel import (
+    Sentinel,
+    SentinelConnectionPool,
+    SentinelManagedConnection,
+    SentinelManagedSSLConnection,
+)
 
 
 __all__ = [

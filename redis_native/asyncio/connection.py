@@ -20,6 +20,7 @@ import os
 import socket
 import ssl
 import time
+import warnings
 import weakref
 from asyncio import timeout as async_timeout  # noqa: F401  (the name redis-py exports)
 from itertools import chain
@@ -223,11 +224,15 @@ class AbstractConnection:
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self.protocol = _check_protocol(protocol)
 
-    def __del__(self) -> None:
-        # as redis-py: close only from a running loop (a closed loop's
-        # transports are cleaned up with it)
+    def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
+        # as redis-py: a connection dropped while open is reported (a
+        # ResourceWarning, like the standard library's for sockets), and
+        # closed only from a running loop (a closed loop's transports are
+        # cleaned up with it)
         proto = getattr(self, "_proto", None)
         if proto is not None:
+            if not proto.closed:
+                _warn(f"unclosed Connection {self!r}", ResourceWarning, source=self)
             try:
                 asyncio.get_running_loop()
             except RuntimeError:
