@@ -453,6 +453,11 @@ class AbstractConnection(_native.Connection, ConnectionInterface):
                 # is no socket: there is nothing to adopt, as redis-py only
                 # stores it.)
                 self._attach_fd(detach())
+            if self._fd is None:
+                # nothing installed a socket: a handshake would only try to
+                # connect again (the same check as in src/connect.c)
+                raise ConnectionError(
+                    f"{type(self).__name__}._connect() opened no socket (it returned {sock!r})")
         except socket.timeout:
             raise TimeoutError("Timeout connecting to server")
         except OSError as e:

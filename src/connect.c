@@ -166,6 +166,7 @@ open_socket(rn_conn *c)
 {
     rn_state *st = c->st;
     PyObject *sock = PyObject_CallMethodNoArgs((PyObject *)c, NAME(st, N__connect));
+    PyObject *returned = Py_XNewRef(sock);     /* for the message below */
     if (sock != NULL && sock != Py_None) {
         PyObject *detach = PyObject_GetAttr(sock, NAME(st, N_detach));
         PyObject *r;
@@ -185,8 +186,18 @@ open_socket(rn_conn *c)
     }
     if (sock != NULL) {
         Py_DECREF(sock);
+        if (!rn_conn_is_live(c)) {
+            /* nothing installed a socket (_connect_tcp, _attach_fd): a
+             * handshake now would only try to connect again, forever */
+            PyErr_Format(st->ConnectionError, "%s._connect() opened no socket (it returned %R)",
+                         Py_TYPE(c)->tp_name, returned);
+            Py_DECREF(returned);
+            return -1;
+        }
+        Py_DECREF(returned);
         return 0;
     }
+    Py_XDECREF(returned);
     if (PyErr_ExceptionMatches(PyExc_TimeoutError)) {
         PyObject *e = rn_err_take();
         PyErr_SetString(st->TimeoutError, "Timeout connecting to server");
@@ -345,9 +356,19 @@ connect_once(rn_conn *c)
 {
     if (rn_conn_is_live(c))
         return 0;
+    if (c->connecting) {
+        /* the socket opened by an outer connect_once was lost before its
+         * handshake finished: connecting again from inside would recurse */
+        PyErr_SetString(c->st->ConnectionError,
+                        "Connection lost during its connect handshake");
+        return -1;
+    }
     if (open_socket(c) < 0)
         return -1;
-    if (handshake(c) < 0) {
+    c->connecting = 1;
+    int hs = handshake(c);
+    c->connecting = 0;
+    if (hs < 0) {
         /* except RedisError: self.disconnect(); raise */
         if (PyErr_ExceptionMatches(c->st->RedisError)) {
             PyObject *e = rn_err_take();

@@ -32,6 +32,7 @@ typedef struct rn_conn {
     rn_state *st;
     int fd;                      /* -1 when disconnected */
     unsigned long fd_serial;     /* counts the sockets installed (`_fd_serial`) */
+    int connecting;              /* connect.c: inside a native handshake */
     unsigned long fork_gen;      /* rn_fork_generation() when fd was opened */
     long pid;                    /* getpid() at connect, for users and repr */
     rn_reader *reader;

@@ -12,6 +12,7 @@ redis-py (``lib``).
 """
 from __future__ import annotations
 
+import importlib
 import socket
 from unittest import mock
 
@@ -214,3 +215,32 @@ def test_auth_takes_the_python_handshake(lib, server_factory):
     with pytest.raises(exc.AuthenticationError):
         bad.ping()
     bad.close()
+
+
+@pytest.mark.parametrize("chain", ["native", "python"])
+@pytest.mark.parametrize("returned", [True, 1, "sock", object()], ids=repr)
+def test_connect_that_opens_no_socket(impl, redis_server, chain, returned):
+    """A ``_connect`` that returns something other than a socket and installs
+    none (a test double returning True) gets a clear ConnectionError, on the
+    native connect chain and on the Python one; it used to loop, connecting
+    again from inside its own handshake.  (redis-py stores the value as its
+    socket and fails later with an AttributeError, so only redis_native is
+    checked.)"""
+    if impl.__name__ == "redis":
+        pytest.skip("redis-py fails later, with an AttributeError")
+    retry = importlib.import_module(impl.__name__ + ".retry")
+    backoff = importlib.import_module(impl.__name__ + ".backoff")
+
+    class NoSocket(impl.Connection):
+        def _connect(self):
+            return returned
+
+    if chain == "python":
+        NoSocket.on_connect = lambda self: impl.Connection.on_connect(self)
+    conn = NoSocket(host=redis_server.host, port=redis_server.port,
+                    retry=retry.Retry(backoff.NoBackoff(), 1))
+    with pytest.raises(impl.ConnectionError, match=r"_connect\(\) opened no socket"):
+        conn.connect()
+    with pytest.raises(impl.ConnectionError, match=r"opened no socket"):
+        conn.send_command("PING")
+    assert not conn.is_connected
