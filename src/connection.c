@@ -305,6 +305,7 @@ conn_forget_parent(rn_conn *c)
     c->tls = NULL;
     conn_close_deferred(c);
     c->io_active = 0;
+    c->connecting = 0;          /* a parent thread's handshake in progress */
     c->reader_thread = c->writer_thread = 0;
     rn_wake_free(&c->write_wake);
     c->owed = 0;
