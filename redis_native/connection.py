@@ -377,14 +377,11 @@ class AbstractConnection(_native.Connection, ConnectionInterface):
     def _peer_address(self) -> Any:
         """``getpeername()`` of the connected socket (a ``(host, port, ...)``
         tuple, or a path for a unix socket), or None when not connected."""
-        fd = self._fd
-        if fd is None:
+        sock = self._sock
+        if sock is None:
             return None
-        # a socket object over a duplicate descriptor (its family read from
-        # the descriptor): the connection keeps its own
         try:
-            with socket.socket(fileno=os.dup(fd)) as sock:
-                return sock.getpeername()
+            return sock.getpeername()
         except OSError:
             return None
 

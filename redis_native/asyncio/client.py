@@ -147,12 +147,13 @@ _POOL_COVERED = ("get_connection", "release")
 def _conn_native(conn: Any) -> bool:
     """C may do ``conn``'s send + read: nothing replaced them."""
     tp = type(conn)
-    # getattr: a stand-in object (a test's AsyncMock(spec=Connection)) has
-    # these on the instance only
-    if (getattr(tp, "send_command", None) is not _SEND_COMMAND
-            or getattr(tp, "read_response", None) is not _READ_RESPONSE
-            or getattr(tp, "send_packed_command", None) is not _SEND_PACKED
-            or getattr(tp, "connect", None) is not _CONNECT):
+    try:
+        if (tp.send_command is not _SEND_COMMAND or tp.read_response is not _READ_RESPONSE
+                or tp.send_packed_command is not _SEND_PACKED or tp.connect is not _CONNECT):
+            return False
+    except AttributeError:
+        # a stand-in object (a test's AsyncMock(spec=Connection)) has these on
+        # the instance only
         return False
     d = conn.__dict__
     return not (d and ("send_command" in d or "read_response" in d
@@ -170,8 +171,10 @@ def _pool_native(pool: Any) -> bool:
     connection path: nothing replaced them and no listener waits for the
     release event."""
     tp = type(pool)
-    if (getattr(tp, "get_connection", None) not in _GET_CONNECTION
-            or getattr(tp, "release", None) not in _RELEASE):
+    try:
+        if tp.get_connection not in _GET_CONNECTION or tp.release not in _RELEASE:
+            return False
+    except AttributeError:      # a stand-in object (a test's mock pool)
         return False
     d = pool.__dict__
     if "get_connection" in d or "release" in d:
