@@ -638,7 +638,11 @@ class RedisCluster(AbstractRedis, AbstractRedisCluster, AsyncRedisClusterCommand
                     asking = False
                     return await target_node._execute_asking(args, kwargs)
                 if moved:
-                    # the slot table was patched or refreshed: look again
+                    # the slot table was patched or is to be refreshed: look
+                    # again (redis-py 7.4.1 looks in the closed, stale table
+                    # after a refresh, and runs out of TTL)
+                    if self._initialize:
+                        await self.initialize()
                     slot = await self._determine_slot(*args)
                     target_node = self.nodes_manager.get_node_from_slot(
                         slot,
@@ -1713,7 +1717,8 @@ class TransactionStrategy(AbstractStrategy):
             if not isinstance(r, Exception):
                 name = cmd.args[0]
                 if name in callbacks:
-                    r = callbacks[name](r, **cmd.kwargs)
+                    options = _callback_options(cmd.kwargs)
+                    r = callbacks[name](r, **options) if options else callbacks[name](r)
                     if isinstance(r, _AWAITABLE_RESULTS):
                         r = await r
             data.append(r)
