@@ -642,6 +642,7 @@ class RedisClusterCommands(
 from typing import AsyncIterator  # noqa: E402
 
 from .core import (  # noqa: E402
+    AsyncACLCommands,
     AsyncDataAccessCommands,
     AsyncFunctionCommands,
     AsyncManagementCommands,
@@ -803,7 +804,7 @@ class AsyncClusterDataAccessCommands(ClusterDataAccessCommands, AsyncDataAccessC
 class AsyncRedisClusterCommands(
     AsyncClusterMultiKeyCommands,
     AsyncClusterManagementCommands,
-    ACLCommands,
+    AsyncACLCommands,
     AsyncClusterDataAccessCommands,
     AsyncScriptCommands,
     AsyncFunctionCommands,
