@@ -596,6 +596,8 @@ def test_moved_after_migration_refreshes_the_topology(impl, cluster):
     """reinitialize_steps=1: every MOVED refreshes the whole topology.  Not
     differential: redis-py 7.4.1's asyncio client closes the nodes but looks
     the slot up in its stale table again, until "TTL exhausted"."""
+    if impl.__name__ == "redis":
+        pytest.xfail("redis-py 7.4.1 raises ClusterError('TTL exhausted.') here")
     mod = _mod(impl)
     cluster.flushall()
 

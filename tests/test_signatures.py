@@ -101,6 +101,7 @@ EXCEPTIONS = {
     "redis.asyncio.connection.*Connection.set_re_auth_token": "token re-authentication not built yet",
     "redis.asyncio.connection.*ConnectionPool.re_auth_callback": "token re-authentication not built yet",
     "redis.asyncio.connection.*ConnectionPool._mock": "token re-authentication not built yet",
+    "redis.asyncio.cluster.ClusterNode.re_auth_callback": "token re-authentication not built yet",
     "redis.asyncio.*(parser_class)": (
         "the default is the class standing for the parser: here NativeParser (the C reader)"),
     "redis._parsers.Async*": "redis-py's asyncio parser classes: replies are parsed by the C reader",
@@ -293,6 +294,10 @@ CLASSES = [
     "redis.asyncio.connection.BlockingConnectionPool",
     "redis.asyncio.retry.Retry",
     "redis.commands.core.AsyncScript",
+    "redis.asyncio.cluster.RedisCluster",
+    "redis.asyncio.cluster.ClusterNode",
+    "redis.asyncio.cluster.NodesManager",
+    "redis.asyncio.cluster.ClusterPipeline",
     "redis.sentinel.Sentinel",
     "redis.sentinel.SentinelConnectionPool",
     "redis.sentinel.SentinelConnectionPoolProxy",
@@ -639,6 +644,9 @@ def _instance_factories():
     def sentinel_(m):
         return m.sentinel.Sentinel([("127.0.0.1", 1)])
 
+    def aio_cluster(m):
+        return importlib.import_module(m.__name__ + ".asyncio.cluster")
+
     def sentinel_pool(m):
         return m.sentinel.SentinelConnectionPool("sig-service", sentinel_(m))
 
@@ -656,6 +664,12 @@ def _instance_factories():
         "redis.asyncio.lock.Lock": lambda m: importlib.import_module(m.__name__ + ".asyncio.lock").Lock(
             importlib.import_module(m.__name__ + ".asyncio").Redis(host="127.0.0.1", port=1),
             "sig-lock"),
+        "redis.asyncio.cluster.RedisCluster": lambda m: aio_cluster(m).RedisCluster(
+            host="127.0.0.1", port=1),
+        "redis.asyncio.cluster.ClusterNode": lambda m: aio_cluster(m).ClusterNode("127.0.0.1", 1),
+        "redis.asyncio.cluster.NodesManager": lambda m: aio_cluster(m).NodesManager([], True, {}),
+        "redis.asyncio.cluster.ClusterPipeline": lambda m: aio_cluster(m).RedisCluster(
+            host="127.0.0.1", port=1).pipeline(),
         "redis.connection.Connection": lambda m: m.connection.Connection(host="127.0.0.1", port=1),
         "redis.connection.UnixDomainSocketConnection":
             lambda m: m.connection.UnixDomainSocketConnection(path="/nonexistent/redis.sock"),
