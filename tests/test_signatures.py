@@ -101,7 +101,6 @@ EXCEPTIONS = {
     "redis.asyncio.connection.*Connection.set_re_auth_token": "token re-authentication not built yet",
     "redis.asyncio.connection.*ConnectionPool.re_auth_callback": "token re-authentication not built yet",
     "redis.asyncio.connection.*ConnectionPool._mock": "token re-authentication not built yet",
-    "redis.asyncio.cluster.ClusterNode.re_auth_callback": "token re-authentication not built yet",
     "redis.asyncio.*(parser_class)": (
         "the default is the class standing for the parser: here NativeParser (the C reader)"),
     "redis._parsers.Async*": "redis-py's asyncio parser classes: replies are parsed by the C reader",

@@ -745,13 +745,6 @@ class RedisCluster(AbstractRedis, AbstractRedisCluster, AsyncRedisClusterCommand
                         await asyncio.sleep(watch_delay)
                     continue
 
-    def pubsub(self, *args: Any, **kwargs: Any) -> Any:
-        """Not available: redis-py's asyncio RedisCluster has no pub/sub
-        either (raises RedisError saying so)."""
-        raise RedisError("redis_native.asyncio.cluster.RedisCluster.pubsub is not implemented "
-                         "yet: redis-py's asyncio cluster client has no pub/sub either; use "
-                         "redis_native.cluster.RedisCluster.pubsub() or a node's client")
-
 
 def _same(res: Any) -> Any:
     return res
@@ -933,6 +926,24 @@ class ClusterNode:
         if isinstance(result, _AWAITABLE_RESULTS):
             result = await result
         return result
+
+    async def re_auth_callback(self, token: Any) -> None:
+        """AUTH every idle connection with ``token`` (its ``oid`` claim and
+        value): the hook of a streaming credential provider."""
+        done: Deque[Connection] = collections.deque()
+        while self._free:
+            conn = self._free.popleft()
+            await conn.retry.call_with_retry(
+                lambda: conn.send_command("AUTH", token.try_get("oid"), token.get_value()),
+                lambda error: self._mock(error))
+            await conn.retry.call_with_retry(lambda: conn.read_response(),
+                                             lambda error: self._mock(error))
+            done.append(conn)
+        while done:
+            self._free.append(done.popleft())
+
+    async def _mock(self, error: RedisError) -> None:
+        """The failure hook of :meth:`re_auth_callback`'s retries: nothing to do."""
 
     async def execute_pipeline(self, commands: List["PipelineCommand"]) -> bool:
         """Send ``commands`` in one write on one connection and store each
