@@ -865,3 +865,30 @@ def test_node_stand_in_rule(impl, cluster):
 
     assert run(go) == (b"v", [b"v"])
     assert seen == ["SET", "GET", "GET"]
+
+
+def test_routing_stand_in_rule(impl, cluster):
+    """A replaced routing method (class or instance) is called for every
+    command: the fast routing of redis_native steps aside."""
+    mod = _mod(impl)
+    cluster.flushall()
+
+    async def go():
+        rc = mod.RedisCluster(host=cluster.host, port=cluster.port)
+        try:
+            await rc.set("k", "v")
+            slots, calls = _counting(mod.RedisCluster._determine_slot)
+            with mock.patch.object(mod.RedisCluster, "_determine_slot", slots):
+                got = [await rc.get("k"), await rc.set("k", "w")]
+            nodes, node_calls = _counting(rc.get_nodes_from_slot)
+            rc.get_nodes_from_slot = nodes
+            rc._policies_callback_mapping[mod.RequestPolicy.DEFAULT_KEYED] = nodes
+            got.append(await rc.get("k"))
+            return got, [c[1:] for c in calls], [c[:2] for c in node_calls]
+        finally:
+            await rc.aclose()
+
+    got, calls, node_calls = run(go)
+    assert got == [b"v", True, b"w"]
+    assert ("GET", "k") in calls and ("SET", "k", "w") in calls
+    assert node_calls == [("GET", "k")]

@@ -53,6 +53,7 @@ from ..cluster import (
     PRIMARY,
     REPLICA,
     SLOT_ID,
+    _SPECIAL_ROUTING,
     AbstractRedisCluster,
     LoadBalancer,
     LoadBalancingStrategy,
@@ -61,7 +62,7 @@ from ..cluster import (
     parse_cluster_slots,
 )
 from ..commands.cluster import READ_COMMANDS, AsyncRedisClusterCommands
-from ..commands.policies import AsyncPolicyResolver, AsyncStaticPolicyResolver
+from ..commands.policies import STATIC_POLICIES, AsyncPolicyResolver, AsyncStaticPolicyResolver
 from ..credentials import CredentialProvider
 from ..crc import REDIS_CLUSTER_HASH_SLOTS, key_slot
 from ..driver_info import DriverInfo, resolve_driver_info
@@ -315,6 +316,9 @@ class RedisCluster(AbstractRedis, AbstractRedisCluster, AsyncRedisClusterCommand
 
         self._initialize = True
         self._lock: Optional[asyncio.Lock] = None
+        # commands routed without awaiting (see _fast_slot), per COMMAND table
+        self._fast_specs: Dict[Any, Any] = {}
+        self._fast_specs_source: Any = None
         # async with: the client closes when the last context exits
         self._usage_counter = 0
         self._usage_lock = asyncio.Lock()
@@ -570,16 +574,103 @@ class RedisCluster(AbstractRedis, AbstractRedisCluster, AsyncRedisClusterCommand
         return CommandPolicies(request_policy=RequestPolicy.DEFAULT_KEYED,
                                response_policy=ResponsePolicy.DEFAULT_KEYED)
 
+    def _fast_slot(self, args: Tuple[Any, ...]) -> Optional[int]:
+        """The slot of a command routed by its keys alone (fixed key
+        positions in COMMAND, no policy, no routing flag), found without
+        awaiting anything; None when the general path must decide (or when
+        a routing method was replaced: the stand-in rule)."""
+        parser = self.commands_parser
+        if self._fast_specs_source is not parser.commands:
+            if not self._fast_routing_allowed():
+                return None
+            self._fast_specs = {}
+            self._fast_specs_source = parser.commands
+        command = args[0]
+        spec = self._fast_specs.get(command, _UNKNOWN)
+        if spec is _UNKNOWN:
+            spec = self._fast_specs[command] = self._fast_spec(command)
+        if spec is None:
+            return None
+        first, last, step = spec
+        if last < 0:
+            last = len(args) + last
+        keys = args[first: last + 1: step]
+        if not keys:
+            return None
+        encode = self.encoder.encode
+        slot = key_slot(encode(keys[0]))
+        for key in keys[1:]:
+            if key_slot(encode(key)) != slot:
+                return None         # the general path raises the cross-slot error
+        return slot
+
+    def _fast_routing_allowed(self) -> bool:
+        tp = type(self)
+        parser = self.commands_parser
+        return (tp._determine_slot is _DETERMINE_SLOT and tp._determine_nodes is _DETERMINE_NODES
+                and tp.get_nodes_from_slot is _GET_NODES_FROM_SLOT
+                and tp._command_policies is _COMMAND_POLICIES
+                and not {"_determine_slot", "_determine_nodes", "get_nodes_from_slot",
+                         "_command_policies"} & self.__dict__.keys()
+                and type(parser) is AsyncCommandsParser and "get_keys" not in parser.__dict__
+                and type(self._policy_resolver) is AsyncStaticPolicyResolver
+                and self._policy_resolver._fallback is None)
+
+    def _fast_spec(self, command: Any) -> Optional[Tuple[int, int, int]]:
+        if not isinstance(command, str) or command in self.command_flags \
+                or command.upper() in _SPECIAL_ROUTING:
+            return None
+        name = command.lower()
+        if "." in name or " " in name or name in STATIC_POLICIES["core"]:
+            return None
+        info = self.commands_parser.commands.get(name)
+        if info is None:
+            return None
+        flags = info.get("flags", ())
+        first, last, step = info["first_key_pos"], info["last_key_pos"], info["step_count"]
+        if "movablekeys" in flags or "pubsub" in flags or info.get("name") == "pubsub" \
+                or first <= 0 or step <= 0:
+            return None
+        return first, last, step
+
+    async def _execute_keyed(self, slot: int, args: Tuple[Any, ...],
+                             kwargs: Dict[str, Any]) -> Any:
+        """The general path's loop for a command of one known slot."""
+        command = args[0]
+        read = command in READ_COMMANDS
+        retry_attempts = self.retry.get_retries()
+        for _ in range(1 + retry_attempts):
+            if self._initialize:
+                await self.initialize()
+            try:
+                node = self.nodes_manager.get_node_from_slot(
+                    slot, self.read_from_replicas and read,
+                    self.load_balancing_strategy if read else None)
+                ret = await self._execute_command(node, *args, **kwargs)
+                if command in self.result_callbacks:
+                    ret = self.result_callbacks[command](command, {node.name: ret}, **kwargs)
+                return ret
+            except Exception as e:
+                if retry_attempts > 0 and type(e) in self.__class__.ERRORS_ALLOW_RETRY:
+                    retry_attempts -= 1
+                    continue
+                raise e
+
     async def execute_command(self, *args: EncodableT, **kwargs: Any) -> Any:
         """Run a raw command on its node(s) (``target_nodes=`` to choose
         them) and combine the replies; retried on a refreshed topology after
         the errors of ``ERRORS_ALLOW_RETRY`` as often as ``self.retry``
         allows (never with explicit target nodes)."""
         command = args[0]
+        passed_targets = kwargs.pop("target_nodes", None)
+        if passed_targets is None and not self._initialize:
+            # the common command: one slot, known without awaiting
+            slot = self._fast_slot(args)
+            if slot is not None:
+                return await self._execute_keyed(slot, args, kwargs)
         target_nodes: List[ClusterNode] = []
         targets_given = False
         retry_attempts = self.retry.get_retries()
-        passed_targets = kwargs.pop("target_nodes", None)
         if passed_targets and not self._is_node_flag(passed_targets):
             target_nodes = self._parse_target_nodes(passed_targets)
             targets_given = True
@@ -748,6 +839,14 @@ class RedisCluster(AbstractRedis, AbstractRedisCluster, AsyncRedisClusterCommand
 
 def _same(res: Any) -> Any:
     return res
+
+
+_UNKNOWN = object()
+# the routing methods _fast_slot may stand in for
+_DETERMINE_SLOT = RedisCluster._determine_slot
+_DETERMINE_NODES = RedisCluster._determine_nodes
+_GET_NODES_FROM_SLOT = RedisCluster.get_nodes_from_slot
+_COMMAND_POLICIES = RedisCluster._command_policies
 
 
 class ClusterNode:
