@@ -892,3 +892,59 @@ def test_routing_stand_in_rule(impl, cluster):
     assert got == [b"v", True, b"w"]
     assert ("GET", "k") in calls and ("SET", "k", "w") in calls
     assert node_calls == [("GET", "k")]
+
+
+def test_concurrent_first_commands(both, impl):
+    """Many first commands at once on a new client: the topology is read
+    once, and every command reaches its key's node.  (redis-py 7.4.1 sends
+    keyed commands of a client not initialized yet to a random primary and
+    follows the MOVED replies, which may refresh the topology again.)"""
+    counts = []
+
+    async def fn(rc, mod):
+        initialize, calls = _counting(type(rc.nodes_manager).initialize)
+        with mock.patch.object(type(rc.nodes_manager), "initialize", initialize):
+            got = await asyncio.gather(*(rc.set(f"k{i}", i) for i in range(20)))
+        counts.append(len(calls))
+        return [got, await rc.mget_nonatomic([f"k{i}" for i in range(20)])]
+
+    out = both(fn)
+    assert out == [[True] * 20, [str(i).encode() for i in range(20)]]
+    assert counts[0] == 1 and counts[1] >= 1
+
+
+def test_connection_options_reach_the_nodes(impl, redis_py, cluster):
+    outcomes = []
+    for lib in (impl, redis_py):
+        mod = _mod(lib)
+        cluster.flushall()
+
+        async def go():
+            out = []
+            rc = mod.RedisCluster(host=cluster.host, port=cluster.port, ssl=True,
+                                  ssl_cert_reqs="none", socket_timeout=3, client_name="cn")
+            out.append(sorted(rc.connection_kwargs))
+            out.append(rc.connection_kwargs["connection_class"].__name__)
+            node = rc.startup_nodes[0]
+            conn = node.acquire_connection()
+            out.append((type(conn).__name__, conn.socket_timeout, conn.client_name,
+                        conn.retry.get_retries()))
+            node.release(conn)
+            rc = mod.RedisCluster(host=cluster.host, port=cluster.port, password="secret")
+            out.append(await _capture(rc.initialize()))
+            rc = mod.RedisCluster(host=cluster.host, port=cluster.port, client_name="named",
+                                  socket_timeout=0.2)
+            try:
+                out.append(await rc.client_getname())
+                out.append(await _capture(rc.blpop(["{b}list"], timeout=2)))
+                out.append(await rc.set("k", "v"))
+            finally:
+                await rc.aclose()
+            return out
+
+        outcomes.append(run(go))
+    compare(outcomes[0], outcomes[1], msg=False)
+    assert outcomes[0][1] == "SSLConnection"
+    assert outcomes[0][3].name == "RedisClusterException"
+    assert outcomes[0][4:] == ["named", outcomes[0][5], True]
+    assert outcomes[0][5].name == "TimeoutError"
