@@ -833,12 +833,13 @@ def test_cancelled_command_leaves_no_reply_behind(impl, cluster):
             await rc.set("{c}k", "value")
             with pytest.raises(asyncio.TimeoutError):
                 await asyncio.wait_for(rc.blpop(["{c}list"], timeout=1), 0.05)
-            await rc.rpush("{c}list", "item")
-            return [await rc.get("{c}k") for _ in range(3)] + [await rc.lpop("{c}list")]
+            pushed = await rc.rpush("{c}list", "item")
+            return [pushed] + [await rc.get("{c}k") for _ in range(3)] + \
+                [await rc.lpop("{c}list")]
         finally:
             await rc.aclose()
 
-    assert run(go) == [b"value"] * 3 + [b"item"]
+    assert run(go) == [1] + [b"value"] * 3 + [b"item"]
 
 
 def test_node_stand_in_rule(impl, cluster):
