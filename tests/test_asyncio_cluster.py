@@ -980,3 +980,54 @@ def test_transaction_follows_moved(impl, cluster):
             await rc.aclose()
 
     assert run(go) == ([2, b"2"], True)
+
+
+def _failover(cluster, replica):
+    """``CLUSTER FAILOVER TAKEOVER`` on ``replica`` (no election, so no vote
+    delays between failovers); returns once it is a primary and every node
+    agrees.  The caller makes sure the replica has the data first (WAIT)."""
+    from cluster_topology import raw_reply
+    from servers import wait_until
+
+    assert raw_reply(replica.host, replica.port, "CLUSTER", "FAILOVER", "TAKEOVER") == b"OK"
+    assert wait_until(lambda: cluster._role(replica) == "master", timeout=30, interval=0.05)
+    cluster.wait_healthy()
+
+
+def test_moved_after_failover(both, cluster):
+    """A replica takes over (CLUSTER FAILOVER TAKEOVER): the MOVED reply turns the
+    slot's node list around (the old primary becomes a replica); the roles
+    are switched back at the end."""
+    from cluster_topology import raw_reply
+
+    async def fn(rc, mod):
+        await rc.set("{fo}k", "v")
+        slot = rc.keyslot("{fo}k")
+        primary = owner_of(cluster, slot)
+        entry = next(e for e in raw_reply(primary.host, primary.port, "CLUSTER", "SLOTS")
+                     if e[0] <= slot <= e[1])
+        replica = cluster.node_by_port(entry[3][1])
+        before = [n.port for n in rc.nodes_manager.slots_cache[slot]]
+        wait = ("WAIT", 1, 5000)
+        await rc.execute_command(*wait, target_nodes=rc.get_node_from_key("{fo}k"))
+        _failover(cluster, replica)
+        try:
+            nm_type = type(rc.nodes_manager)
+            move_slot, moves = _counting(nm_type.move_slot)
+            initialize, refreshes = _counting(nm_type.initialize)
+            with mock.patch.object(nm_type, "move_slot", move_slot), \
+                    mock.patch.object(nm_type, "initialize", initialize):
+                out = [await rc.get("{fo}k"), await rc.set("{fo}k", "w"), await rc.get("{fo}k")]
+            out.append((len(moves), len(refreshes)))
+            nodes = rc.nodes_manager.slots_cache[slot]
+            out.append([n.port for n in nodes] == [replica.port, primary.port])
+            out.append([n.server_type for n in nodes])
+            out.append(before == [primary.port, replica.port])
+            out.append(await rc.execute_command(*wait, target_nodes=nodes[0]))
+        finally:
+            _failover(cluster, primary)
+        out.append(await rc.get("{fo}k"))
+        return out
+
+    out = both(fn, reinitialize_steps=0)
+    assert out == [b"v", True, b"w", (1, 0), True, ["primary", "replica"], True, 1, b"w"]
