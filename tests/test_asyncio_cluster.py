@@ -290,9 +290,13 @@ def test_scan_iter_and_scripts(both):
     async def fn(rc, mod):
         await rc.mset_nonatomic({f"key:{i}": i for i in range(50)})
         keys = sorted([k async for k in rc.scan_iter(match="key:*", count=7)])
+        await rc.hset("h", mapping={f"f{i}": i for i in range(20)})
+        await rc.zadd("z", {f"m{i}": i for i in range(20)})
+        fields = sorted([f async for f in rc.hscan_iter("h", count=3)])
+        members = sorted([m async for m in rc.zscan_iter("z", count=3)])
         script = rc.register_script("return redis.call('GET', KEYS[1])")
         sha = await rc.script_load("return 1")
-        return [keys, await rc.eval("return {KEYS[1], ARGV[1]}", 1, "key:1", "a"),
+        return [keys, fields, members, await rc.eval("return {KEYS[1], ARGV[1]}", 1, "key:1", "a"),
                 await script(keys=["key:3"]), await rc.evalsha(sha, 0),
                 await rc.script_exists(sha), await rc.script_flush(),
                 await rc.script_exists(sha)]
