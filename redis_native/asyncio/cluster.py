@@ -579,10 +579,10 @@ class RedisCluster(AbstractRedis, AbstractRedisCluster, AsyncRedisClusterCommand
         positions in COMMAND, no policy, no routing flag), found without
         awaiting anything; None when the general path must decide (or when
         a routing method was replaced: the stand-in rule)."""
+        if not self._fast_routing_allowed():
+            return None
         parser = self.commands_parser
         if self._fast_specs_source is not parser.commands:
-            if not self._fast_routing_allowed():
-                return None
             self._fast_specs = {}
             self._fast_specs_source = parser.commands
         command = args[0]
@@ -607,14 +607,14 @@ class RedisCluster(AbstractRedis, AbstractRedisCluster, AsyncRedisClusterCommand
     def _fast_routing_allowed(self) -> bool:
         tp = type(self)
         parser = self.commands_parser
+        resolver = self._policy_resolver
         return (tp._determine_slot is _DETERMINE_SLOT and tp._determine_nodes is _DETERMINE_NODES
                 and tp.get_nodes_from_slot is _GET_NODES_FROM_SLOT
                 and tp._command_policies is _COMMAND_POLICIES
-                and not {"_determine_slot", "_determine_nodes", "get_nodes_from_slot",
-                         "_command_policies"} & self.__dict__.keys()
+                and _ROUTING_NAMES.isdisjoint(self.__dict__)
                 and type(parser) is AsyncCommandsParser and "get_keys" not in parser.__dict__
-                and type(self._policy_resolver) is AsyncStaticPolicyResolver
-                and self._policy_resolver._fallback is None)
+                and type(resolver) is AsyncStaticPolicyResolver and resolver._fallback is None
+                and "resolve" not in resolver.__dict__)
 
     def _fast_spec(self, command: Any) -> Optional[Tuple[int, int, int]]:
         if not isinstance(command, str) or command in self.command_flags \
@@ -847,6 +847,8 @@ _DETERMINE_SLOT = RedisCluster._determine_slot
 _DETERMINE_NODES = RedisCluster._determine_nodes
 _GET_NODES_FROM_SLOT = RedisCluster.get_nodes_from_slot
 _COMMAND_POLICIES = RedisCluster._command_policies
+_ROUTING_NAMES = frozenset(["_determine_slot", "_determine_nodes", "get_nodes_from_slot",
+                            "_command_policies"])
 
 
 class ClusterNode:
@@ -1543,9 +1545,20 @@ class PipelineStrategy(AbstractStrategy):
         # commands still to run: not run yet, failed, or (as redis-py) falsy
         todo = [cmd for cmd in stack if not cmd.result or isinstance(cmd.result, Exception)]
         nodes: Dict[str, Tuple[ClusterNode, List[PipelineCommand]]] = {}
+        keyed = CommandPolicies(request_policy=RequestPolicy.DEFAULT_KEYED,
+                                response_policy=ResponsePolicy.DEFAULT_KEYED)
+        rfr, strategy = client.read_from_replicas, client.load_balancing_strategy
+        get_node_from_slot = client.nodes_manager.get_node_from_slot
         for cmd in todo:
             passed_targets = cmd.kwargs.pop("target_nodes", None)
-            if passed_targets and not client._is_node_flag(passed_targets):
+            slot = client._fast_slot(cmd.args) if passed_targets is None else None
+            if slot is not None:
+                # routed as the general path would, without awaiting
+                policies = keyed
+                read = cmd.args[0] in READ_COMMANDS
+                target_nodes = [get_node_from_slot(slot, rfr and read,
+                                                   strategy if read else None)]
+            elif passed_targets and not client._is_node_flag(passed_targets):
                 target_nodes = client._parse_target_nodes(passed_targets)
                 policies = await client._policy_resolver.resolve(cmd.args[0].lower()) \
                     or CommandPolicies()
