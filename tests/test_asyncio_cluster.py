@@ -1036,3 +1036,24 @@ def test_moved_after_failover(both, cluster):
 
     out = both(fn, reinitialize_steps=0)
     assert out == [b"v", True, b"w", (1, 0), True, ["primary", "replica"], True, 1, b"w"]
+
+
+def test_response_callbacks_and_readonly(both):
+    async def fn(rc, mod):
+        RC = mod.RedisCluster
+        await rc.set("k", "value")
+        rc.set_response_callback("GET", lambda r, **kw: r.upper() if r else r)
+        pipe = rc.pipeline()
+        pipe.set_response_callback("STRLEN", lambda r, **kw: r * 10)
+        out = [await rc.get("k"), await rc.strlen("k"),
+               await rc.pipeline().get("k").strlen("k").execute()]
+        out.append(await rc.readonly(target_nodes=RC.REPLICAS))
+        out.append(rc.read_from_replicas)
+        out.append(await rc.readwrite(target_nodes=RC.REPLICAS))
+        out.append(rc.read_from_replicas)
+        return out
+
+    out = both(fn)
+    assert out[:3] == [b"VALUE", 50, [b"VALUE", 50]] and out[4] is True and out[6] is False
+    # READONLY/READWRITE on several nodes: {node name: True} (no merging callback)
+    assert len(out[3]) == 3 and set(out[3].values()) == {True} == set(out[5].values())
