@@ -1067,3 +1067,27 @@ def test_response_callbacks_and_readonly(both):
     assert out[:3] == [b"VALUE", 50, [b"VALUE", 50]] and out[4] is True and out[6] is False
     # READONLY/READWRITE on several nodes: {node name: True} (no merging callback)
     assert len(out[3]) == 3 and set(out[3].values()) == {True} == set(out[5].values())
+
+
+def test_node_flag_targets_keyless_commands(impl, cluster):
+    """A node flag chooses the nodes even for a command without key, on a
+    new client and on an initialized one (redis-py 7.4.1: only on a new one)."""
+    if impl.__name__ == "redis":
+        pytest.xfail("redis-py 7.4.1 raises 'No way to dispatch' once initialized")
+    mod = _mod(impl)
+    RC = mod.RedisCluster
+
+    async def go():
+        rc = RC(host=cluster.host, port=cluster.port)
+        try:
+            first = await asyncio.gather(*(rc.echo("i", target_nodes=RC.ALL_NODES)
+                                           for _ in range(20)))
+            later = [await rc.echo("x", target_nodes=RC.DEFAULT_NODE),
+                     await rc.echo("x", target_nodes=RC.PRIMARIES)]
+            return first, later
+        finally:
+            await rc.aclose()
+
+    first, later = run(go)
+    assert all(len(r) == 6 and set(r.values()) == {b"i"} for r in first)
+    assert later[0] == b"x" and len(later[1]) == 3 and set(later[1].values()) == {b"x"}

@@ -553,10 +553,12 @@ class RedisCluster(AbstractRedis, AbstractRedisCluster, AsyncRedisClusterCommand
             f"The passed type is {type(target_nodes)}"
         )
 
-    async def _command_policies(self, args: Tuple[Any, ...], targets_given: bool
-                                ) -> CommandPolicies:
+    async def _command_policies(self, args: Tuple[Any, ...], targets_given: bool,
+                                node_flag: Optional[str] = None) -> CommandPolicies:
         """The request/response policies of a command: its resolver's, else
-        from its routing flag or (keyed) from its keys."""
+        from its routing flag or (keyed) from its keys.  With a node flag
+        given (``target_nodes=RedisCluster.ALL_NODES``...) the keys are not
+        looked at: the flag chooses the nodes."""
         policies = await self._policy_resolver.resolve(args[0].lower())
         if policies:
             return policies
@@ -567,7 +569,7 @@ class RedisCluster(AbstractRedis, AbstractRedisCluster, AsyncRedisClusterCommand
             if flag in self._command_flags_mapping:
                 return CommandPolicies(request_policy=self._command_flags_mapping[flag])
             return CommandPolicies()
-        if not self.get_default_node():
+        if node_flag or not self.get_default_node():
             return CommandPolicies()
         # raises for a command without key or with keys of several slots
         await self._determine_slot(*args)
@@ -678,7 +680,7 @@ class RedisCluster(AbstractRedis, AbstractRedisCluster, AsyncRedisClusterCommand
         if self._initialize:
             # route with the real topology from the first command on
             await self.initialize()
-        policies = await self._command_policies(args, targets_given)
+        policies = await self._command_policies(args, targets_given, passed_targets)
 
         for _ in range(1 + retry_attempts):
             if self._initialize:
@@ -727,7 +729,10 @@ class RedisCluster(AbstractRedis, AbstractRedisCluster, AsyncRedisClusterCommand
                 if asking:
                     target_node = self.get_node(node_name=redirect_addr)
                     asking = False
-                    return await target_node._execute_asking(args, kwargs)
+                    if _node_native(target_node):
+                        return await target_node._execute_asking(args, kwargs)
+                    # a replaced execute_command is called as redis-py calls it
+                    await target_node.execute_command("ASKING")
                 if moved:
                     # the slot table was patched or is to be refreshed: look
                     # again (redis-py 7.4.1 looks in the closed, stale table
@@ -987,16 +992,14 @@ class ClusterNode:
         the response callback."""
         connection = self.acquire_connection()
         try:
-            if connection._should_reconnect:
-                await self.disconnect_if_needed(connection)
+            await self.disconnect_if_needed(connection)
             if self._native(connection):
                 result = await connection._roundtrip(args, kwargs, self.response_callbacks)
             else:
                 await connection.send_packed_command(connection.pack_command(*args), False)
                 result = await self.parse_response(connection, args[0], **kwargs)
         finally:
-            if connection._should_reconnect:
-                await self.disconnect_if_needed(connection)
+            await self.disconnect_if_needed(connection)
             self._free.append(connection)
         if isinstance(result, _AWAITABLE_RESULTS):
             result = await result
@@ -1006,8 +1009,7 @@ class ClusterNode:
         """ASKING and the command on the same connection (one write)."""
         connection = self.acquire_connection()
         try:
-            if connection._should_reconnect:
-                await self.disconnect_if_needed(connection)
+            await self.disconnect_if_needed(connection)
             await connection.send_packed_command(
                 connection.pack_commands([("ASKING",), args]), False)
             try:
@@ -1051,8 +1053,7 @@ class ClusterNode:
         result (or error) in ``cmd.result``; True when any failed."""
         connection = self.acquire_connection()
         try:
-            if connection._should_reconnect:
-                await self.disconnect_if_needed(connection)
+            await self.disconnect_if_needed(connection)
             if self._native(connection):
                 # errors before anything is sent (connect) propagate, as redis-py's
                 await connection._ensure_connected(True)
@@ -1069,8 +1070,7 @@ class ClusterNode:
                     failed = True
             return failed
         finally:
-            if connection._should_reconnect:
-                await self.disconnect_if_needed(connection)
+            await self.disconnect_if_needed(connection)
             self._free.append(connection)
 
     async def _native_pipeline(self, connection: Connection,
@@ -1111,6 +1111,14 @@ class ClusterNode:
 
 
 _NODE_PARSE_RESPONSE = ClusterNode.parse_response
+_NODE_EXECUTE_COMMAND = ClusterNode.execute_command
+
+
+def _node_native(node: Any) -> bool:
+    """``node.execute_command`` is ClusterNode's own (neither replaced on the
+    class nor on the instance): ASK may take the one-write path."""
+    return getattr(type(node), "execute_command", None) is _NODE_EXECUTE_COMMAND \
+        and "execute_command" not in getattr(node, "__dict__", ())
 
 
 class NodesManager:
@@ -1563,7 +1571,7 @@ class PipelineStrategy(AbstractStrategy):
                 policies = await client._policy_resolver.resolve(cmd.args[0].lower()) \
                     or CommandPolicies()
             else:
-                policies = await client._command_policies(cmd.args, False)
+                policies = await client._command_policies(cmd.args, False, passed_targets)
                 target_nodes = await client._determine_nodes(
                     *cmd.args, request_policy=policies.request_policy,
                     node_flag=passed_targets)
