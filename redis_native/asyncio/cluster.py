@@ -591,7 +591,7 @@ class RedisCluster(AbstractRedis, AbstractRedisCluster, AsyncRedisClusterCommand
         spec = self._fast_specs.get(command, _UNKNOWN)
         if spec is _UNKNOWN:
             spec = self._fast_specs[command] = self._fast_spec(command)
-        if spec is None:
+        if spec is None or command in self.command_flags:
             return None
         first, last, step = spec
         if last < 0:
@@ -619,8 +619,7 @@ class RedisCluster(AbstractRedis, AbstractRedisCluster, AsyncRedisClusterCommand
                 and "resolve" not in resolver.__dict__)
 
     def _fast_spec(self, command: Any) -> Optional[Tuple[int, int, int]]:
-        if not isinstance(command, str) or command in self.command_flags \
-                or command.upper() in _SPECIAL_ROUTING:
+        if not isinstance(command, str) or command.upper() in _SPECIAL_ROUTING:
             return None
         name = command.lower()
         if "." in name or " " in name or name in STATIC_POLICIES["core"]:
@@ -711,7 +710,7 @@ class RedisCluster(AbstractRedis, AbstractRedisCluster, AsyncRedisClusterCommand
                 return respond(dict(zip(names, values)))
             except Exception as e:
                 if retry_attempts > 0 and type(e) in self.__class__.ERRORS_ALLOW_RETRY:
-                    # the topology is refreshed at the top of the loop
+                    # again (after a refresh, when the error marked the topology stale)
                     retry_attempts -= 1
                     continue
                 raise e
