@@ -926,7 +926,9 @@ def test_concurrent_first_commands(both, impl):
 
     out = both(fn)
     assert out == [[True] * 20, [str(i).encode() for i in range(20)]]
-    assert counts[0] == 1 and counts[1] >= 1
+    assert counts[1] >= 1
+    if impl.__name__ == "redis_native":
+        assert counts[0] == 1
 
 
 def test_connection_options_reach_the_nodes(impl, redis_py, cluster):
