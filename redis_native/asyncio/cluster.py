@@ -6,11 +6,19 @@ level keeps loading; creating any of the classes raises
 support is not implemented.  The synchronous client,
 :class:`redis_native.cluster.RedisCluster`, is complete.
 """
-from typing import Any
+from typing import Any, NoReturn
 
-from .sentinel import not_yet
+from ..exceptions import RedisError
 
 __all__ = ["ClusterNode", "ClusterPipeline", "NodesManager", "RedisCluster"]
+
+
+def not_yet(name: str, what: str) -> NoReturn:
+    """Raise the RedisError of a redis_native.asyncio class that is not built."""
+    raise RedisError(
+        f"redis_native.asyncio.{name} is not implemented yet: {what} support in "
+        f"redis_native.asyncio is not built (see the 'Not yet' list in the README)"
+    )
 
 
 class RedisCluster:
