@@ -10,8 +10,8 @@ and transactions, pub/sub, MONITOR, locks, scripts, connection pools, retries an
 the exception hierarchy, TLS, Sentinel (``redis_native.sentinel``) and the Redis
 Cluster client (``RedisCluster``, its pipelines, transactions and pub/sub) work as
 in redis-py, over RESP2; ``redis_native.asyncio`` is the single-node asyncio
-client.  asyncio Sentinel and Cluster, and RESP3 (so client-side caching) are not
-available yet; see README.md.
+client and its Sentinel.  asyncio Cluster, and RESP3 (so client-side caching) are
+not available yet; see README.md.
 """
 from . import exceptions  # first: the C module reads its exception classes
 from .backoff import default_backoff

@@ -232,26 +232,18 @@ def test_connection_refused(aio):
 
 def test_not_yet_names(impl_name):
     if impl_name == "redis":
-        pytest.skip("redis-py has Sentinel and Cluster")
+        pytest.skip("redis-py has Cluster")
     import redis_native.asyncio as rna
 
-    for name in ("RedisCluster", "Sentinel", "SentinelConnectionPool",
-                 "SentinelManagedConnection", "SentinelManagedSSLConnection"):
-        with pytest.raises(rna.RedisError, match="not implemented yet"):
-            getattr(rna, name)()
-    # the modules import (code importing them at module level keeps loading,
-    # as arq does), and their classes are the package's
-    sentinel = importlib.import_module("redis_native.asyncio.sentinel")
+    with pytest.raises(rna.RedisError, match="not implemented yet"):
+        rna.RedisCluster()
+    # the module imports (code importing it at module level keeps loading),
+    # and its classes are the package's
     cluster = importlib.import_module("redis_native.asyncio.cluster")
-    assert sentinel.Sentinel is rna.Sentinel and cluster.RedisCluster is rna.RedisCluster
-    for mod, names in ((sentinel, ("SentinelConnectionPool", "SentinelManagedConnection",
-                                   "SentinelManagedSSLConnection")),
-                       (cluster, ("ClusterNode", "ClusterPipeline", "NodesManager"))):
-        for name in names:
-            with pytest.raises(rna.RedisError, match="not implemented yet"):
-                getattr(mod, name)()
-    assert issubclass(sentinel.MasterNotFoundError, rna.ConnectionError)
-    assert issubclass(sentinel.SlaveNotFoundError, rna.ConnectionError)
+    assert cluster.RedisCluster is rna.RedisCluster
+    for name in ("ClusterNode", "ClusterPipeline", "NodesManager"):
+        with pytest.raises(rna.RedisError, match="not implemented yet"):
+            getattr(cluster, name)()
 
 
 # ------------------------------------------------------------------ timeouts, retries, health

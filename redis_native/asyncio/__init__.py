@@ -10,9 +10,9 @@ native protocol (``_native.AsyncProtocol``): packing, reply parsing and the
 matching of replies to waiting futures happen in C.  Works with the default
 event loop and with uvloop.
 
-Sentinel and Cluster are not built yet: their names (and the modules
-``redis_native.asyncio.sentinel`` and ``.cluster``) exist, so imports keep
-working, and creating one of those objects raises
+Sentinel is :mod:`redis_native.asyncio.sentinel`.  Cluster is not built yet:
+its names (and the module ``redis_native.asyncio.cluster``) exist, so imports
+keep working, and creating one of those objects raises
 :class:`~redis_native.exceptions.RedisError` saying so.
 """
 from ..backoff import default_backoff
