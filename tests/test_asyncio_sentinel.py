@@ -464,12 +464,16 @@ def _stale_sentinel(lib, topo, address):
     return Stale(topo.sentinel_addresses, socket_timeout=TIMEOUT)
 
 
-def test_readonly_on_master_connection_disconnects(impl, redis_py, healthy):
+@pytest.mark.parametrize("socket_timeout", [None, TIMEOUT], ids=["no-timeout", "timeout"])
+def test_readonly_on_master_connection_disconnects(impl, redis_py, healthy, socket_timeout):
+    # without a socket timeout redis_native's commands take the one-call C
+    # path, with one the native round trip under asyncio.timeout
     address = ("127.0.0.1", healthy.replicas()[0].port)
 
     async def main(lib):
         exc = lib.exceptions
-        master = _stale_sentinel(lib, healthy, address).master_for(SERVICE)
+        master = _stale_sentinel(lib, healthy, address).master_for(
+            SERVICE, socket_timeout=socket_timeout)
         try:
             await master.get("asentinel:ro")     # reads work on a replica
             with pytest.raises(exc.ConnectionError) as info:
@@ -501,6 +505,47 @@ def test_readonly_on_master_connection_disconnects(impl, redis_py, healthy):
     ours = run(main, "asyncio", impl)
     assert ours == run(main, "asyncio", redis_py)
     assert ours[0] == "The previous master is now a slave"
+
+
+def test_managed_connection_keeps_the_native_path(impl, impl_name, healthy):
+    """Sentinel-managed connections take the client's native paths (their
+    connect/read_response are declared); a subclass replacing read_response
+    again is called."""
+    if impl_name != "redis_native":
+        pytest.skip("the native paths are redis_native's")
+    client_mod = importlib.import_module("redis_native.asyncio.client")
+    sm = _sentinel_mod(impl)
+    calls = []
+
+    class Recording(sm.SentinelManagedConnection):
+        async def read_response(self, *args, **kwargs):
+            calls.append(args)
+            return await super().read_response(*args, **kwargs)
+
+    async def main():
+        s = make_sentinel(impl, healthy, socket_timeout=None)
+        master = s.master_for(SERVICE)
+        mine = s.master_for(SERVICE, connection_class=Recording)
+        try:
+            assert await master.ping() is True
+            taken = client_mod._aio_take(master, ("PING",), {})
+            assert taken is not None
+            pool, conn, _, fut = taken
+            try:
+                assert await fut is True
+            finally:
+                client_mod._aio_release(pool, conn)
+            assert client_mod._conn_native(conn)
+            assert await mine.ping() is True
+            conn = mine.connection_pool._available_connections[0]
+            assert not client_mod._conn_native(conn)
+            assert client_mod._aio_take(mine, ("PING",), {}) is None
+            assert calls
+        finally:
+            await aclose_all(master, mine)
+            await close_sentinel(s)
+
+    run(main)
 
 
 def test_owns_connection_refuses_a_former_master(lib, healthy):
@@ -648,13 +693,13 @@ def test_pool_reset_forgets_master_and_rotation(lib, healthy):
 
 
 # ------------------------------------------------------------------ cancellation
-def test_cancellation_storm_on_master_for(impl, healthy):
-    """Tasks cancelled at random points on sentinel-managed connections (the
-    generic command path: send_command + read_response) while other tasks
-    check every reply against their own key: no reply reaches the wrong
-    command."""
+@pytest.mark.parametrize("socket_timeout", [None, TIMEOUT], ids=["no-timeout", "timeout"])
+def test_cancellation_storm_on_master_for(impl, healthy, socket_timeout):
+    """Tasks cancelled at random points on sentinel-managed connections while
+    other tasks check every reply against their own key: no reply reaches the
+    wrong command."""
     async def main():
-        s = make_sentinel(impl, healthy)
+        s = make_sentinel(impl, healthy, socket_timeout=socket_timeout)
         master = s.master_for(SERVICE, max_connections=8)
         rng = random.Random(7)
         wrong = []

@@ -16,10 +16,13 @@ was demoted by a failover) drops the connection and raises
 ``ConnectionError``, which the client's retry policy then takes to the new
 master.
 
-Because a managed connection replaces ``connect`` and ``read_response``,
-commands on it go through those methods (the stand-in rule of
-docs/architecture.md): the client's one-call C fast path is kept for plain
-connections.  Replies are still read and parsed by the native protocol.
+A managed connection replaces ``connect`` and ``read_response``, and
+declares both to the client (``_declare_native_connection``): ``connect``
+does nothing on an open connection, and what ``read_response`` adds (the
+READONLY rule) is its ``_on_readonly`` hook, which the native command paths
+call too.  So commands on it take the same one-call C path as on a plain
+connection; a subclass that replaces either method again takes the general
+path through them (the stand-in rule of docs/architecture.md).
 """
 from __future__ import annotations
 
@@ -32,7 +35,7 @@ from typing import (Any, AsyncIterator, Dict, Iterable, Mapping, Optional, Seque
 from ..commands import AsyncSentinelCommands
 from ..exceptions import ConnectionError, ReadOnlyError, ResponseError, TimeoutError
 from ..typing import EncodableT
-from .client import Redis
+from .client import Redis, _declare_native_connection
 from .connection import Connection, ConnectionPool, SSLConnection
 
 __all__ = ["MasterNotFoundError", "Sentinel", "SentinelConnectionPool",
@@ -119,11 +122,22 @@ class SentinelManagedConnection(Connection):
                 disconnect_on_error=disconnect_on_error,
                 push_request=push_request,
             )
-        except ReadOnlyError:
-            if self.connection_pool.is_master:
-                await self.disconnect()
-                raise ConnectionError("The previous master is now a slave")
+        except ReadOnlyError as error:
+            await self._on_readonly(error)
             raise
+
+    async def _on_readonly(self, error: ReadOnlyError) -> None:
+        """What a READONLY error reply means here (every read path calls this,
+        the native ones included): on a master pool's connection, that the
+        server was demoted to a replica by a failover, so the connection is
+        dropped and ConnectionError raised (a Retry with ConnectionError among
+        its errors then reaches the new master).  On a replica pool's
+        connection the error stands."""
+        if self.connection_pool.is_master:
+            await self.disconnect()
+            failure = ConnectionError("The previous master is now a slave")
+            failure.__context__ = error     # as if raised while handling it
+            raise failure
 
 
 async def _no_pause(error: BaseException) -> None:
@@ -374,3 +388,8 @@ class Sentinel(AsyncSentinelCommands):
         replica can be reached.  ``kwargs`` as for :meth:`master_for`."""
         return self._client_for(service_name, False, redis_class, connection_pool_class, kwargs)
 
+
+# connect() returns at once on an open connection, and read_response() adds
+# only the _on_readonly hook, which the native paths call too: commands on
+# managed connections keep the native paths (one C call per command)
+_declare_native_connection(SentinelManagedConnection)
