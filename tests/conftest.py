@@ -24,6 +24,8 @@ CONTRACT (other test files rely on these names):
 * ``cluster``        session-scoped :class:`tests.cluster_topology.ClusterTopology`: a
                      real 6-node Redis Cluster (3 primaries, 3 replicas), started on
                      first use, stopped at the end of the session
+* ``sentinel_topo``  session-scoped :class:`tests.sentinel_topology.Topology`: a master,
+                     two replicas and three sentinels (sync and asyncio Sentinel tests)
 
 Option ``--impl=redis`` swaps redis_native for redis-py in ``r*``, ``impl`` and the
 native side of ``diff``: the suite then validates itself against the oracle.
@@ -141,6 +143,19 @@ def cluster():
         yield topo
     finally:
         topo.stop()
+
+
+@pytest.fixture(scope="session")
+def sentinel_topo():
+    """The Sentinel topology (tests/sentinel_topology.py: a master, two replicas,
+    three sentinels), started once per session for the sync and asyncio tests."""
+    from sentinel_topology import Topology
+
+    topo = Topology()
+    try:
+        yield topo
+    finally:
+        topo.close()
 
 
 # --------------------------------------------------------------------------- clients

@@ -230,27 +230,14 @@ def test_connection_refused(aio):
     run(main)
 
 
-def test_not_yet_names(impl_name):
-    if impl_name == "redis":
-        pytest.skip("redis-py has Sentinel and Cluster")
-    import redis_native.asyncio as rna
-
-    for name in ("Sentinel", "SentinelConnectionPool",
-                 "SentinelManagedConnection", "SentinelManagedSSLConnection"):
-        with pytest.raises(rna.RedisError, match="not implemented yet"):
-            getattr(rna, name)()
-    # the modules import (code importing them at module level keeps loading,
-    # as arq does), and their classes are the package's (the asyncio
-    # cluster client is built: tests/test_asyncio_cluster.py)
-    sentinel = importlib.import_module("redis_native.asyncio.sentinel")
-    assert sentinel.Sentinel is rna.Sentinel
-    for mod, names in ((sentinel, ("SentinelConnectionPool", "SentinelManagedConnection",
-                                   "SentinelManagedSSLConnection")),):
-        for name in names:
-            with pytest.raises(rna.RedisError, match="not implemented yet"):
-                getattr(mod, name)()
-    assert issubclass(sentinel.MasterNotFoundError, rna.ConnectionError)
-    assert issubclass(sentinel.SlaveNotFoundError, rna.ConnectionError)
+def test_sentinel_and_cluster_names(impl_name):
+    """The asyncio Sentinel and Cluster modules' classes are the package's."""
+    aio = importlib.import_module(impl_name + ".asyncio")
+    sentinel = importlib.import_module(impl_name + ".asyncio.sentinel")
+    cluster = importlib.import_module(impl_name + ".asyncio.cluster")
+    assert sentinel.Sentinel is aio.Sentinel and cluster.RedisCluster is aio.RedisCluster
+    assert issubclass(sentinel.MasterNotFoundError, aio.ConnectionError)
+    assert issubclass(sentinel.SlaveNotFoundError, aio.ConnectionError)
 
 
 # ------------------------------------------------------------------ timeouts, retries, health

@@ -20,13 +20,10 @@ from sentinel_topology import SERVICE, Topology
 TIMEOUT = 2.0       # socket_timeout of the clients under test
 
 
-@pytest.fixture(scope="session")
-def topo():
-    t = Topology()
-    try:
-        yield t
-    finally:
-        t.close()
+@pytest.fixture
+def topo(sentinel_topo):
+    """The session's Sentinel topology (conftest.py), shared with the asyncio tests."""
+    return sentinel_topo
 
 
 @pytest.fixture

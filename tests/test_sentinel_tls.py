@@ -65,3 +65,39 @@ def test_master_for_over_tls_verifies_the_master(lib, tls_sentinel, tls_certs):
             m.ping()
     finally:
         m.close()
+
+
+def test_asyncio_master_for_over_tls(lib, tls_sentinel, tls_certs):
+    """The asyncio Sentinel's SentinelManagedSSLConnection: discovery, then TLS
+    to the master (through the event loop's TLS transport)."""
+    import asyncio
+    import importlib
+    sm = importlib.import_module(lib.__name__ + ".asyncio.sentinel")
+    aio_retry = importlib.import_module(lib.__name__ + ".asyncio.retry")
+    master, sentinel = tls_sentinel
+
+    async def main():
+        s = sm.Sentinel([(sentinel.host, sentinel.port)], socket_timeout=5)
+        assert await s.discover_master(SERVICE) == ("127.0.0.1", master.tls_port)
+        m = s.master_for(SERVICE, ssl=True, ssl_ca_certs=tls_certs.ca.cert, socket_timeout=5)
+        r = s.slave_for(SERVICE, ssl=True, ssl_ca_certs=tls_certs.ca.cert, socket_timeout=5)
+        bad = s.master_for(SERVICE, ssl=True, ssl_ca_certs=tls_certs.unknown_ca.cert,
+                           socket_timeout=5, retry=aio_retry.Retry(lib.backoff.NoBackoff(), 0))
+        try:
+            assert await m.set("asentinel-tls", "yes") is True
+            assert await m.get("asentinel-tls") == b"yes"
+            conn = await m.connection_pool.get_connection()
+            try:
+                assert type(conn) is sm.SentinelManagedSSLConnection
+            finally:
+                await m.connection_pool.release(conn)
+            # a replica-less service falls back to the master for slave_for
+            assert await r.get("asentinel-tls") == b"yes"
+            with pytest.raises(lib.exceptions.ConnectionError,
+                               match="certificate verify failed"):
+                await bad.ping()
+        finally:
+            for c in (m, r, bad, *s.sentinels):
+                await c.aclose()
+
+    asyncio.run(main())

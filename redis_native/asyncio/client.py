@@ -54,6 +54,7 @@ from ..exceptions import (
     ConnectionError,
     ExecAbortError,
     PubSubError,
+    ReadOnlyError,
     RedisError,
     ResponseError,
     WatchError,
@@ -148,8 +149,8 @@ def _conn_native(conn: Any) -> bool:
     """C may do ``conn``'s send + read: nothing replaced them."""
     tp = type(conn)
     try:
-        if (tp.send_command is not _SEND_COMMAND or tp.read_response is not _READ_RESPONSE
-                or tp.send_packed_command is not _SEND_PACKED or tp.connect is not _CONNECT):
+        if (tp.send_command is not _SEND_COMMAND or tp.read_response not in _READ_RESPONSE
+                or tp.send_packed_command is not _SEND_PACKED or tp.connect not in _CONNECT):
             return False
     except AttributeError:
         # a stand-in object (a test's AsyncMock(spec=Connection)) has these on
@@ -161,9 +162,11 @@ def _conn_native(conn: Any) -> bool:
 
 
 _SEND_COMMAND = AbstractConnection.send_command
-_READ_RESPONSE = AbstractConnection.read_response
 _SEND_PACKED = AbstractConnection.send_packed_command
-_CONNECT = AbstractConnection.connect
+# read_response and connect as built in, and the overrides declared to
+# behave as they do on the native paths (_declare_native_connection)
+_READ_RESPONSE: Tuple[Callable[..., Any], ...] = (AbstractConnection.read_response,)
+_CONNECT: Tuple[Callable[..., Any], ...] = (AbstractConnection.connect,)
 
 
 def _pool_native(pool: Any) -> bool:
@@ -521,8 +524,10 @@ class Redis(AbstractRedis, AsyncCoreCommands, AsyncSentinelCommands, StackModule
                     if proto.owed:
                         # cancelled or failed with its reply owed
                         conn._close()
+                    if conn._on_readonly is not None and isinstance(error, ReadOnlyError):
+                        error = await _readonly_outcome(conn, error)
                     if not isinstance(error, conn.retry._supported_errors):
-                        raise
+                        raise error
                     result = await self._native_execute(conn, args, options, error)
             finally:
                 _aio_release(pool, conn)
@@ -638,15 +643,51 @@ async def _retry_after(retry: Retry, error: BaseException, fail: Callable[..., A
             error = e
 
 
+async def _readonly_outcome(conn: Any, error: ReadOnlyError) -> BaseException:
+    """The error a command ends with when its reply was ``error`` (READONLY)
+    on ``conn``: what ``conn._on_readonly`` raised, or ``error`` itself."""
+    try:
+        await conn._on_readonly(error)
+    except Exception as replaced:
+        return replaced
+    return error
+
+
 _PARSE_RESPONSE = Redis.parse_response
 _SEND_PARSE = Redis._send_command_parse_response
 _CALL_WITH_RETRY = Retry.call_with_retry
-# what _aio_take / _aio_release may stand in for (src/aio.c, "fast path"):
-# the same built-ins _pool_native, _ready_connection and _native_path check
-_native._aio_setup(_GET_CONNECTION, _RELEASE, EventDispatcher, _SEND_COMMAND, _READ_RESPONSE,
-                   _SEND_PACKED, _CONNECT, _PARSE_RESPONSE, _SEND_PARSE, _CALL_WITH_RETRY,
-                   ConnectionPool._release, AbstractConnection.should_reconnect,
-                   _get_running_loop)
+
+
+def _setup_fast_path() -> None:
+    # what _aio_take / _aio_release may stand in for (src/aio.c, "fast
+    # path"): the same built-ins _pool_native, _ready_connection and
+    # _native_path check
+    _native._aio_setup(_GET_CONNECTION, _RELEASE, EventDispatcher, _SEND_COMMAND,
+                       _READ_RESPONSE, _SEND_PACKED, _CONNECT, _PARSE_RESPONSE, _SEND_PARSE,
+                       _CALL_WITH_RETRY, ConnectionPool._release,
+                       AbstractConnection.should_reconnect, _get_running_loop)
+
+
+def _declare_native_connection(cls: Type[AbstractConnection]) -> None:
+    """Let the native command paths serve connections of ``cls`` although it
+    replaces ``read_response`` and/or ``connect``, on ``cls``'s word that:
+
+    * its ``connect()`` does nothing on a connection that is open (the
+      native paths only skip it then), and
+    * its ``read_response()`` differs from the built-in one only in what a
+      READONLY error means, which it delegates to ``_on_readonly`` (the
+      native paths call that hook where read_response would see the error).
+
+    A subclass or patch that replaces either method again is not covered."""
+    global _READ_RESPONSE, _CONNECT
+    if cls.read_response not in _READ_RESPONSE:
+        _READ_RESPONSE += (cls.read_response,)
+    if cls.connect not in _CONNECT:
+        _CONNECT += (cls.connect,)
+    _setup_fast_path()
+
+
+_setup_fast_path()
 _aio_take = _native._aio_take
 _aio_release = _native._aio_release
 

@@ -26,8 +26,8 @@ from asyncio import timeout as async_timeout  # noqa: F401  (the name redis-py e
 from itertools import chain
 from ssl import SSLContext, TLSVersion, VerifyFlags  # noqa: F401  (as in redis-py)
 from types import MappingProxyType
-from typing import (Any, Callable, Dict, Iterable, List, Mapping, Optional, Protocol, Set,
-                    Tuple, Type, TypedDict, Union)
+from typing import (Any, Awaitable, Callable, Dict, Iterable, List, Mapping, Optional,
+                    Protocol, Set, Tuple, Type, TypedDict, Union)
 
 from .. import _native
 from .._parsers import DefaultParser
@@ -51,6 +51,7 @@ from ..exceptions import (  # noqa: F401  (several re-exported, as in redis-py)
     ConnectionError,
     DataError,
     MaxConnectionsError,
+    ReadOnlyError,
     RedisError,
     ResponseError,
     TimeoutError,
@@ -145,6 +146,13 @@ class AbstractConnection:
         "_parser", "_connect_callbacks", "_buffer_cutoff", "_lock", "_socket_read_size",
         "__dict__",
     )
+
+    # ``async _on_readonly(error)``, when set: what a READONLY error reply means
+    # on this connection.  The native command paths (which read replies
+    # without read_response) call it where read_response would have seen the
+    # error; it raises to replace the error, or returns to let it stand.
+    # Sentinel-managed connections set it (a demoted master).
+    _on_readonly: Optional[Callable[..., Awaitable[None]]] = None
 
     def __init__(
         self,
@@ -652,7 +660,9 @@ class AbstractConnection:
         except asyncio.TimeoutError:
             self._close()
             raise TimeoutError(f"Timeout reading from {self._host_error()}") from None
-        except (ResponseError, DataError):
+        except (ResponseError, DataError) as error:
+            if self._on_readonly is not None and isinstance(error, ReadOnlyError):
+                await self._on_readonly(error)
             raise
         except BaseException:
             if proto.owed:
@@ -683,6 +693,11 @@ class AbstractConnection:
                 self._close()
             raise
         self._note_reply()
+        if self._on_readonly is not None:
+            # read_response would have met the first READONLY reply
+            error = next((r for r in replies if isinstance(r, ReadOnlyError)), None)
+            if error is not None:
+                await self._on_readonly(error)
         return replies
 
 
