@@ -9,9 +9,9 @@ Names and module paths follow redis-py 7.4.1 (``redis_native.client``,
 and transactions, pub/sub, MONITOR, locks, scripts, connection pools, retries and
 the exception hierarchy, TLS, Sentinel (``redis_native.sentinel``) and the Redis
 Cluster client (``RedisCluster``, its pipelines, transactions and pub/sub) work as
-in redis-py, over RESP2; ``redis_native.asyncio`` is the single-node asyncio
-client and its Sentinel.  asyncio Cluster, and RESP3 (so client-side caching) are
-not available yet; see README.md.
+in redis-py, over RESP2; ``redis_native.asyncio`` is the asyncio client, its
+Sentinel and its Redis Cluster client.  RESP3 (so client-side caching) is not
+available yet; see README.md.
 """
 from . import exceptions  # first: the C module reads its exception classes
 from .backoff import default_backoff

@@ -230,20 +230,14 @@ def test_connection_refused(aio):
     run(main)
 
 
-def test_not_yet_names(impl_name):
-    if impl_name == "redis":
-        pytest.skip("redis-py has Cluster")
-    import redis_native.asyncio as rna
-
-    with pytest.raises(rna.RedisError, match="not implemented yet"):
-        rna.RedisCluster()
-    # the module imports (code importing it at module level keeps loading),
-    # and its classes are the package's
-    cluster = importlib.import_module("redis_native.asyncio.cluster")
-    assert cluster.RedisCluster is rna.RedisCluster
-    for name in ("ClusterNode", "ClusterPipeline", "NodesManager"):
-        with pytest.raises(rna.RedisError, match="not implemented yet"):
-            getattr(cluster, name)()
+def test_sentinel_and_cluster_names(impl_name):
+    """The asyncio Sentinel and Cluster modules' classes are the package's."""
+    aio = importlib.import_module(impl_name + ".asyncio")
+    sentinel = importlib.import_module(impl_name + ".asyncio.sentinel")
+    cluster = importlib.import_module(impl_name + ".asyncio.cluster")
+    assert sentinel.Sentinel is aio.Sentinel and cluster.RedisCluster is aio.RedisCluster
+    assert issubclass(sentinel.MasterNotFoundError, aio.ConnectionError)
+    assert issubclass(sentinel.SlaveNotFoundError, aio.ConnectionError)
 
 
 # ------------------------------------------------------------------ timeouts, retries, health

@@ -76,7 +76,6 @@ EXCEPTIONS = {
     "redis.connection.BlockingConnectionPool.pool": ("the blocking pool waits in C (src/pool.c); there is "
                                                      "no queue object"),
     # ---------------------------------------------------------------- async API
-    "redis.asyncio.cluster": "asyncio Redis Cluster client not built yet (README: 'Not yet')",
     "redis.asyncio.sentinel": "asyncio Sentinel client not built yet (README: 'Not yet')",
     "redis.asyncio.multidb": "asyncio multi-database client not built yet",
     "redis.asyncio.http": "asyncio HTTP helpers for redis.multidb health checks; multidb not built yet",
@@ -84,11 +83,12 @@ EXCEPTIONS = {
     **{"redis.asyncio." + name: (
         "not built yet: the name exists so that imports work, and creating one raises "
         "RedisError saying so (test_asyncio_api.py)")
-       for name in ("RedisCluster", "Sentinel", "SentinelConnectionPool",
+       for name in ("Sentinel", "SentinelConnectionPool",
                     "SentinelManagedConnection", "SentinelManagedSSLConnection")},
     "redis.commands.core.async_record_streaming_lag": "OpenTelemetry instrumentation is not built",
     "redis.asyncio.client.record_*": "OpenTelemetry instrumentation is not built",
     "redis.asyncio.connection.record_*": "OpenTelemetry instrumentation is not built",
+    "redis.asyncio.cluster.record_*": "OpenTelemetry instrumentation is not built",
     "redis.asyncio.connection.AttributeBuilder": "OpenTelemetry instrumentation is not built",
     "redis.asyncio.connection.DB_CLIENT_CONNECTION_POOL_NAME": "OpenTelemetry attribute name",
     "redis.asyncio.connection.DB_CLIENT_CONNECTION_STATE": "OpenTelemetry attribute name",
@@ -112,7 +112,6 @@ EXCEPTIONS = {
     "redis.asyncio.connection.SENTINEL": (
         "a member of the module's private enum _Sentinel (redis_native's own class of the same "
         "name); used only as the default of retry_on_error, which is compared"),
-    "redis.commands.AsyncRedisClusterCommands": "Redis Cluster client not built yet",
     "redis.commands.AsyncRedisModuleCommands": "see redis.commands.RedisModuleCommands",
     "redis.asyncio.client.AsyncRedisModuleCommands": "see redis.commands.RedisModuleCommands",
     "redis.background": ("asyncio event-loop thread used by redis.multidb and maintenance "
@@ -134,10 +133,6 @@ EXCEPTIONS = {
     "redis.connection.HiredisRespSerializer": "commands are packed in C (no serializer objects)",
     "redis.connection.PythonRespSerializer": "commands are packed in C (no serializer objects)",
     # ------------------------------------------------------- cluster / sentinel
-    "redis.event.AfterAsyncClusterInstantiationEvent": "async Cluster client not built yet",
-    "redis.commands.cluster.Async*": "async API (redis.asyncio) is not built yet",
-    "redis.commands.policies.Async*": "async API (redis.asyncio) is not built yet",
-    "redis._parsers.commands.AsyncCommandsParser": "async API (redis.asyncio) is not built yet",
     # ------------------------------------------------------- multi-database client
     "redis.multidb": "multi-database (active-active failover) client not built yet",
     "redis.http": "HTTP client for redis.multidb health checks; multidb not built yet",
@@ -298,6 +293,10 @@ CLASSES = [
     "redis.asyncio.connection.BlockingConnectionPool",
     "redis.asyncio.retry.Retry",
     "redis.commands.core.AsyncScript",
+    "redis.asyncio.cluster.RedisCluster",
+    "redis.asyncio.cluster.ClusterNode",
+    "redis.asyncio.cluster.NodesManager",
+    "redis.asyncio.cluster.ClusterPipeline",
     "redis.sentinel.Sentinel",
     "redis.sentinel.SentinelConnectionPool",
     "redis.sentinel.SentinelConnectionPoolProxy",
@@ -644,6 +643,9 @@ def _instance_factories():
     def sentinel_(m):
         return m.sentinel.Sentinel([("127.0.0.1", 1)])
 
+    def aio_cluster(m):
+        return importlib.import_module(m.__name__ + ".asyncio.cluster")
+
     def sentinel_pool(m):
         return m.sentinel.SentinelConnectionPool("sig-service", sentinel_(m))
 
@@ -661,6 +663,12 @@ def _instance_factories():
         "redis.asyncio.lock.Lock": lambda m: importlib.import_module(m.__name__ + ".asyncio.lock").Lock(
             importlib.import_module(m.__name__ + ".asyncio").Redis(host="127.0.0.1", port=1),
             "sig-lock"),
+        "redis.asyncio.cluster.RedisCluster": lambda m: aio_cluster(m).RedisCluster(
+            host="127.0.0.1", port=1),
+        "redis.asyncio.cluster.ClusterNode": lambda m: aio_cluster(m).ClusterNode("127.0.0.1", 1),
+        "redis.asyncio.cluster.NodesManager": lambda m: aio_cluster(m).NodesManager([], True, {}),
+        "redis.asyncio.cluster.ClusterPipeline": lambda m: aio_cluster(m).RedisCluster(
+            host="127.0.0.1", port=1).pipeline(),
         "redis.connection.Connection": lambda m: m.connection.Connection(host="127.0.0.1", port=1),
         "redis.connection.UnixDomainSocketConnection":
             lambda m: m.connection.UnixDomainSocketConnection(path="/nonexistent/redis.sock"),

@@ -12,10 +12,10 @@ connections and pools -- redis_native has :class:`NativeParser`, which stands
 for the C reader.
 """
 from ..exceptions import parse_error_reply
-from .commands import CommandsParser
+from .commands import AsyncCommandsParser, CommandsParser
 from .encoders import Encoder
 
-__all__ = ["CommandsParser", "DefaultParser", "Encoder", "NativeParser"]
+__all__ = ["AsyncCommandsParser", "CommandsParser", "DefaultParser", "Encoder", "NativeParser"]
 
 
 class NativeParser:

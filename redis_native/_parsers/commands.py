@@ -20,7 +20,7 @@ from ..exceptions import IncorrectPolicyType, RedisError, ResponseError
 from ..utils import str_if_bytes
 
 __all__ = ["RequestPolicy", "ResponsePolicy", "CommandPolicies", "PolicyRecords",
-           "AbstractCommandsParser", "CommandsParser"]
+           "AbstractCommandsParser", "CommandsParser", "AsyncCommandsParser"]
 
 
 class RequestPolicy(Enum):
@@ -241,3 +241,69 @@ class CommandsParser(AbstractCommandsParser):
                 for detail in sub[1:]:
                     apply_tips(detail, module, sub_name)
         return records
+
+
+class AsyncCommandsParser(AbstractCommandsParser):
+    """The keys of a command for the asyncio cluster client: the same rules
+    as :class:`CommandsParser`, with the ``COMMAND`` table (and ``COMMAND
+    GETKEYS`` for movable keys) read through a cluster node
+    (``await node.execute_command(...)``)."""
+
+    def __init__(self) -> None:
+        self.commands: Dict[str, Any] = {}
+        self.node: Any = None
+
+    async def initialize(self, node: Any = None) -> None:
+        """(Re)load the command table from ``node`` (default: the last one)."""
+        if node is not None:
+            self.node = node
+        table = await self.node.execute_command("COMMAND")
+        self.commands = {name.lower(): info for name, info in table.items()}
+
+    async def get_keys(self, *args: Any) -> Optional[List[Any]]:
+        """The keys among ``args`` (``args[0]`` is the command name), or None."""
+        if len(args) < 2:
+            return None
+        name = args[0].lower()
+        if name not in self.commands:
+            words = name.split()
+            name = words[0]
+            if name in self.commands:
+                args = words + list(args[1:])
+            else:
+                await self.initialize()
+                if name not in self.commands:
+                    raise RedisError(f"{name.upper()} command doesn't exist in Redis commands")
+        command = self.commands.get(name)
+        if "movablekeys" in command["flags"]:
+            return await self._get_moveable_keys(*args)
+        if "pubsub" in command["flags"] or command["name"] == "pubsub":
+            return self._get_pubsub_keys(*args)
+        if (command["step_count"] == 0 and command["first_key_pos"] == 0
+                and command["last_key_pos"] == 0):
+            keyed_sub = None
+            if "subcommands" in command:
+                wanted = f"{name}|{args[1].lower()}"
+                for sub in command["subcommands"]:
+                    if str_if_bytes(sub[0]) == wanted:
+                        parsed = self.parse_subcommand(sub)
+                        if parsed["first_key_pos"] > 0:
+                            keyed_sub = parsed
+            if keyed_sub is None:
+                return None
+            command = keyed_sub
+        last = command["last_key_pos"]
+        if last < 0:
+            last = len(args) - abs(last)
+        return list(args[command["first_key_pos"]: last + 1: command["step_count"]])
+
+    async def _get_moveable_keys(self, *args: Any) -> Optional[List[Any]]:
+        """Ask the server where the keys are (``COMMAND GETKEYS``)."""
+        pieces = args[0].split() + list(args[1:])
+        try:
+            return await self.node.execute_command("COMMAND GETKEYS", *pieces)
+        except ResponseError as e:
+            text = str(e)
+            if "Invalid arguments" in text or "The command has no key arguments" in text:
+                return None
+            raise

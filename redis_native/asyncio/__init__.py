@@ -10,10 +10,8 @@ native protocol (``_native.AsyncProtocol``): packing, reply parsing and the
 matching of replies to waiting futures happen in C.  Works with the default
 event loop and with uvloop.
 
-Sentinel is :mod:`redis_native.asyncio.sentinel`.  Cluster is not built yet:
-its names (and the module ``redis_native.asyncio.cluster``) exist, so imports
-keep working, and creating one of those objects raises
-:class:`~redis_native.exceptions.RedisError` saying so.
+Sentinel is :mod:`redis_native.asyncio.sentinel`, the Redis Cluster client
+:mod:`redis_native.asyncio.cluster` (``RedisCluster``).
 """
 from ..backoff import default_backoff
 from ..exceptions import (

@@ -14,11 +14,11 @@ from .core import AsyncCoreCommands, CoreCommands
 from .helpers import list_or_args
 from .sentinel import AsyncSentinelCommands, SentinelCommands
 
-__all__ = ["AsyncCoreCommands", "AsyncSentinelCommands", "CoreCommands", "READ_COMMANDS",
-           "RedisClusterCommands", "SentinelCommands",
+__all__ = ["AsyncCoreCommands", "AsyncRedisClusterCommands", "AsyncSentinelCommands",
+           "CoreCommands", "READ_COMMANDS", "RedisClusterCommands", "SentinelCommands",
            "list_or_args"]
 
-_FROM_CLUSTER = ("READ_COMMANDS", "RedisClusterCommands")
+_FROM_CLUSTER = ("READ_COMMANDS", "RedisClusterCommands", "AsyncRedisClusterCommands")
 
 
 def __getattr__(name):

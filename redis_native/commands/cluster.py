@@ -69,7 +69,9 @@ if TYPE_CHECKING:  # pragma: no cover
     TargetNodesT = Any
 
 __all__ = ["READ_COMMANDS", "ClusterMultiKeyCommands", "ClusterManagementCommands",
-           "ClusterDataAccessCommands", "RedisClusterCommands"]
+           "ClusterDataAccessCommands", "RedisClusterCommands", "AsyncClusterMultiKeyCommands",
+           "AsyncClusterManagementCommands", "AsyncClusterDataAccessCommands",
+           "AsyncRedisClusterCommands"]
 
 #: Commands that only read: with ``read_from_replicas`` or a
 #: ``load_balancing_strategy`` they may be served by a replica.  The same set
@@ -631,3 +633,182 @@ class RedisClusterCommands(
     ``DEFAULT_NODE``), a ClusterNode, a list of them or a dict whose values
     are ClusterNodes, e.g. ``rc.cluster_info(target_nodes=RedisCluster.ALL_NODES)``.
     """
+
+
+# ------------------------------------------------------------------ asyncio
+# redis_native.asyncio.cluster.RedisCluster mixes these in: the methods above
+# return ``self.execute_command(...)`` (a coroutine there); the ones that do
+# more are coroutines here, as in redis-py.
+from typing import AsyncIterator  # noqa: E402
+
+from .core import (  # noqa: E402
+    AsyncACLCommands,
+    AsyncDataAccessCommands,
+    AsyncFunctionCommands,
+    AsyncManagementCommands,
+    AsyncModuleCommands,
+    AsyncScriptCommands,
+)
+
+
+class AsyncClusterMultiKeyCommands(ClusterMultiKeyCommands):
+    """Commands over keys of several slots for the asyncio cluster client:
+    one command per slot, all sent through one cluster pipeline."""
+
+    async def mget_nonatomic(self, keys: KeysT, *args: KeyT) -> List[Optional[Any]]:
+        """The values of ``keys`` in the order given, read with one MGET per
+        hash slot (not atomic across slots).
+
+        For more information, see https://redis.io/commands/mget
+        """
+        keys = list_or_args(keys, args)
+        slots_to_keys = self._partition_keys_by_slot(keys)
+        replies = await self._execute_pipeline_by_slot("MGET", slots_to_keys)
+        return self._reorder_keys_by_command(keys, slots_to_keys, replies)
+
+    async def mset_nonatomic(self, mapping: Mapping[AnyKeyT, EncodableT]) -> List[bool]:
+        """Set the pairs of ``mapping`` with one MSET per hash slot (not
+        atomic across slots); the list of MSET replies.
+
+        For more information, see https://redis.io/commands/mset
+        """
+        slots_to_pairs = self._partition_pairs_by_slot(mapping)
+        return await self._execute_pipeline_by_slot("MSET", slots_to_pairs)
+
+    async def _split_command_across_slots(self, command: str, *keys: KeyT) -> int:
+        """``command`` once per hash slot on that slot's keys; the sum of the replies."""
+        slots_to_keys = self._partition_keys_by_slot(keys)
+        return sum(await self._execute_pipeline_by_slot(command, slots_to_keys))
+
+    async def _execute_pipeline_by_slot(
+        self, command: str, slots_to_args: Mapping[int, Iterable[EncodableT]]
+    ) -> List[Any]:
+        """``command`` once per slot, each aimed at its slot's node, in one
+        cluster pipeline; the results in slot order."""
+        if self._initialize:
+            await self.initialize()
+        read_from_replicas = self.read_from_replicas and command in READ_COMMANDS
+        pipe = self.pipeline()
+        for slot, slot_args in slots_to_args.items():
+            node = self.nodes_manager.get_node_from_slot(slot, read_from_replicas)
+            pipe.execute_command(command, *slot_args, target_nodes=[node])
+        return await pipe.execute()
+
+
+class AsyncClusterManagementCommands(ClusterManagementCommands, AsyncManagementCommands):
+    """Server and CLUSTER commands of the asyncio cluster client."""
+
+    async def cluster_delslots(self, *slots: EncodableT) -> List[bool]:
+        """Unassign each of ``slots`` on the node serving it; one result per slot.
+
+        For more information, see https://redis.io/commands/cluster-delslots
+        """
+        import asyncio
+
+        return await asyncio.gather(*(
+            asyncio.create_task(self.execute_command("CLUSTER DELSLOTS", slot))
+            for slot in slots))
+
+    @deprecated_function(version="7.2.0", reason="Use client-side caching feature instead.")
+    async def client_tracking_on(
+        self,
+        clientid: Optional[int] = None,
+        prefix: Sequence[KeyT] = [],
+        bcast: bool = False,
+        optin: bool = False,
+        optout: bool = False,
+        noloop: bool = False,
+        target_nodes: Optional["TargetNodesT"] = "all",
+    ) -> ResponseT:
+        """CLIENT TRACKING ON, on ``target_nodes`` (all nodes by default).
+
+        For more information, see https://redis.io/commands/client-tracking
+        """
+        return await self.client_tracking(True, clientid, prefix, bcast, optin, optout,
+                                          noloop, target_nodes=target_nodes)
+
+    @deprecated_function(version="7.2.0", reason="Use client-side caching feature instead.")
+    async def client_tracking_off(
+        self,
+        clientid: Optional[int] = None,
+        prefix: Sequence[KeyT] = [],
+        bcast: bool = False,
+        optin: bool = False,
+        optout: bool = False,
+        noloop: bool = False,
+        target_nodes: Optional["TargetNodesT"] = "all",
+    ) -> ResponseT:
+        """CLIENT TRACKING OFF, on ``target_nodes`` (all nodes by default).
+
+        For more information, see https://redis.io/commands/client-tracking
+        """
+        return await self.client_tracking(False, clientid, prefix, bcast, optin, optout,
+                                          noloop, target_nodes=target_nodes)
+
+    async def hotkeys_start(
+        self,
+        metrics: List[HotkeysMetricsTypes],
+        count: Optional[int] = None,
+        duration: Optional[int] = None,
+        sample_ratio: Optional[int] = None,
+        slots: Optional[List[int]] = None,
+        **kwargs: Any,
+    ) -> Union[str, bytes]:
+        """Not available in cluster mode (raises NotImplementedError), as in redis-py."""
+        raise NotImplementedError(self._NO_HOTKEYS)
+
+    async def hotkeys_stop(self, **kwargs: Any) -> Union[str, bytes]:
+        """Not available in cluster mode (raises NotImplementedError), as in redis-py."""
+        raise NotImplementedError(self._NO_HOTKEYS)
+
+    async def hotkeys_reset(self, **kwargs: Any) -> Union[str, bytes]:
+        """Not available in cluster mode (raises NotImplementedError), as in redis-py."""
+        raise NotImplementedError(self._NO_HOTKEYS)
+
+    async def hotkeys_get(self, **kwargs: Any) -> List[Dict[Union[str, bytes], Any]]:
+        """Not available in cluster mode (raises NotImplementedError), as in redis-py."""
+        raise NotImplementedError(self._NO_HOTKEYS)
+
+
+class AsyncClusterDataAccessCommands(ClusterDataAccessCommands, AsyncDataAccessCommands):
+    """Data commands of the asyncio cluster client (``scan_iter`` walks
+    every primary)."""
+
+    async def scan_iter(
+        self,
+        match: Optional[PatternT] = None,
+        count: Optional[int] = None,
+        _type: Optional[str] = None,
+        **kwargs: Any,
+    ) -> AsyncIterator:
+        """Every key of the cluster (matching ``match``/``_type``): SCAN on all
+        primaries, each node followed until its cursor returns to 0."""
+        cursors, data = await self.scan(match=match, count=count, _type=_type, **kwargs)
+        for value in data:
+            yield value
+        cursors = {name: cursor for name, cursor in cursors.items() if cursor != 0}
+        if not cursors:
+            return
+        nodes = {name: self.get_node(node_name=name) for name in cursors}
+        kwargs.pop("target_nodes", None)
+        while cursors:
+            for name, cursor in cursors.items():
+                cur, data = await self.scan(cursor=cursor, match=match, count=count,
+                                            _type=_type, target_nodes=nodes[name], **kwargs)
+                for value in data:
+                    yield value
+                cursors[name] = cur[name]
+            cursors = {name: cursor for name, cursor in cursors.items() if cursor != 0}
+
+
+class AsyncRedisClusterCommands(
+    AsyncClusterMultiKeyCommands,
+    AsyncClusterManagementCommands,
+    AsyncACLCommands,
+    AsyncClusterDataAccessCommands,
+    AsyncScriptCommands,
+    AsyncFunctionCommands,
+    AsyncModuleCommands,
+):
+    """Every command method of the asyncio RedisCluster (each returns an
+    awaitable); routing as in :class:`RedisClusterCommands`."""

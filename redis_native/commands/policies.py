@@ -22,7 +22,9 @@ from .._parsers.commands import (
 )
 
 __all__ = ["STATIC_POLICIES", "PolicyResolver", "BasePolicyResolver",
-           "DynamicPolicyResolver", "StaticPolicyResolver"]
+           "DynamicPolicyResolver", "StaticPolicyResolver", "AsyncPolicyResolver",
+           "AsyncBasePolicyResolver", "AsyncDynamicPolicyResolver",
+           "AsyncStaticPolicyResolver"]
 
 
 def _policies(request: RequestPolicy, response: ResponsePolicy) -> CommandPolicies:
@@ -105,3 +107,61 @@ class StaticPolicyResolver(BasePolicyResolver):
 
     def with_fallback(self, fallback: PolicyResolver) -> PolicyResolver:
         return StaticPolicyResolver(fallback)
+
+
+class AsyncPolicyResolver(ABC):
+    """Finds the policies of a command by name (``await resolve(name)``),
+    for the asyncio cluster client."""
+
+    @abstractmethod
+    async def resolve(self, command_name: str) -> Optional[CommandPolicies]:
+        """The policies of ``command_name``, or None."""
+
+    @abstractmethod
+    def with_fallback(self, fallback: "AsyncPolicyResolver") -> "AsyncPolicyResolver":
+        """A resolver like this one that asks ``fallback`` about unknown names."""
+
+
+class AsyncBasePolicyResolver(AsyncPolicyResolver):
+    """An asyncio resolver over a :data:`PolicyRecords` table, with an
+    optional fallback."""
+
+    def __init__(self, policies: PolicyRecords,
+                 fallback: Optional[AsyncPolicyResolver] = None) -> None:
+        self._policies = policies
+        self._fallback = fallback
+
+    async def resolve(self, command_name: str) -> Optional[CommandPolicies]:
+        parts = command_name.split(".")
+        if len(parts) > 2:
+            raise ValueError(f"Wrong command or module name: {command_name}")
+        module, command = parts if len(parts) == 2 else ("core", parts[0])
+        found = self._policies.get(module, {}).get(command)
+        if found is None and self._fallback is not None:
+            return await self._fallback.resolve(command_name)
+        return found
+
+    @abstractmethod
+    def with_fallback(self, fallback: AsyncPolicyResolver) -> AsyncPolicyResolver:
+        pass
+
+
+class AsyncDynamicPolicyResolver(AsyncBasePolicyResolver):
+    """Policies from records built from the server's COMMAND tips."""
+
+    def __init__(self, policy_records: PolicyRecords,
+                 fallback: Optional[AsyncPolicyResolver] = None) -> None:
+        super().__init__(policy_records, fallback)
+
+    def with_fallback(self, fallback: AsyncPolicyResolver) -> AsyncPolicyResolver:
+        return AsyncDynamicPolicyResolver(self._policies, fallback)
+
+
+class AsyncStaticPolicyResolver(AsyncBasePolicyResolver):
+    """Policies from :data:`STATIC_POLICIES` (the asyncio cluster's default)."""
+
+    def __init__(self, fallback: Optional[AsyncPolicyResolver] = None) -> None:
+        super().__init__(STATIC_POLICIES, fallback)
+
+    def with_fallback(self, fallback: AsyncPolicyResolver) -> AsyncPolicyResolver:
+        return AsyncStaticPolicyResolver(fallback)
