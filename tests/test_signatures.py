@@ -76,15 +76,9 @@ EXCEPTIONS = {
     "redis.connection.BlockingConnectionPool.pool": ("the blocking pool waits in C (src/pool.c); there is "
                                                      "no queue object"),
     # ---------------------------------------------------------------- async API
-    "redis.asyncio.sentinel": "asyncio Sentinel client not built yet (README: 'Not yet')",
     "redis.asyncio.multidb": "asyncio multi-database client not built yet",
     "redis.asyncio.http": "asyncio HTTP helpers for redis.multidb health checks; multidb not built yet",
     "redis.asyncio.observability": "OpenTelemetry instrumentation is not built",
-    **{"redis.asyncio." + name: (
-        "not built yet: the name exists so that imports work, and creating one raises "
-        "RedisError saying so (test_asyncio_api.py)")
-       for name in ("Sentinel", "SentinelConnectionPool",
-                    "SentinelManagedConnection", "SentinelManagedSSLConnection")},
     "redis.commands.core.async_record_streaming_lag": "OpenTelemetry instrumentation is not built",
     "redis.asyncio.client.record_*": "OpenTelemetry instrumentation is not built",
     "redis.asyncio.connection.record_*": "OpenTelemetry instrumentation is not built",
@@ -213,13 +207,22 @@ EXCEPTIONS = {
         "does not expose yet"),
 }
 
-# The sentinel module's connection and pool classes inherit these members from
-# redis.connection's: the same decisions apply to them.
+# The sentinel modules' connection and pool classes inherit these members from
+# the connection modules': the same decisions apply to them.
 EXCEPTIONS.update({
     key.replace("redis.connection.*ConnectionPool.", "redis.sentinel.*ConnectionPool.")
        .replace("redis.connection.*Connection.", "redis.sentinel.SentinelManaged*Connection."): reason
     for key, reason in list(EXCEPTIONS.items())
     if key.startswith(("redis.connection.*Connection.", "redis.connection.*ConnectionPool."))
+})
+EXCEPTIONS.update({
+    key.replace("redis.asyncio.connection.*ConnectionPool.",
+                "redis.asyncio.sentinel.*ConnectionPool.")
+       .replace("redis.asyncio.connection.*Connection.",
+                "redis.asyncio.sentinel.SentinelManaged*Connection."): reason
+    for key, reason in list(EXCEPTIONS.items())
+    if key.startswith(("redis.asyncio.connection.*Connection.",
+                       "redis.asyncio.connection.*ConnectionPool."))
 })
 
 ORACLE = "redis"
@@ -302,6 +305,10 @@ CLASSES = [
     "redis.sentinel.SentinelConnectionPoolProxy",
     "redis.sentinel.SentinelManagedConnection",
     "redis.sentinel.SentinelManagedSSLConnection",
+    "redis.asyncio.sentinel.Sentinel",
+    "redis.asyncio.sentinel.SentinelConnectionPool",
+    "redis.asyncio.sentinel.SentinelManagedConnection",
+    "redis.asyncio.sentinel.SentinelManagedSSLConnection",
 ]
 _backoff = importlib.import_module("redis.backoff")
 CLASSES += sorted(
@@ -649,12 +656,24 @@ def _instance_factories():
     def sentinel_pool(m):
         return m.sentinel.SentinelConnectionPool("sig-service", sentinel_(m))
 
+    def aio_sentinel(m):
+        return importlib.import_module(m.__name__ + ".asyncio.sentinel")
+
+    def aio_sentinel_pool(m):
+        mod = aio_sentinel(m)
+        return mod.SentinelConnectionPool("sig-service", mod.Sentinel([("127.0.0.1", 1)]))
+
     return {
         "redis.sentinel.Sentinel": sentinel_,
         "redis.sentinel.SentinelConnectionPool": sentinel_pool,
         "redis.sentinel.SentinelConnectionPoolProxy": lambda m: sentinel_pool(m).proxy,
         "redis.sentinel.SentinelManagedConnection": lambda m: m.sentinel.SentinelManagedConnection(
             connection_pool=sentinel_pool(m).proxy, host="127.0.0.1", port=1),
+        "redis.asyncio.sentinel.Sentinel": lambda m: aio_sentinel(m).Sentinel([("127.0.0.1", 1)]),
+        "redis.asyncio.sentinel.SentinelConnectionPool": aio_sentinel_pool,
+        "redis.asyncio.sentinel.SentinelManagedConnection":
+            lambda m: aio_sentinel(m).SentinelManagedConnection(
+                connection_pool=aio_sentinel_pool(m), host="127.0.0.1", port=1),
         "redis.client.Redis": redis_,
         "redis.client.Pipeline": lambda m: redis_(m).pipeline(),
         "redis.client.PubSub": lambda m: redis_(m).pubsub(),
@@ -689,7 +708,8 @@ _EXCEPTED_OBJECTS.update(_excepted_objects())
 
 # Classes walked for their own (not inherited) attributes only: what they inherit
 # is covered by their walked base (SSLConnection -> Connection).
-OWN_ONLY = {"redis.connection.SSLConnection", "redis.sentinel.SentinelManagedSSLConnection"}
+OWN_ONLY = {"redis.connection.SSLConnection", "redis.sentinel.SentinelManagedSSLConnection",
+            "redis.asyncio.sentinel.SentinelManagedSSLConnection"}
 
 
 def class_attribute_names(clspath: str) -> list:
