@@ -297,6 +297,24 @@ def _sentinel_address(address: Any) -> Tuple[Any, Any]:
     return host, port
 
 
+def _set_up_sentinel(sentinel: Any, redis_class: type, sentinels: Iterable[Tuple[str, int]],
+                     min_other_sentinels: int, sentinel_kwargs: Optional[Dict[str, Any]],
+                     force_master_ip: Optional[str], connection_kwargs: Dict[str, Any]) -> None:
+    """The attributes of a new Sentinel manager (sync or asyncio): a
+    ``redis_class`` client per sentinel, made with ``sentinel_kwargs`` (by
+    default the ``socket_*`` options of ``connection_kwargs``)."""
+    if sentinel_kwargs is None:
+        sentinel_kwargs = {k: v for k, v in connection_kwargs.items() if k.startswith("socket_")}
+    sentinel.sentinel_kwargs = sentinel_kwargs
+    sentinel.sentinels = [
+        redis_class(host=host, port=port, **sentinel_kwargs)
+        for host, port in map(_sentinel_address, sentinels)
+    ]
+    sentinel.min_other_sentinels = min_other_sentinels
+    sentinel.connection_kwargs = connection_kwargs
+    sentinel._force_master_ip = force_master_ip
+
+
 class Sentinel(SentinelCommands):
     """A client of a group of Redis Sentinel processes.
 
@@ -328,18 +346,8 @@ class Sentinel(SentinelCommands):
         force_master_ip: Optional[str] = None,
         **connection_kwargs: Any,
     ):
-        if sentinel_kwargs is None:
-            sentinel_kwargs = {
-                k: v for k, v in connection_kwargs.items() if k.startswith("socket_")
-            }
-        self.sentinel_kwargs = sentinel_kwargs
-        self.sentinels = [
-            Redis(host, port, **self.sentinel_kwargs)
-            for host, port in map(_sentinel_address, sentinels)
-        ]
-        self.min_other_sentinels = min_other_sentinels
-        self.connection_kwargs = connection_kwargs
-        self._force_master_ip = force_master_ip
+        _set_up_sentinel(self, Redis, sentinels, min_other_sentinels, sentinel_kwargs,
+                         force_master_ip, connection_kwargs)
 
     def execute_command(self, *args: Any, **kwargs: Any) -> Any:
         """Send a command to every sentinel and return whether all replies
@@ -425,12 +433,7 @@ class Sentinel(SentinelCommands):
         master when they connect, so the client follows failovers; after a
         failover the connections to the old master are closed.  ``kwargs``
         override this Sentinel's ``connection_kwargs`` for this client."""
-        kwargs["is_master"] = True
-        connection_kwargs = dict(self.connection_kwargs)
-        connection_kwargs.update(kwargs)
-        return redis_class.from_pool(
-            connection_pool_class(service_name, self, **connection_kwargs)
-        )
+        return self._client_for(service_name, True, redis_class, connection_pool_class, kwargs)
 
     def slave_for(
         self,
@@ -442,12 +445,17 @@ class Sentinel(SentinelCommands):
         """A client of the replicas of ``service_name``: each new connection
         goes to the next live replica (round robin), or to the master when no
         replica can be reached.  ``kwargs`` as for :meth:`master_for`."""
-        kwargs["is_master"] = False
+        return self._client_for(service_name, False, redis_class, connection_pool_class, kwargs)
+
+    def _client_for(self, service_name: str, is_master: bool, redis_class: type,
+                    connection_pool_class: type, kwargs: Dict[str, Any]) -> Any:
+        # a client owning a new pool of the service's master or replicas;
+        # kwargs (the caller's) win over this manager's connection_kwargs
+        kwargs["is_master"] = is_master
         connection_kwargs = dict(self.connection_kwargs)
         connection_kwargs.update(kwargs)
         return redis_class.from_pool(
-            connection_pool_class(service_name, self, **connection_kwargs)
-        )
+            connection_pool_class(service_name, self, **connection_kwargs))
 
 
 # connect() returns at once for an open connection, and read_response() is

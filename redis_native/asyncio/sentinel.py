@@ -29,10 +29,12 @@ from __future__ import annotations
 import asyncio
 import random
 import weakref
-from typing import (Any, AsyncIterator, Dict, Iterable, Mapping, Optional, Sequence, Tuple,
+from typing import (Any, AsyncIterator, Dict, Iterable, Optional, Sequence, Tuple,
                     Type)
 
 from ..commands import AsyncSentinelCommands
+from ..sentinel import Sentinel as _SyncSentinel
+from ..sentinel import _set_up_sentinel
 from ..exceptions import ConnectionError, ReadOnlyError, ResponseError, TimeoutError
 from ..typing import EncodableT
 from .client import Redis, _declare_native_connection
@@ -230,16 +232,6 @@ class SentinelConnectionPool(ConnectionPool):
         raise SlaveNotFoundError(f"No slave found for {self.service_name!r}")
 
 
-def _sentinel_address(address: Any) -> Tuple[Any, Any]:
-    try:
-        host, port = address
-    except (TypeError, ValueError) as e:
-        raise type(e)(
-            f"each sentinel must be a (host, port) pair, got {address!r}"
-        ) from None
-    return host, port
-
-
 class Sentinel(AsyncSentinelCommands):
     """An asyncio client of a group of Redis Sentinel processes.
 
@@ -269,18 +261,8 @@ class Sentinel(AsyncSentinelCommands):
         force_master_ip: Optional[str] = None,
         **connection_kwargs: Any,
     ):
-        if sentinel_kwargs is None:
-            sentinel_kwargs = {
-                k: v for k, v in connection_kwargs.items() if k.startswith("socket_")
-            }
-        self.sentinel_kwargs = sentinel_kwargs
-        self.sentinels = [
-            Redis(host=host, port=port, **self.sentinel_kwargs)
-            for host, port in map(_sentinel_address, sentinels)
-        ]
-        self.min_other_sentinels = min_other_sentinels
-        self.connection_kwargs = connection_kwargs
-        self._force_master_ip = force_master_ip
+        _set_up_sentinel(self, Redis, sentinels, min_other_sentinels, sentinel_kwargs,
+                         force_master_ip, connection_kwargs)
 
     async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
         """Send a command to every sentinel concurrently and return whether
@@ -303,13 +285,10 @@ class Sentinel(AsyncSentinelCommands):
         # redis.asyncio's spelling: the class object, then its name
         return f"<{type(self)}.{type(self).__name__}(sentinels=[{addresses}])>"
 
-    def check_master_state(self, state: Dict[str, Any], service_name: str) -> bool:
-        """Whether a sentinel's view of a master (a ``SENTINEL MASTERS``
-        entry) is usable: a master, not subjectively or objectively down,
-        seen by a sentinel that sees at least ``min_other_sentinels`` others."""
-        if not state["is_master"] or state["is_sdown"] or state["is_odown"]:
-            return False
-        return state["num-other-sentinels"] >= self.min_other_sentinels
+    # the rules of the synchronous Sentinel, which do no I/O
+    check_master_state = _SyncSentinel.check_master_state
+    filter_slaves = _SyncSentinel.filter_slaves
+    _client_for = _SyncSentinel._client_for
 
     async def discover_master(self, service_name: str) -> Address:
         """Ask the sentinels in turn for the master of ``service_name`` and
@@ -332,14 +311,6 @@ class Sentinel(AsyncSentinelCommands):
         detail = f" : {', '.join(errors)}" if errors else ""
         raise MasterNotFoundError(f"No master found for {service_name!r}{detail}")
 
-    def filter_slaves(self, slaves: Iterable[Mapping]) -> Sequence[Tuple[EncodableT, EncodableT]]:
-        """The ``(ip, port)`` of the replicas not flagged s_down or o_down."""
-        return [
-            (slave["ip"], slave["port"])
-            for slave in slaves
-            if not (slave["is_odown"] or slave["is_sdown"])
-        ]
-
     async def discover_slaves(self, service_name: str) -> Sequence[Tuple[EncodableT, EncodableT]]:
         """The live replicas of ``service_name`` according to the first
         sentinel that knows of any; ``[]`` when none does."""
@@ -352,15 +323,6 @@ class Sentinel(AsyncSentinelCommands):
             if alive:
                 return alive
         return []
-
-    def _client_for(self, service_name: str, is_master: bool, redis_class: Type[Redis],
-                    connection_pool_class: Type[SentinelConnectionPool],
-                    kwargs: Dict[str, Any]) -> Redis:
-        kwargs["is_master"] = is_master
-        connection_kwargs = dict(self.connection_kwargs)
-        connection_kwargs.update(kwargs)
-        return redis_class.from_pool(
-            connection_pool_class(service_name, self, **connection_kwargs))
 
     def master_for(
         self,
