@@ -125,7 +125,9 @@ class SentinelManagedConnection(Connection):
                 push_request=push_request,
             )
         except ReadOnlyError as error:
-            await self._on_readonly(error)
+            hook = self._on_readonly
+            if hook is not None:
+                await hook(error)
             raise
 
     async def _on_readonly(self, error: ReadOnlyError) -> None:
