@@ -39,7 +39,7 @@ import time
 from collections import OrderedDict
 from collections.abc import MutableMapping
 from enum import Enum
-from typing import Any, Callable, Dict, List, Literal, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Literal, Optional, Sequence, Tuple, Union
 
 from . import _native
 from ._parsers import CommandsParser, Encoder
@@ -348,6 +348,29 @@ _SPECIAL_ROUTING = frozenset(["EVAL", "EVALSHA", "FCALL", "FCALL_RO", "CLIENT"])
 # at args[2] (step 0 marks that form; a count of 0 goes to Python, which
 # picks a random slot)
 _NUMKEYS_ROUTING = {"EVAL": (3, 0, 0), "EVALSHA": (3, 0, 0)}
+
+
+def _slot_of_keys(cluster: Any, command: str, keys: Optional[Sequence[Any]],
+                  shown_args: Any) -> int:
+    """The one slot of ``keys``, the keys found for ``command`` (sync and
+    asyncio clients): a random slot for FCALL/FCALL_RO without keys, else
+    RedisClusterException when there is no key (``shown_args`` in the
+    message, as each client's redis-py twin shows them) or the keys span
+    several slots."""
+    if not keys:
+        if command.upper() in ("FCALL", "FCALL_RO"):
+            return random.randrange(0, REDIS_CLUSTER_HASH_SLOTS)
+        raise RedisClusterException(
+            "No way to dispatch this command to Redis Cluster. Missing key.\n"
+            "You can execute the command by specifying target nodes.\n"
+            f"Command: {shown_args}"
+        )
+    if len(keys) == 1:
+        return cluster.keyslot(keys[0])
+    slots = {cluster.keyslot(key) for key in keys}
+    if len(slots) != 1:
+        raise RedisClusterException(f"{command} - all keys must map to the same key slot")
+    return slots.pop()
 
 
 class RedisCluster(_native.ClusterBase, AbstractRedisCluster, MaintNotificationsAbstractRedisCluster,
@@ -812,20 +835,7 @@ class RedisCluster(_native.ClusterBase, AbstractRedisCluster, MaintNotifications
                 return random.randrange(0, REDIS_CLUSTER_HASH_SLOTS)
         else:
             keys = self._get_command_keys(*args)
-            if keys is None or len(keys) == 0:
-                if command.upper() in ("FCALL", "FCALL_RO"):
-                    return random.randrange(0, REDIS_CLUSTER_HASH_SLOTS)
-                raise RedisClusterException(
-                    "No way to dispatch this command to Redis Cluster. Missing key.\n"
-                    "You can execute the command by specifying target nodes.\n"
-                    f"Command: {args}"
-                )
-        if len(keys) == 1:
-            return self.keyslot(keys[0])
-        slots = {self.keyslot(key) for key in keys}
-        if len(slots) != 1:
-            raise RedisClusterException(f"{command} - all keys must map to the same key slot")
-        return slots.pop()
+        return _slot_of_keys(self, command, keys, args)
 
     def get_encoder(self) -> Encoder:
         return self.encoder

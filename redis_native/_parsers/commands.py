@@ -14,7 +14,7 @@ table once (``RedisCluster._key_specs``) and finds the keys itself.
 
 from __future__ import annotations
 from enum import Enum
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
 from ..exceptions import IncorrectPolicyType, RedisError, ResponseError
 from ..utils import str_if_bytes
@@ -89,6 +89,32 @@ class AbstractCommandsParser:
             return [words[1]]
         return None
 
+    def _table_keys(self, name: str, command: Dict[str, Any],
+                    args: Sequence[Any]) -> Optional[List[Any]]:
+        """The keys of ``args`` for a command without movable keys, from its
+        (or its keyed subcommand's) positions in the COMMAND table; None when
+        it has none (sync and asyncio parsers)."""
+        if "pubsub" in command["flags"] or command["name"] == "pubsub":
+            return self._get_pubsub_keys(*args)
+        if (command["step_count"] == 0 and command["first_key_pos"] == 0
+                and command["last_key_pos"] == 0):
+            # no keys of its own; one of its subcommands may have some
+            keyed_sub = None
+            if "subcommands" in command:
+                wanted = f"{name}|{args[1].lower()}"
+                for sub in command["subcommands"]:
+                    if str_if_bytes(sub[0]) == wanted:
+                        parsed = self.parse_subcommand(sub)
+                        if parsed["first_key_pos"] > 0:
+                            keyed_sub = parsed
+            if keyed_sub is None:
+                return None
+            command = keyed_sub
+        last = command["last_key_pos"]
+        if last < 0:
+            last = len(args) - abs(last)
+        return list(args[command["first_key_pos"]: last + 1: command["step_count"]])
+
     def parse_subcommand(self, command: Any, **options: Any) -> Dict[str, Any]:
         """One entry of a command's ``subcommands`` list as a dict."""
         entry = {
@@ -146,27 +172,7 @@ class CommandsParser(AbstractCommandsParser):
         command = self.commands.get(name)
         if "movablekeys" in command["flags"]:
             return self._get_moveable_keys(redis_conn, *args)
-        if "pubsub" in command["flags"] or command["name"] == "pubsub":
-            return self._get_pubsub_keys(*args)
-        if (command["step_count"] == 0 and command["first_key_pos"] == 0
-                and command["last_key_pos"] == 0):
-            # no keys of its own; one of its subcommands may have some
-            keyed_sub = None
-            if "subcommands" in command:
-                wanted = f"{name}|{args[1].lower()}"
-                for sub in command["subcommands"]:
-                    if str_if_bytes(sub[0]) == wanted:
-                        parsed = self.parse_subcommand(sub)
-                        if parsed["first_key_pos"] > 0:
-                            keyed_sub = parsed
-            if keyed_sub is None:
-                return None
-            command = keyed_sub
-        last = command["last_key_pos"]
-        if last < 0:
-            last = len(args) - abs(last)
-        positions = range(command["first_key_pos"], last + 1, command["step_count"])
-        return [args[pos] for pos in positions]
+        return self._table_keys(name, command, args)
 
     def _get_moveable_keys(self, redis_conn: Any, *args: Any) -> Optional[List[Any]]:
         """Ask the server where the keys are (``COMMAND GETKEYS``)."""
@@ -277,25 +283,7 @@ class AsyncCommandsParser(AbstractCommandsParser):
         command = self.commands.get(name)
         if "movablekeys" in command["flags"]:
             return await self._get_moveable_keys(*args)
-        if "pubsub" in command["flags"] or command["name"] == "pubsub":
-            return self._get_pubsub_keys(*args)
-        if (command["step_count"] == 0 and command["first_key_pos"] == 0
-                and command["last_key_pos"] == 0):
-            keyed_sub = None
-            if "subcommands" in command:
-                wanted = f"{name}|{args[1].lower()}"
-                for sub in command["subcommands"]:
-                    if str_if_bytes(sub[0]) == wanted:
-                        parsed = self.parse_subcommand(sub)
-                        if parsed["first_key_pos"] > 0:
-                            keyed_sub = parsed
-            if keyed_sub is None:
-                return None
-            command = keyed_sub
-        last = command["last_key_pos"]
-        if last < 0:
-            last = len(args) - abs(last)
-        return list(args[command["first_key_pos"]: last + 1: command["step_count"]])
+        return self._table_keys(name, command, args)
 
     async def _get_moveable_keys(self, *args: Any) -> Optional[List[Any]]:
         """Ask the server where the keys are (``COMMAND GETKEYS``)."""

@@ -54,6 +54,7 @@ from ..cluster import (
     REPLICA,
     SLOT_ID,
     _SPECIAL_ROUTING,
+    _slot_of_keys,
     AbstractRedisCluster,
     LoadBalancer,
     LoadBalancingStrategy,
@@ -521,20 +522,7 @@ class RedisCluster(AbstractRedis, AbstractRedisCluster, AsyncRedisClusterCommand
                 return random.randrange(0, REDIS_CLUSTER_HASH_SLOTS)
         else:
             keys = await self.commands_parser.get_keys(command, *args)
-            if not keys:
-                if command.upper() in ("FCALL", "FCALL_RO"):
-                    return random.randrange(0, REDIS_CLUSTER_HASH_SLOTS)
-                raise RedisClusterException(
-                    "No way to dispatch this command to Redis Cluster. "
-                    "Missing key.\nYou can execute the command by specifying "
-                    f"target nodes.\nCommand: {args}"
-                )
-        if len(keys) == 1:
-            return self.keyslot(keys[0])
-        slots = {self.keyslot(key) for key in keys}
-        if len(slots) != 1:
-            raise RedisClusterException(f"{command} - all keys must map to the same key slot")
-        return slots.pop()
+        return _slot_of_keys(self, command, keys, args)
 
     def _is_node_flag(self, target_nodes: Any) -> bool:
         return isinstance(target_nodes, str) and target_nodes in self.node_flags
