@@ -98,7 +98,8 @@ from ..utils import (
     str_if_bytes,
     truncate_text,
 )
-from .client import _AWAITABLE_RESULTS, ResponseCallbackT, _client_callbacks, _conn_native
+from .client import (_AWAITABLE_RESULTS, Redis, ResponseCallbackT, _client_callbacks,
+                     _conn_native)
 from .connection import Connection, SSLConnection, parse_url
 from .lock import Lock
 from .retry import Retry
@@ -367,19 +368,11 @@ class RedisCluster(AbstractRedis, AbstractRedisCluster, AsyncRedisClusterCommand
             await self._decrement_usage()
             raise
 
-    async def _increment_usage(self) -> int:
-        async with self._usage_lock:
-            self._usage_counter += 1
-            return self._usage_counter
-
-    async def _decrement_usage(self) -> int:
-        async with self._usage_lock:
-            self._usage_counter -= 1
-            return self._usage_counter
-
-    async def __aexit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> None:
-        if await asyncio.shield(self._decrement_usage()) == 0:
-            await asyncio.shield(self.aclose())
+    # the single-node client's usage counting: nested ``async with`` blocks
+    # close the client when the outermost one ends
+    _increment_usage = Redis._increment_usage
+    _decrement_usage = Redis._decrement_usage
+    __aexit__ = Redis.__aexit__
 
     def __await__(self) -> Generator[Any, None, "RedisCluster"]:
         return self.initialize().__await__()
