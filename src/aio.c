@@ -1173,6 +1173,7 @@ enum {
     R_POOL__RELEASE,        /* ConnectionPool._release */
     R_SHOULD_RECONNECT,     /* AbstractConnection.should_reconnect */
     R_GET_RUNNING_LOOP,     /* asyncio._get_running_loop */
+    R_INITIALIZE,           /* Redis.initialize */
     R_COUNT
 };
 
@@ -1182,7 +1183,8 @@ enum {
     N_proto, N_pid, N_loop, N_socket_timeout, N_health_check_interval, N_parse_response,
     N_send_parse, N_send_command, N_read_response, N_send_packed_command, N_connect,
     N_retry, N_call_with_retry, N_in_use_connections, N_response_callbacks, N__release,
-    N_should_reconnect, N__should_reconnect, N__close, N_reset_should_reconnect, N_COUNT
+    N_should_reconnect, N__should_reconnect, N__close, N_reset_should_reconnect, N_initialize,
+    N_COUNT
 };
 
 static const char *const aio_name_text[N_COUNT] = {
@@ -1192,6 +1194,7 @@ static const char *const aio_name_text[N_COUNT] = {
     "_send_command_parse_response", "send_command", "read_response", "send_packed_command",
     "connect", "retry", "call_with_retry", "_in_use_connections", "response_callbacks",
     "_release", "should_reconnect", "_should_reconnect", "_close", "reset_should_reconnect",
+    "initialize",
 };
 
 #define AIO_NAME(st, i) PyTuple_GET_ITEM((st)->aio_names, (i))
@@ -1518,14 +1521,18 @@ rn_aio_take(PyObject *module, PyObject *const *argv, Py_ssize_t nargs)
         goto none;
     if ((t = attr_true(st, conn, N_health_check_interval)) != 0)
         goto check;
-    /* nothing replaced: the client's reply parsing, the connection's I/O
-     * methods, the retry policy's loop */
+    /* nothing replaced: the client's reply parsing and its initialize()
+     * (redis-py awaits that before every command, so a replacement must run
+     * then: the general path does it), the connection's I/O methods, the
+     * retry policy's loop */
     if (!type_attr_is(Py_TYPE(client), AIO_NAME(st, N_parse_response),
                       AIO_REF(st, R_PARSE_RESPONSE)) ||
-        !type_attr_is(Py_TYPE(client), AIO_NAME(st, N_send_parse), AIO_REF(st, R_SEND_PARSE)))
+        !type_attr_is(Py_TYPE(client), AIO_NAME(st, N_send_parse), AIO_REF(st, R_SEND_PARSE)) ||
+        !type_attr_is(Py_TYPE(client), AIO_NAME(st, N_initialize), AIO_REF(st, R_INITIALIZE)))
         goto none;
     names[0] = AIO_NAME(st, N_parse_response);
-    if ((t = dict_lacks(client, names, 1)) != 1)
+    names[1] = AIO_NAME(st, N_initialize);
+    if ((t = dict_lacks(client, names, 2)) != 1)
         goto check_lacks;
     if (!type_attr_is(Py_TYPE(conn), AIO_NAME(st, N_send_command), AIO_REF(st, R_SEND_COMMAND)) ||
         !type_attr_is(Py_TYPE(conn), AIO_NAME(st, N_read_response), AIO_REF(st, R_READ_RESPONSE)) ||

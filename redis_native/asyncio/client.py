@@ -534,10 +534,16 @@ class Redis(AbstractRedis, AsyncCoreCommands, AsyncSentinelCommands, StackModule
             if isinstance(result, _AWAITABLE_RESULTS):
                 result = await result
             return result
+        # redis-py awaits initialize() before every command; the built-in one
+        # only has work to do for a single-connection client without its
+        # connection, but a replacement (a subclass's hook) runs every time
+        hooked = type(self).initialize is not _INITIALIZE or "initialize" in self.__dict__
+        if hooked:
+            await self.initialize()
         pool = self.connection_pool
         conn = self.connection
         single = self.single_connection_client
-        if single and conn is None:
+        if single and conn is None and not hooked:
             await self.initialize()
             conn = self.connection
         release = None
@@ -654,6 +660,7 @@ async def _readonly_outcome(conn: Any, error: ReadOnlyError) -> BaseException:
 
 
 _PARSE_RESPONSE = Redis.parse_response
+_INITIALIZE = Redis.initialize
 _SEND_PARSE = Redis._send_command_parse_response
 _CALL_WITH_RETRY = Retry.call_with_retry
 
@@ -665,7 +672,7 @@ def _setup_fast_path() -> None:
     _native._aio_setup(_GET_CONNECTION, _RELEASE, EventDispatcher, _SEND_COMMAND,
                        _READ_RESPONSE, _SEND_PACKED, _CONNECT, _PARSE_RESPONSE, _SEND_PARSE,
                        _CALL_WITH_RETRY, ConnectionPool._release,
-                       AbstractConnection.should_reconnect, _get_running_loop)
+                       AbstractConnection.should_reconnect, _get_running_loop, _INITIALIZE)
 
 
 def _declare_native_connection(cls: Type[AbstractConnection]) -> None:
