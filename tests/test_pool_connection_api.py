@@ -153,6 +153,62 @@ def test_native_parser_maps_error_replies(impl, redis_py):
         assert (type(mine).__name__, str(mine)) == (type(theirs).__name__, str(theirs))
 
 
+
+def _class_names(table):
+    """EXCEPTION_CLASSES with the classes replaced by their names (comparable
+    across the two libraries), the nested ERR table included."""
+    return {prefix: ({msg: cls.__name__ for msg, cls in target.items()}
+                     if isinstance(target, dict) else target.__name__)
+            for prefix, target in table.items()}
+
+
+def test_default_parser_exception_classes(impl, redis_py):
+    """DefaultParser.EXCEPTION_CLASSES, which fakeredis reads when it is imported
+    (its TCP server turns exceptions back into error-reply prefixes with it)."""
+    import importlib
+
+    async_conn = importlib.import_module(impl.__name__ + ".asyncio.connection")
+    oracle_async = importlib.import_module("redis.asyncio.connection")
+    for mine, theirs in ((impl.connection.DefaultParser, redis_py.connection.DefaultParser),
+                         (async_conn.DefaultParser, oracle_async.DefaultParser)):
+        assert _class_names(mine.EXCEPTION_CLASSES) == _class_names(theirs.EXCEPTION_CLASSES)
+        # the classes are the library's own exceptions, usable in isinstance checks
+        assert mine.EXCEPTION_CLASSES["NOSCRIPT"] is impl.exceptions.NoScriptError
+        assert mine.EXCEPTION_CLASSES["ERR"]["invalid password"] is \
+            impl.exceptions.AuthenticationError
+        # fakeredis's use: exception class -> the prefix of its error reply
+        prefix_of = {v: k for k, v in mine.EXCEPTION_CLASSES.items() if isinstance(v, type)}
+        assert prefix_of[impl.exceptions.ReadOnlyError] == "READONLY"
+
+
+def test_exception_classes_entry_applies_to_replies(lib, redis_server):
+    """A prefix added to DefaultParser.EXCEPTION_CLASSES selects the exception the
+    server's error reply raises, in redis-py as here."""
+    table = lib.connection.DefaultParser.EXCEPTION_CLASSES
+    assert "WRONGTYPE" not in table
+
+    class WrongTypeError(lib.exceptions.ResponseError):
+        pass
+
+    r = lib.Redis(host=redis_server.host, port=redis_server.port, db=3)
+    table["WRONGTYPE"] = WrongTypeError
+    try:
+        r.delete("k")
+        r.rpush("k", "a")
+        with pytest.raises(WrongTypeError) as info:
+            r.get("k")
+        assert str(info.value).startswith("Operation against a key holding")
+        del table["WRONGTYPE"]
+        with pytest.raises(lib.exceptions.ResponseError) as info:
+            r.get("k")
+        assert type(info.value) is lib.exceptions.ResponseError
+        assert str(info.value).startswith("WRONGTYPE Operation against a key holding")
+    finally:
+        table.pop("WRONGTYPE", None)
+        r.delete("k")
+        r.close()
+
+
 def test_event_dispatcher_of_connections(lib):
     ev = lib.event
     conn = lib.Connection(host="127.0.0.1", port=1)

@@ -11,7 +11,7 @@ class -- ``redis.connection.DefaultParser``, the ``parser_class`` argument of
 connections and pools -- redis_native has :class:`NativeParser`, which stands
 for the C reader.
 """
-from ..exceptions import parse_error_reply
+from ..exceptions import ERROR_PREFIXES, parse_error_reply
 from .commands import AsyncCommandsParser, CommandsParser
 from .encoders import Encoder
 
@@ -27,6 +27,13 @@ class NativeParser:
     carries no reading logic; :meth:`parse_error` maps an error reply to its
     exception exactly as the reader does.
     """
+
+    #: Error-reply prefix -> exception class (``"ERR"`` maps to a dict of exact
+    #: messages), the table redis-py's parser classes carry under this name and
+    #: libraries read (fakeredis builds its error replies from it at import).  It
+    #: is the very dict :func:`~redis_native.exceptions.parse_error_reply` and the
+    #: C reader consult, so the two can never disagree.
+    EXCEPTION_CLASSES = ERROR_PREFIXES
 
     def __init__(self, socket_read_size: int) -> None:
         self.socket_read_size = socket_read_size
