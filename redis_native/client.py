@@ -391,6 +391,25 @@ class Redis(_native.ClientBase, CoreCommands, SentinelCommands, StackModuleAcces
         """Use ``callback(response, **options)`` to post-process ``command``'s replies."""
         self.response_callbacks[command] = callback
 
+    # execute_command's steps, as redis-py names them: _execute_command
+    # (ClientBase's, in C) retries _send_command_parse_response, which sends
+    # and reads through parse_response, and calls _close_connection between
+    # attempts.  C runs the chain itself until one of them is replaced (the
+    # stand-in rule); then each is called where redis-py calls it.
+    def _send_command_parse_response(self, conn: Any, command_name: Any, *args: Any,
+                                     **options: Any) -> Any:
+        """One attempt of a command: send it on ``conn``, read its result."""
+        conn.send_command(*args, **options)
+        return self.parse_response(conn, command_name, **options)
+
+    def _close_connection(self, conn: Any, error: Optional[Exception] = None,
+                          failure_count: Optional[int] = None,
+                          start_time: Optional[float] = None,
+                          command_name: Optional[str] = None) -> None:
+        """Between two attempts of a command: drop ``conn``'s socket (the next
+        attempt reconnects)."""
+        conn.disconnect()
+
     def parse_response(self, connection: Any, command_name: Union[str, bytes], **options: Any) -> Any:
         """Read one reply from ``connection`` and return ``command_name``'s
         result (see :meth:`_command_result`).
@@ -711,11 +730,6 @@ class Pipeline(Redis):
         the pipeline so that calls can be chained."""
         self.command_stack.append((args, options))
         return self
-
-    def _send_command_parse_response(self, conn: Any, command_name: Any, *args: Any,
-                                     **options: Any) -> Any:
-        conn.send_command(*args, **options)
-        return self.parse_response(conn, command_name, **options)
 
     def _disconnect_reset_raise_on_watching(self, conn: Any, error: Exception,
                                             failure_count: Optional[int] = None,

@@ -348,45 +348,41 @@ generic_send_read(rn_state *st, PyObject *conn, rn_cmd *cmd)
     return r;
 }
 
-/* One attempt when the client's parse_response is not redis_native's own:
- * send, then parse_response(conn, command_name, **options) reads the reply
- * and applies callbacks, as in redis-py. */
+/* One attempt when one of the client's per-command steps is not
+ * redis_native's own (parse_response, _send_command_parse_response or
+ * _close_connection replaced): self._send_command_parse_response(conn,
+ * command_name, *args, **options), as redis-py's retried unit.  Its base
+ * version (client.py) sends with conn.send_command and reads through
+ * self.parse_response. */
 static PyObject *
-custom_parse_attempt(rn_client *self, PyObject *conn, int fast, rn_cmd *cmd)
+hooked_attempt(rn_client *self, PyObject *conn, rn_cmd *cmd)
 {
-    rn_state *st = self->st;
-    int sent = fast ? rn_conn_send((rn_conn *)conn, cmd->args, cmd->nargs)
-                    : generic_send(st, conn, cmd);
-    if (sent < 0)
-        return NULL;
-    PyObject *options;
-    if (cmd_options(cmd, &options) < 0)
-        return NULL;
-    /* Bound through the descriptor protocol: parse_response may be a
-     * function, a mock, or any callable class attribute. */
-    PyObject *bound = PyObject_GetAttr((PyObject *)self, st->s_parse_response);
-    if (bound == NULL)
-        return NULL;
-    PyObject *pargs = PyTuple_Pack(2, conn, cmd->args[0]);
-    /* a copy: parse_response pops entries, and a retry needs them again */
-    PyObject *opts = options != NULL ? PyDict_Copy(options) : NULL;
-    PyObject *r = NULL;
-    if (pargs != NULL && (options == NULL || opts != NULL))
-        r = PyObject_Call(bound, pargs, opts);
-    Py_XDECREF(pargs);
-    Py_XDECREF(opts);
-    Py_DECREF(bound);
+    Py_ssize_t nkw = cmd->kwnames != NULL ? PyTuple_GET_SIZE(cmd->kwnames) : 0;
+    Py_ssize_t total = 3 + cmd->nargs + nkw;
+    PyObject **stack = PyMem_New(PyObject *, total);
+    if (stack == NULL)
+        return PyErr_NoMemory();
+    stack[0] = (PyObject *)self;
+    stack[1] = conn;
+    stack[2] = cmd->args[0];
+    for (Py_ssize_t i = 0; i < cmd->nargs + nkw; i++)
+        stack[3 + i] = cmd->args[i];
+    /* keyword values travel as vectorcall keywords: the callee gets a new
+     * dict per attempt, so what it pops is back for a retry */
+    PyObject *r = PyObject_VectorcallMethod(self->st->s__send_parse, stack,
+                                            (size_t)(3 + cmd->nargs), cmd->kwnames);
+    PyMem_Free(stack);
     return r;
 }
 
 /* One attempt: send, read, apply the response callback.  New reference or
  * NULL. */
 static PyObject *
-attempt(rn_client *self, PyObject *conn, int fast, int custom_parse, rn_cmd *cmd)
+attempt(rn_client *self, PyObject *conn, int fast, int hooked, rn_cmd *cmd)
 {
     PyObject *reply;
-    if (custom_parse)
-        return custom_parse_attempt(self, conn, fast, cmd);
+    if (hooked)
+        return hooked_attempt(self, conn, cmd);
     if (fast) {
         rn_conn *c = (rn_conn *)conn;
         reply = rn_conn_command(c, cmd->args, cmd->nargs, c->decode_responses && !cmd->never_decode);
@@ -462,8 +458,41 @@ retries_exhausted(PyObject *retries, int failures)
  * attempt's error or, if the retry machinery itself raised (a failing
  * disconnect, backoff or Retry attribute, KeyboardInterrupt in the sleep),
  * that error with the attempt's as __context__. */
+static int
+should_retry(rn_state *st, PyObject *conn, int fast, PyObject **retry, int *failures,
+             PyObject *client, PyObject *command_name);
+
 int
 rn_should_retry(rn_state *st, PyObject *conn, int fast, PyObject **retry, int *failures)
+{
+    return should_retry(st, conn, fast, retry, failures, NULL, NULL);
+}
+
+/* client._close_connection(conn, error, failure_count, None, command_name):
+ * what a client whose steps are replaced does between attempts (the
+ * start time, redis-py's metrics input, is not kept).  0 or -1. */
+static int
+close_through_client(rn_state *st, PyObject *client, PyObject *conn, PyObject *err,
+                     int failures, PyObject *command_name)
+{
+    PyObject *count = PyLong_FromLong(failures);
+    if (count == NULL)
+        return -1;
+    PyObject *stack[6] = {client, conn, err != NULL ? err : Py_None, count, Py_None,
+                          command_name};
+    PyObject *r = PyObject_VectorcallMethod(st->s__close_connection, stack, 6, NULL);
+    Py_DECREF(count);
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
+/* rn_should_retry; with `client` set, the disconnect between attempts is
+ * client._close_connection(...) instead. */
+static int
+should_retry(rn_state *st, PyObject *conn, int fast, PyObject **retry, int *failures,
+             PyObject *client, PyObject *command_name)
 {
     PyObject *err = rn_err_take();   /* no Python API may run with it pending */
     PyObject *supported = NULL, *backoff = NULL, *delay = NULL;
@@ -478,7 +507,8 @@ rn_should_retry(rn_state *st, PyObject *conn, int fast, PyObject **retry, int *f
         goto give_up;
 
     (*failures)++;
-    if (conn_disconnect_any(st, conn, fast) < 0)
+    if (client != NULL ? close_through_client(st, client, conn, err, *failures, command_name) < 0
+                       : conn_disconnect_any(st, conn, fast) < 0)
         goto failed;
 
     /* `retries >= 0 and failures > retries`, compared as Python does */
@@ -540,14 +570,16 @@ failed:
 /* Attempts until one succeeds or the retry policy gives up.  The result, or
  * NULL with the error to report. */
 static PyObject *
-run_with_retry(rn_client *self, PyObject *conn, int fast, int custom_parse, rn_cmd *cmd)
+run_with_retry(rn_client *self, PyObject *conn, int fast, int hooked, rn_cmd *cmd)
 {
     PyObject *retry = NULL;          /* read at the first failure */
     int failures = 0;
     PyObject *result;
     for (;;) {
-        result = attempt(self, conn, fast, custom_parse, cmd);
-        if (result != NULL || !rn_should_retry(self->st, conn, fast, &retry, &failures))
+        result = attempt(self, conn, fast, hooked, cmd);
+        if (result != NULL ||
+            !should_retry(self->st, conn, fast, &retry, &failures,
+                          hooked ? (PyObject *)self : NULL, cmd->args[0]))
             break;
     }
     Py_XDECREF(retry);
@@ -626,10 +658,13 @@ release_connection(rn_client *self, PyObject *pool, PyObject *conn)
     return 0;
 }
 
-/* execute_command(*args, **options) */
+/* One command: take a connection, run the attempts, give it back.
+ * `hooked`: the client's per-command steps are not all redis_native's own,
+ * so each attempt is self._send_command_parse_response(...) and the
+ * disconnect between attempts self._close_connection(...). */
 static PyObject *
-client_execute_command(rn_client *self, PyObject *const *args, size_t nargsf,
-                       PyObject *kwnames)
+execute_core(rn_client *self, PyObject *const *args, size_t nargsf, PyObject *kwnames,
+             int hooked)
 {
     rn_state *st = self->st;
     rn_cmd cmd;
@@ -642,9 +677,7 @@ client_execute_command(rn_client *self, PyObject *const *args, size_t nargsf,
         goto done;
 
     int fast = rn_stands_in(st, conn, RN_KIND_CONN);
-    /* parse_response replaced anywhere Python would look: read through it */
-    int custom_parse = !rn_stands_in(st, (PyObject *)self, RN_KIND_CLIENT);
-    result = run_with_retry(self, conn, fast, custom_parse, &cmd);
+    result = run_with_retry(self, conn, fast, hooked, &cmd);
 
     if (locked) {
         rlock_release(&self->single_lock);
@@ -660,6 +693,34 @@ done:
     Py_XDECREF(pool);
     cmd_clear(&cmd);
     return result;
+}
+
+static PyObject *call_method_with(PyObject *self, PyObject *name, PyObject *const *args,
+                                  Py_ssize_t nargs, PyObject *kwnames);
+
+/* execute_command(*args, **options): redis-py's execute_command calls
+ * self._execute_command, which sends through _send_command_parse_response,
+ * reads through parse_response and closes through _close_connection.  While
+ * none of them is replaced (the stand-in rule) C does all of that itself;
+ * otherwise the chain runs through Python's lookups, from _execute_command. */
+static PyObject *
+client_execute_command(rn_client *self, PyObject *const *args, size_t nargsf,
+                       PyObject *kwnames)
+{
+    if (rn_stands_in(self->st, (PyObject *)self, RN_KIND_CLIENT))
+        return execute_core(self, args, nargsf, kwnames, 0);
+    return call_method_with((PyObject *)self, self->st->s__execute_command, args,
+                            PyVectorcall_NARGS(nargsf), kwnames);
+}
+
+/* _execute_command(*args, **options): the command with its steps looked up
+ * on the client (what a replacement's super()._execute_command() reaches). */
+static PyObject *
+client__execute_command(rn_client *self, PyObject *const *args, size_t nargsf,
+                        PyObject *kwnames)
+{
+    return execute_core(self, args, nargsf, kwnames,
+                        !rn_stands_in(self->st, (PyObject *)self, RN_KIND_CLIENT));
 }
 
 /* ---------------- Pipeline.execute_command ----------------
@@ -967,6 +1028,10 @@ static PyMethodDef client_methods[] = {
      METH_FASTCALL | METH_KEYWORDS,
      "execute_command(self, *args, **options)\n--\n\nSend one command and return its reply, "
      "after the response callback registered for args[0]."},
+    {"_execute_command", (PyCFunction)(void (*)(void))client__execute_command,
+     METH_FASTCALL | METH_KEYWORDS,
+     "_execute_command(self, *args, **options)\n--\n\nWhat execute_command runs: take a "
+     "connection, send and parse (retried per the connection's Retry), give it back."},
     {NULL, NULL, 0, NULL}
 };
 

@@ -51,7 +51,11 @@ static const char *const rn_covered_names[RN_KIND_COUNT][9] = {
     [RN_KIND_CONNECT] = {"_connect_once", "on_connect", "on_connect_check_health",
                          "_handshake_commands", NULL},
     [RN_KIND_POOL] = {"get_connection", "release", "owns_connection", NULL},
-    [RN_KIND_CLIENT] = {"parse_response", NULL},
+    /* redis-py's per-command steps: execute_command -> _execute_command ->
+     * _send_command_parse_response -> parse_response, _close_connection
+     * between retries (client.c runs them natively) */
+    [RN_KIND_CLIENT] = {"parse_response", "_execute_command", "_send_command_parse_response",
+                        "_close_connection", NULL},
     /* RedisCluster: the steps of redis-py's per-command path the C router
      * (cluster.c) does itself */
     [RN_KIND_CLUSTER] = {"_internal_execute_command", "_execute_command", "determine_slot",
@@ -265,12 +269,19 @@ init_stand_in(rn_state *st)
                 return -1;
             PyTuple_SET_ITEM(names, i, name);
             st->covered_bloom |= RN_NAME_BIT(name);
-            PyObject *impls = PyList_New(0);
-            if (impls == NULL || PyDict_SetItem(st->builtins, name, impls) < 0) {
-                Py_XDECREF(impls);
-                return -1;
+            /* a name covered for two kinds (_execute_command: the client's
+             * and the cluster's) has one list of implementations */
+            PyObject *impls = PyDict_GetItemWithError(st->builtins, name);
+            if (impls == NULL) {
+                if (PyErr_Occurred())
+                    return -1;
+                impls = PyList_New(0);
+                if (impls == NULL || PyDict_SetItem(st->builtins, name, impls) < 0) {
+                    Py_XDECREF(impls);
+                    return -1;
+                }
+                Py_DECREF(impls);
             }
-            Py_DECREF(impls);
             PyObject *v = PyDict_GetItemWithError(kind_base(st, kind)->tp_dict, name);
             if (v != NULL && PyList_Append(impls, v) < 0)
                 return -1;
@@ -563,6 +574,9 @@ rn_exec(PyObject *module)
     INTERN(s_strict, "strict");
     INTERN(s_upper, "upper");
     INTERN(s_parse_response, "parse_response");
+    INTERN(s__execute_command, "_execute_command");
+    INTERN(s__send_parse, "_send_command_parse_response");
+    INTERN(s__close_connection, "_close_connection");
     INTERN(s_set_result, "set_result");
     INTERN(s_set_exception, "set_exception");
     INTERN(s_done, "done");
@@ -753,6 +767,9 @@ rn_clear(PyObject *module)
     Py_CLEAR(st->s_strict);
     Py_CLEAR(st->s_upper);
     Py_CLEAR(st->s_parse_response);
+    Py_CLEAR(st->s__execute_command);
+    Py_CLEAR(st->s__send_parse);
+    Py_CLEAR(st->s__close_connection);
     Py_CLEAR(st->s_set_result);
     Py_CLEAR(st->s_set_exception);
     Py_CLEAR(st->s_done);

@@ -86,6 +86,9 @@ typedef struct rn_state {
     PyObject *s_strict;             /* "strict" */
     PyObject *s_upper;              /* "upper" */
     PyObject *s_parse_response;     /* "parse_response" */
+    PyObject *s__execute_command;   /* "_execute_command" */
+    PyObject *s__send_parse;        /* "_send_command_parse_response" */
+    PyObject *s__close_connection;  /* "_close_connection" */
     PyObject *s_sleep;              /* time.sleep */
     PyObject *s_set_result;         /* asyncio futures (aio.c) */
     PyObject *s_set_exception;
