@@ -25,7 +25,8 @@ from redis_native import _native
 CONN_METHODS = ["connect", "disconnect", "can_read", "send_command",
                 "send_packed_command", "read_response", "pack_commands"]
 POOL_METHODS = ["get_connection", "release", "owns_connection"]
-CLIENT_METHODS = ["parse_response"]
+CLIENT_METHODS = ["parse_response", "_execute_command", "_send_command_parse_response",
+                  "_close_connection"]
 
 
 def _key() -> str:
