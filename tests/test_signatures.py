@@ -975,7 +975,9 @@ def test_module_accessors_raise_on_other_clients(impl, impl_name, accessor):
     import importlib
     aio = importlib.import_module(impl.__name__ + ".asyncio")
     cluster = importlib.import_module(impl.__name__ + ".cluster")
-    for cls in (aio.Redis, cluster.RedisCluster):
+    aio_cluster = importlib.import_module(impl.__name__ + ".asyncio.cluster")
+    for cls in (aio.Redis, cluster.RedisCluster, cluster.ClusterPipeline, aio_cluster.RedisCluster,
+                aio_cluster.ClusterPipeline):
         method = getattr(cls, accessor)
         with pytest.raises(impl.RedisError, match=accessor):
             method(cls.__new__(cls))

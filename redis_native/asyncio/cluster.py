@@ -62,6 +62,7 @@ from ..cluster import (
     get_node_name,
     parse_cluster_slots,
 )
+from ..commands._stack import StackModuleAccessors
 from ..commands.cluster import READ_COMMANDS, AsyncRedisClusterCommands
 from ..commands.policies import STATIC_POLICIES, AsyncPolicyResolver, AsyncStaticPolicyResolver
 from ..credentials import CredentialProvider
@@ -120,7 +121,8 @@ TargetNodesT = TypeVar(
 )
 
 
-class RedisCluster(AbstractRedis, AbstractRedisCluster, AsyncRedisClusterCommands):
+class RedisCluster(AbstractRedis, AbstractRedisCluster, AsyncRedisClusterCommands,
+                   StackModuleAccessors):
     """An asyncio client for a Redis Cluster, compatible with redis-py's
     ``redis.asyncio.cluster.RedisCluster``.
 
@@ -1309,7 +1311,8 @@ class NodesManager:
         return host, port
 
 
-class ClusterPipeline(AbstractRedis, AbstractRedisCluster, AsyncRedisClusterCommands):
+class ClusterPipeline(AbstractRedis, AbstractRedisCluster, AsyncRedisClusterCommands,
+                      StackModuleAccessors):
     """Commands queued for one round trip per node: ``execute()`` sends each
     node its commands in one write, all nodes concurrently, then runs the
     redirected ones (MOVED/ASK/TRYAGAIN) again one by one.  The results come
