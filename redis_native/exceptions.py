@@ -261,15 +261,19 @@ ERROR_PREFIXES = {
 }
 
 
-def parse_error_reply(message: str) -> Exception:
+def parse_error_reply(message: str, table: Optional[dict] = None) -> Exception:
     """Return (not raise) the exception for the error reply ``message``.
+
+    ``table`` is the prefix table to consult (default :data:`ERROR_PREFIXES`,
+    which the C reader uses); a parser subclass passes its own
+    ``EXCEPTION_CLASSES``.
 
     A known first word (``ERR``, ``NOSCRIPT``, ``MOVED``...) selects the class and
     is removed from the text; any other reply becomes a ResponseError carrying the
     whole text (so ``WRONGTYPE ...`` keeps its prefix), as redis-py does.
     """
     code = message.split(" ", 1)[0]
-    target = ERROR_PREFIXES.get(code)
+    target = (ERROR_PREFIXES if table is None else table).get(code)
     if target is None:
         return ResponseError(message)
     rest = message[len(code) + 1:]

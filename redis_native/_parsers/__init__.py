@@ -41,7 +41,8 @@ class NativeParser:
     @classmethod
     def parse_error(cls, response: str) -> Exception:
         """The exception (not raised) for the error reply text ``response``."""
-        return parse_error_reply(response)
+        # a subclass with its own EXCEPTION_CLASSES maps with that table
+        return parse_error_reply(response, cls.EXCEPTION_CLASSES)
 
 
 #: The parser class connections use by default (redis-py: hiredis or pure Python).
