@@ -287,16 +287,6 @@ class SentinelConnectionPool(ConnectionPool):
         return self.proxy.rotate_slaves()
 
 
-def _sentinel_address(address: Any) -> Tuple[Any, Any]:
-    try:
-        host, port = address
-    except (TypeError, ValueError) as e:
-        raise type(e)(
-            f"each sentinel must be a (host, port) pair, got {address!r}"
-        ) from None
-    return host, port
-
-
 def _set_up_sentinel(sentinel: Any, redis_class: type, sentinels: Iterable[Tuple[str, int]],
                      min_other_sentinels: int, sentinel_kwargs: Optional[Dict[str, Any]],
                      force_master_ip: Optional[str], connection_kwargs: Dict[str, Any]) -> None:
@@ -308,7 +298,9 @@ def _set_up_sentinel(sentinel: Any, redis_class: type, sentinels: Iterable[Tuple
     sentinel.sentinel_kwargs = sentinel_kwargs
     sentinel.sentinels = [
         redis_class(host=host, port=port, **sentinel_kwargs)
-        for host, port in map(_sentinel_address, sentinels)
+        # unpacked as written: a malformed entry raises Python's own unpacking
+        # error (ValueError/TypeError and its message), as redis-py's does
+        for host, port in sentinels
     ]
     sentinel.min_other_sentinels = min_other_sentinels
     sentinel.connection_kwargs = connection_kwargs

@@ -9,6 +9,7 @@ killed master, under a writer and a reader.
 """
 from __future__ import annotations
 
+import importlib
 import os
 import threading
 import time
@@ -372,6 +373,24 @@ def test_bad_sentinel_addresses(lib):
         lib.sentinel.Sentinel([("127.0.0.1", 1, 2)])
     with pytest.raises(TypeError):
         lib.sentinel.Sentinel([42])
+
+
+@pytest.mark.parametrize("bad", ["localhost:26379", ("h",), ("h", 1, 2), 42, None, ["ab"]],
+                         ids=repr)
+@pytest.mark.parametrize("flavour", ["sync", "asyncio"])
+def test_bad_sentinel_address_errors_match(impl, redis_py, bad, flavour):
+    """A malformed sentinel address raises what redis-py raises, message included
+    (flask-caching passes the user's ``CACHE_REDIS_SENTINELS`` straight through)."""
+    def outcome(mod):
+        if flavour == "asyncio":
+            mod = importlib.import_module(mod.__name__ + ".asyncio")
+        try:
+            mod.sentinel.Sentinel([("127.0.0.1", 26379), bad])
+        except Exception as e:  # noqa: BLE001 - comparing whatever is raised
+            return type(e).__name__, str(e)
+        return None
+
+    assert outcome(impl) == outcome(redis_py) is not None
 
 
 # ------------------------------------------------------------------ passwords
