@@ -36,9 +36,6 @@ MISSING: Dict[str, str] = {
     "redis_native.commands.bf": "Redis Stack module commands (probabilistic) are " + _SOON,
     "redis_native.commands.vectorset": "vector set commands are " + _SOON,
     "redis_native.commands.redismodules": "Redis Stack module commands are " + _SOON,
-    "redis_native._parsers.base": "replies are read by redis_native's C reader; redis-py's "
-                                  "Python parser classes do not exist (DefaultParser stands "
-                                  "for the C reader)",
     "redis_native._parsers.hiredis": "replies are read by redis_native's C reader, not hiredis-py",
     "redis_native._parsers.resp2": "replies are read by redis_native's C reader; redis-py's "
                                    "RESP2 parser class does not exist",

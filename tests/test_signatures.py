@@ -102,7 +102,6 @@ EXCEPTIONS = {
     "redis.asyncio.connection._AsyncHiredisParser": "replies are parsed by the C reader",
     "redis.asyncio.connection._AsyncRESP2Parser": "replies are parsed by the C reader",
     "redis.asyncio.connection._AsyncRESP3Parser": "RESP3 parser: the C reader is RESP2-only",
-    "redis.asyncio.connection.BaseParser": "replies are parsed by the C reader, not parser classes",
     "redis.asyncio.connection.SENTINEL": (
         "a member of the module's private enum _Sentinel (redis_native's own class of the same "
         "name); used only as the default of retry_on_error, which is compared"),
@@ -111,12 +110,12 @@ EXCEPTIONS = {
     "redis.background": ("asyncio event-loop thread used by redis.multidb and maintenance "
                          "notifications, neither of which is built"),
     # ------------------------------------------------------- parsers: the C reader
-    "redis._parsers.base": "redis-py's parser base classes: replies are parsed by the C reader (src/reader.c)",
+    "redis._parsers.base": ("redis-py's parser base classes: replies are parsed by the C reader "
+                            "(src/reader.c); only BaseParser exists, compared as redis._parsers.BaseParser"),
     "redis._parsers.resp2": "redis-py's RESP2 parser: replaced by the C reader (src/reader.c)",
     "redis._parsers.resp3": "RESP3 parser: the C reader is RESP2-only (README: 'Not yet')",
     "redis._parsers.hiredis": "redis-py's hiredis-py parser: the C reader (src/reader.c) is hiredis itself",
     "redis._parsers.socket": "redis-py's socket buffer for its parsers: the C connection reads the socket",
-    "redis._parsers.BaseParser": "replies are parsed by the C reader (src/reader.c), not parser classes",
     "redis._parsers.PushNotificationsParser": "RESP3 push notifications; the reader is RESP2-only",
     **{"redis._parsers." + name: "redis-py's parser classes: the C reader (src/reader.c) replaces them"
        for name in ("_RESP2Parser", "_RESP3Parser", "_HiredisParser")},

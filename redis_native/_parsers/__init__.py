@@ -6,19 +6,21 @@ this package holds the pure-Python response callbacks in :mod:`.helpers` and the
 (``redis._parsers.helpers``, ``redis._parsers.encoders``).
 
 redis-py's parser classes (``_RESP2Parser``, ``_HiredisParser``...) have no
-counterpart: the C reader replaces them.  Where redis-py's API names a parser
+counterpart: the C reader replaces them.  Their base class ``BaseParser``
+(:mod:`.base`) exists, because code names it (annotations, ``issubclass``).  Where redis-py's API names a parser
 class -- ``redis.connection.DefaultParser``, the ``parser_class`` argument of
 connections and pools -- redis_native has :class:`NativeParser`, which stands
 for the C reader.
 """
-from ..exceptions import ERROR_PREFIXES, parse_error_reply
+from .base import BaseParser
 from .commands import AsyncCommandsParser, CommandsParser
 from .encoders import Encoder
 
-__all__ = ["AsyncCommandsParser", "CommandsParser", "DefaultParser", "Encoder", "NativeParser"]
+__all__ = ["AsyncCommandsParser", "BaseParser", "CommandsParser", "DefaultParser", "Encoder",
+           "NativeParser"]
 
 
-class NativeParser:
+class NativeParser(BaseParser):
     """The reply parser of every redis_native connection: the C reader.
 
     It is what ``parser_class`` defaults to and what ``DefaultParser`` names.
@@ -28,21 +30,13 @@ class NativeParser:
     exception exactly as the reader does.
     """
 
-    #: Error-reply prefix -> exception class (``"ERR"`` maps to a dict of exact
-    #: messages), the table redis-py's parser classes carry under this name and
-    #: libraries read (fakeredis builds its error replies from it at import).  It
-    #: is the very dict :func:`~redis_native.exceptions.parse_error_reply` and the
-    #: C reader consult, so the two can never disagree.
-    EXCEPTION_CLASSES = ERROR_PREFIXES
+    # EXCEPTION_CLASSES and parse_error come from BaseParser: the table is the
+    # very dict parse_error_reply and the C reader consult, so the two can
+    # never disagree; libraries read it (fakeredis builds its error replies
+    # from it at import).
 
     def __init__(self, socket_read_size: int) -> None:
         self.socket_read_size = socket_read_size
-
-    @classmethod
-    def parse_error(cls, response: str) -> Exception:
-        """The exception (not raised) for the error reply text ``response``."""
-        # a subclass with its own EXCEPTION_CLASSES maps with that table
-        return parse_error_reply(response, cls.EXCEPTION_CLASSES)
 
 
 #: The parser class connections use by default (redis-py: hiredis or pure Python).

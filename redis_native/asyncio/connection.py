@@ -30,7 +30,7 @@ from typing import (Any, Awaitable, Callable, Dict, Iterable, List, Mapping, Opt
                     Protocol, Set, Tuple, Type, TypedDict, Union)
 
 from .. import _native
-from .._parsers import DefaultParser
+from .._parsers import BaseParser, DefaultParser  # noqa: F401  (BaseParser: as in redis-py)
 from .._parsers.encoders import Encoder
 from ..backoff import NoBackoff
 from ..connection import (  # noqa: F401  (re-exported, as in redis-py)
