@@ -32,6 +32,7 @@ slot -- this client, a cluster pipeline, sharded pub/sub -- asks it
 from __future__ import annotations
 
 import logging
+import operator
 import random
 import socket
 import threading
@@ -981,7 +982,7 @@ class RedisCluster(_native.ClusterBase, AbstractRedisCluster, MaintNotifications
                         asking = False
                         response = self._execute_asking(redis_node, args, kwargs)
                     else:
-                        response = redis_node.execute_command(*args, **kwargs)
+                        response = _node_command(redis_node, args, kwargs)
                     kwargs.pop("keys", None)
                     if command in self.cluster_response_callbacks:
                         response = self.cluster_response_callbacks[command](response, **kwargs)
@@ -1087,6 +1088,17 @@ class RedisCluster(_native.ClusterBase, AbstractRedisCluster, MaintNotifications
 
 # the routing methods above are the ones the C router may stand in for
 _native._declare_builtin(RedisCluster)
+
+
+def _node_command(redis_node: Any, args: Tuple, kwargs: Dict[str, Any]) -> Any:
+    """One command on a node client through its own command path (pool,
+    retry, parse_response), not through whatever its class or a patch puts
+    under ``execute_command``: redis-py sends cluster commands to a node with
+    send_command/parse_response, so a tracer wrapping
+    ``Redis.execute_command`` never sees them there."""
+    if isinstance(redis_node, _native.ClientBase):
+        return _native.ClientBase.execute_command(redis_node, *args, **kwargs)
+    return redis_node.execute_command(*args, **kwargs)
 
 
 class ClusterNode:
@@ -1775,6 +1787,12 @@ for _blocked in PIPELINE_BLOCKED_COMMANDS:
         setattr(ClusterPipeline, _blocked, block_pipeline_command(_blocked))
 del _blocked
 
+from .commands import cluster as _cluster_commands  # noqa: E402
+_cluster_commands._SLOT_PIPELINE_BUILTINS.update(
+    pipeline=RedisCluster.__dict__["pipeline"], pipe_cls=ClusterPipeline,
+    execute=ClusterPipeline.__dict__["execute"],
+    execute_command=ClusterPipeline.__dict__["execute_command"])
+
 
 class PipelineCommand:
     """One queued command of :meth:`ClusterPipeline.send_cluster_commands`:
@@ -1791,6 +1809,16 @@ class PipelineCommand:
         self.node: Optional[ClusterNode] = None
         self.asking = False
         self.command_policies: Optional[CommandPolicies] = None
+
+
+class _QueuedCommand(tuple):
+    """A queued command of a sync cluster pipeline: the ``(args, options)``
+    pair the execution code unpacks, readable by the names of redis-py's
+    ``PipelineCommand`` (``args``, ``options``), which tracers and other code
+    reading ``command_queue`` use."""
+    __slots__ = ()
+    args = property(operator.itemgetter(0), doc="the command and its arguments")
+    options = property(operator.itemgetter(1), doc="the command's options")
 
 
 class NodeCommands:
@@ -1917,7 +1945,7 @@ class AbstractStrategy(ExecutionStrategy):
     def execute_command(self, *args: Any, **kwargs: Any) -> Any: ...
 
     def pipeline_execute_command(self, *args: Any, **options: Any) -> ClusterPipeline:
-        self._command_queue.append((args, options))
+        self._command_queue.append(_QueuedCommand((args, options)))
         return self._pipe
 
     @abstractmethod
@@ -1972,7 +2000,7 @@ class PipelineStrategy(AbstractStrategy):
         self.command_flags = pipe.command_flags
 
     def execute_command(self, *args: Any, **kwargs: Any) -> Any:
-        self._command_queue.append((args, kwargs))
+        self._command_queue.append(_QueuedCommand((args, kwargs)))
         return self._pipe
 
     def execute(self, raise_on_error: bool = True) -> List[Any]:

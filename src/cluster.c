@@ -765,11 +765,18 @@ call_method_with(rn_cluster *self, PyObject *method, PyObject *const *prefix, Py
     return r;
 }
 
-/* node.redis_connection.execute_command(*args, **kwargs) */
+/* The node client's own command path: ClientBase.execute_command(client,
+ * *args, **kwargs), whatever its class or a patch (a tracer's wrapper) puts
+ * under the name execute_command.  redis-py talks to the node through
+ * send_command/parse_response and never calls the node client's
+ * execute_command, so a wrapper there must not see cluster traffic.  A node
+ * client that is no ClientBase is called by name. */
 static PyObject *
 run_on_node(rn_state *st, PyObject *client, PyObject *const *args, Py_ssize_t nargs,
             PyObject *kwnames)
 {
+    PyObject *impl = PyObject_TypeCheck(client, st->ClientType)
+        ? _PyType_Lookup(st->ClientType, st->s_execute_command) : NULL;   /* borrowed */
     Py_ssize_t nkw = kwnames != NULL ? PyTuple_GET_SIZE(kwnames) : 0;
     Py_ssize_t total = 1 + nargs + nkw;
     PyObject *small[24];
@@ -779,9 +786,12 @@ run_on_node(rn_state *st, PyObject *client, PyObject *const *args, Py_ssize_t na
     PyObject **stack = buf + 1;
     stack[0] = client;
     memcpy(stack + 1, args, sizeof(PyObject *) * (size_t)(nargs + nkw));
-    PyObject *r = PyObject_VectorcallMethod(
-        st->s_execute_command, stack, (size_t)(1 + nargs) | PY_VECTORCALL_ARGUMENTS_OFFSET,
-        kwnames);
+    PyObject *r = impl != NULL
+        ? PyObject_Vectorcall(impl, stack, (size_t)(1 + nargs) | PY_VECTORCALL_ARGUMENTS_OFFSET,
+                              kwnames)
+        : PyObject_VectorcallMethod(
+              st->s_execute_command, stack, (size_t)(1 + nargs) | PY_VECTORCALL_ARGUMENTS_OFFSET,
+              kwnames);
     if (buf != small)
         PyMem_Free(buf);
     return r;

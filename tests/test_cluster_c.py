@@ -436,14 +436,17 @@ def test_retryable_node_errors_refresh_and_retry(rc, impl, error, refresh):
     rc.set("cd", "v")
     node_client = rc.get_node_from_key("cd").redis_connection
     failures = [exc(f"{error.upper()} simulated")]
-    real = node_client.execute_command
+    # the failure comes from the node client's parse_response (what redis-py
+    # reads a node's reply with), once the real reply is read
+    real = node_client.parse_response
 
-    def flaky(*args, **kwargs):
+    def flaky(connection, command_name, **options):
+        reply = real(connection, command_name, **options)
         if failures:
             raise failures.pop()
-        return real(*args, **kwargs)
+        return reply
 
-    node_client.execute_command = flaky
+    node_client.parse_response = flaky
     refreshes = []
     initialize = rc.nodes_manager.initialize
     rc.nodes_manager.initialize = lambda *a, **kw: (refreshes.append(a), initialize(*a, **kw))[1]
@@ -455,7 +458,7 @@ def test_retryable_node_errors_refresh_and_retry(rc, impl, error, refresh):
         with pytest.raises(exc):
             rc.get("cd")
     finally:
-        del node_client.execute_command
+        del node_client.parse_response
         del rc.nodes_manager.initialize
 
 
@@ -466,9 +469,15 @@ def test_masterdown_refreshes_but_is_not_retried(rc, impl):
     rc.set("md", "v")
     node_client = rc.get_node_from_key("md").redis_connection
     failures = [impl.exceptions.MasterDownError("MASTERDOWN simulated")]
-    real = node_client.execute_command
-    node_client.execute_command = lambda *a, **kw: (
-        (_ for _ in ()).throw(failures.pop()) if failures else real(*a, **kw))
+    real = node_client.parse_response
+
+    def flaky(connection, command_name, **options):
+        reply = real(connection, command_name, **options)
+        if failures:
+            raise failures.pop()
+        return reply
+
+    node_client.parse_response = flaky
     refreshes = []
     initialize = rc.nodes_manager.initialize
     rc.nodes_manager.initialize = lambda *a, **kw: (refreshes.append(a), initialize(*a, **kw))[1]
@@ -478,5 +487,5 @@ def test_masterdown_refreshes_but_is_not_retried(rc, impl):
         assert len(refreshes) == 1
         assert rc.get("md") == b"v"
     finally:
-        del node_client.execute_command
+        del node_client.parse_response
         del rc.nodes_manager.initialize

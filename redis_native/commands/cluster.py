@@ -114,6 +114,25 @@ READ_COMMANDS = frozenset([
 _REROUTE_ERRORS = (AskError, TryAgainError, ClusterDownError, ConnectionError, TimeoutError)
 
 
+# RedisCluster.pipeline and ClusterPipeline.execute/execute_command as
+# redis_native defines them; filled by redis_native.cluster once the classes exist
+_SLOT_PIPELINE_BUILTINS: Dict[str, Any] = {}
+
+
+def _slot_pipeline_is_builtin(client: Any) -> bool:
+    """A by-slot command may skip the cluster pipeline redis-py builds for it:
+    neither the client's ``pipeline`` (class or instance attribute) nor the
+    pipeline's ``execute``/``execute_command`` is replaced."""
+    b = _SLOT_PIPELINE_BUILTINS
+    if not b or getattr(type(client), "pipeline", None) is not b["pipeline"]:
+        return False
+    if "pipeline" in getattr(client, "__dict__", ()):
+        return False
+    pipe_cls = b["pipe_cls"]
+    return (pipe_cls.__dict__.get("execute") is b["execute"]
+            and pipe_cls.__dict__.get("execute_command") is b["execute_command"])
+
+
 def _node_round_trip(redis_node: Any, command: str, arg_lists: List[Any]) -> List[Any]:
     """``command`` once per argument list, on one connection of
     ``redis_node`` in one write; the results in order, error replies as
@@ -167,6 +186,14 @@ class ClusterMultiKeyCommands(ClusterCommandsProtocol):
         """Run ``command`` once per slot with that slot's arguments; the
         results in slot order.  The slots of one node go in one round trip."""
         read_from_replicas = self.read_from_replicas and command in READ_COMMANDS
+        if not _slot_pipeline_is_builtin(self):
+            # pipeline() or ClusterPipeline's execute/execute_command replaced
+            # (a subclass, a tracer's patch): one cluster pipeline, as redis-py
+            pipe = self.pipeline()
+            for slot, slot_args in slots_to_args.items():
+                pipe.execute_command(command, *slot_args, target_nodes=[
+                    self.nodes_manager.get_node_from_slot(slot, read_from_replicas)])
+            return pipe.execute()
         slots = list(slots_to_args.items())
         results: List[Any] = [None] * len(slots)
         by_node: Dict[str, Any] = {}
