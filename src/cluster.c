@@ -775,14 +775,15 @@ static PyObject *
 run_on_node(rn_state *st, PyObject *client, PyObject *const *args, Py_ssize_t nargs,
             PyObject *kwnames)
 {
-    PyObject *impl = PyObject_TypeCheck(client, st->ClientType)
-        ? _PyType_Lookup(st->ClientType, st->s_execute_command) : NULL;   /* borrowed */
     Py_ssize_t nkw = kwnames != NULL ? PyTuple_GET_SIZE(kwnames) : 0;
     Py_ssize_t total = 1 + nargs + nkw;
     PyObject *small[24];
     PyObject **buf = total + 1 <= 24 ? small : PyMem_Malloc(sizeof(PyObject *) * (size_t)(total + 1));
     if (buf == NULL)
         return PyErr_NoMemory();
+    /* a strong reference: the call may run code that replaces the attribute */
+    PyObject *impl = PyObject_TypeCheck(client, st->ClientType)
+        ? Py_XNewRef(_PyType_Lookup(st->ClientType, st->s_execute_command)) : NULL;
     PyObject **stack = buf + 1;
     stack[0] = client;
     memcpy(stack + 1, args, sizeof(PyObject *) * (size_t)(nargs + nkw));
@@ -792,6 +793,7 @@ run_on_node(rn_state *st, PyObject *client, PyObject *const *args, Py_ssize_t na
         : PyObject_VectorcallMethod(
               st->s_execute_command, stack, (size_t)(1 + nargs) | PY_VECTORCALL_ARGUMENTS_OFFSET,
               kwnames);
+    Py_XDECREF(impl);
     if (buf != small)
         PyMem_Free(buf);
     return r;
