@@ -194,6 +194,11 @@ class Redis(_native.ClientBase, CoreCommands, SentinelCommands, StackModuleAcces
     # the client's own EventDispatcher when it is given none, made on first read
     _event_dispatcher = _OwnDispatcher("_event_dispatcher")
 
+    # ClientBase's C method, bound through an instance as a types.MethodType
+    # like redis-py's function (tracers that wrap one client's method need
+    # the instance behind it); method calls still call it unbound
+    execute_command = _native.BindableMethod(_native.ClientBase.execute_command)
+
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> "Redis":
         """Return a client configured from a URL.
@@ -723,7 +728,7 @@ class Pipeline(Redis):
     # with pipeline_execute_command's append done in place while that method
     # is the one below (the stand-in rule): a queued command costs its
     # command method's frame and no other.
-    execute_command = _native._pipeline_execute_command
+    execute_command = _native.BindableMethod(_native._pipeline_execute_command)
 
     def pipeline_execute_command(self, *args: Any, **options: Any) -> "Pipeline":
         """Append the command to the stack sent by :meth:`execute`; returns

@@ -386,6 +386,9 @@ class RedisCluster(_native.ClusterBase, AbstractRedisCluster, MaintNotifications
     ``decode_responses``...); ``db`` is refused, as a cluster has only db 0.
     """
 
+    # ClusterBase's C method, bound as a types.MethodType (see Redis.execute_command)
+    execute_command = _native.BindableMethod(_native.ClusterBase.execute_command)
+
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> "RedisCluster":
         """A cluster client from ``redis://[[username]:[password]]@host:port``;

@@ -643,6 +643,8 @@ rn_exec(PyObject *module)
         goto error;
     if (add_type(module, &rn_cluster_type_spec, NULL, &st->ClusterType) < 0)
         goto error;
+    if (add_type(module, &rn_bindable_type_spec, NULL, &st->BindableType) < 0)
+        goto error;
     if (init_stand_in(st) < 0)
         goto error;
     {
@@ -687,6 +689,7 @@ rn_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->stock_close);
     Py_VISIT(st->SlotTableType);
     Py_VISIT(st->ClusterType);
+    Py_VISIT(st->BindableType);
     Py_VISIT(st->RedisError);
     Py_VISIT(st->ConnectionError);
     Py_VISIT(st->TimeoutError);
@@ -725,6 +728,7 @@ rn_clear(PyObject *module)
     Py_CLEAR(st->s_auto_close);
     Py_CLEAR(st->SlotTableType);
     Py_CLEAR(st->ClusterType);
+    Py_CLEAR(st->BindableType);
     Py_CLEAR(st->RedisError);
     Py_CLEAR(st->ConnectionError);
     Py_CLEAR(st->TimeoutError);

@@ -30,6 +30,7 @@ typedef struct rn_state {
     PyTypeObject *AsyncProtocolType;/* _native.AsyncProtocol (aio.c) */
     PyTypeObject *SlotTableType;    /* _native.SlotTable: slot -> nodes (cluster.c) */
     PyTypeObject *ClusterType;      /* _native.ClusterBase: cluster routing (cluster.c) */
+    PyTypeObject *BindableType;     /* _native.BindableMethod (bindable.c) */
 
     /* exception classes, from redis_native.exceptions (strong references) */
     PyObject *RedisError;
@@ -214,5 +215,8 @@ int rn_setattro_tracking(PyObject *self, rn_state *st, PyObject *name, PyObject 
 #define RN_ZEROCOPY_MIN (1024 * 1024)
 
 #define RN_UNUSED(x) (void)(x)
+
+/* _native.BindableMethod (bindable.c): a C method that binds as a types.MethodType */
+extern PyType_Spec rn_bindable_type_spec;
 
 #endif

@@ -137,3 +137,35 @@ def test_plain_client_calls_are_direct(lib, redis_server):
             r.connection_pool.release(conn)
     finally:
         r.close()
+
+
+def test_execute_command_binds_like_a_function(lib, redis_server):
+    """Read through an instance, execute_command is a types.MethodType whose
+    __self__ is the client (tracers wrapping one client's method take the
+    instance from it), on clients and pipelines, as redis-py's functions."""
+    import inspect
+
+    r = _client(lib, redis_server)
+    try:
+        for obj in (r, r.pipeline()):
+            bound = obj.execute_command
+            assert inspect.ismethod(bound)
+            assert bound.__self__ is obj
+            assert bound.__name__ == "execute_command"
+        # a per-instance wrapper built the way wrapt builds one
+        seen = []
+        bound = r.execute_command
+
+        def wrapper(*args, **options):
+            seen.append((type(bound.__self__).__name__, args[0]))
+            return bound.__func__(bound.__self__, *args, **options)
+
+        r.execute_command = wrapper
+        assert r.set("steps:b", 1) is True
+        assert r.get("steps:b") == b"1"
+        del r.execute_command
+        assert r.get("steps:b") == b"1"
+        assert seen == [("Redis", "SET"), ("Redis", "GET")]
+        assert "(self, *args, **options)" in str(inspect.signature(lib.Redis.execute_command))
+    finally:
+        r.close()
