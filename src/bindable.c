@@ -27,7 +27,12 @@ typedef struct {
 static PyObject *
 bindable_call(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
-    return PyObject_Vectorcall(((rn_bindable *)self)->func, args, nargsf, kwnames);
+    PyObject *func = ((rn_bindable *)self)->func;
+    if (func == NULL) {             /* cleared by the garbage collector */
+        PyErr_SetString(PyExc_RuntimeError, "BindableMethod: the wrapped method is gone");
+        return NULL;
+    }
+    return PyObject_Vectorcall(func, args, nargsf, kwnames);
 }
 
 static PyObject *
