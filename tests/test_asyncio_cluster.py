@@ -51,8 +51,7 @@ def both(impl, redis_py, cluster):
     Returns redis_native's outcome."""
 
     def check(fn, loop="asyncio", how=None, msg=True, raises=False, **kw):
-        outcomes = []
-        for lib in (impl, redis_py):
+        def outcome(lib):
             mod = _mod(lib)
             cluster.flushall()
 
@@ -63,7 +62,19 @@ def both(impl, redis_py, cluster):
                 finally:
                     await rc.aclose()
 
-            outcomes.append(run(go, loop))
+            return run(go, loop)
+
+        outcomes = [outcome(impl), outcome(redis_py)]
+        if not raises and not isinstance(outcomes[0], Raised):
+            # The oracle itself sometimes loses a connection under a burst of
+            # hundreds of concurrent commands on this shared machine
+            # (ConnectionError "Connection closed by server."): its run is
+            # repeated, up to twice, before the outcomes are compared.
+            for _ in range(2):
+                if not (isinstance(outcomes[1], Raised)
+                        and isinstance(outcomes[1].exc, redis_py.exceptions.ConnectionError)):
+                    break
+                outcomes[1] = outcome(redis_py)
         if not raises:
             if isinstance(outcomes[0], Raised):
                 raise outcomes[0].exc
