@@ -171,9 +171,9 @@ cmd_clear(rn_cmd *cmd)
     Py_CLEAR(cmd->cb_kwargs);
 }
 
-/* Every keyword as a dict, for send_command(**options) and
- * parse_response(**options): *out is borrowed, NULL without keywords.
- * The C path never needs it.  0, or -1 with an exception set. */
+/* Every keyword as a dict, for a connection's Python
+ * send_command(**options): *out is borrowed, NULL without keywords.  The C
+ * path never needs it.  0, or -1 with an exception set. */
 static int
 cmd_options(rn_cmd *cmd, PyObject **out)
 {
